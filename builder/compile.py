@@ -1,0 +1,93 @@
+"""Compile a graph into a ``torch.fx.GraphModule`` (imports torch).
+
+Submodules are named by :mod:`builder.naming` (block id and group path), so a ResNet's
+``layer2_0_conv1`` in group ``layer2.0`` is the submodule ``layer2.0.conv1``. The module
+carries ``block_paths`` (block id → module path) for gradient probes and summaries.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from functools import reduce
+
+import networkx as nx
+import torch
+from torch import fx, nn
+
+from builder.graph import Graph
+from builder.naming import module_paths
+from builder.validate import Report, validate
+
+
+class CompileError(ValueError):
+    """The graph has errors; the message lists every one of them."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        lines = "\n".join(f"  {d}" for d in report.errors)
+        super().__init__(f"the graph has {len(report.errors)} error(s):\n{lines}")
+
+
+def class_name(name: str) -> str:
+    """A CamelCase class name made from a graph name (``resnet20`` → ``Resnet20``)."""
+    words = [w for w in re.split(r"[^0-9A-Za-z]+", name) if w]
+    text = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
+    return text if text[0].isalpha() else "Net" + text
+
+
+def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
+    """Build the torch module for ``graph``; raises :class:`CompileError` on errors."""
+    report = report or validate(graph)
+    if not report.ok:
+        raise CompileError(report)
+    output_id = next(b.id for b in graph.blocks() if b.type == "output")
+    useful = nx.ancestors(graph.nx, output_id) | {output_id}
+    order = [b for b in report.order if b in useful]
+    module_ids = [b for b in order if graph.block(b).spec.has_module]
+    paths = module_paths(graph, module_ids)
+    root = nn.Module()
+    fx_graph = fx.Graph()
+    values: dict[str, fx.Node] = {}
+    for block_id in order:
+        block = graph.block(block_id)
+        sources = [src for _, src in sorted(graph.inputs_of(block_id).items())]
+        args = [values[s] for s in sources]
+        if block.spec.has_module:
+            shapes = [report.shapes[s] for s in sources]
+            _attach(root, paths[block_id], block.spec.make(block.params, shapes))  # type: ignore[misc]
+            values[block_id] = fx_graph.create_node("call_module", paths[block_id], (args[0],),
+                                                    name=block_id)
+        elif block.type == "output":
+            fx_graph.output(args[0])
+        else:
+            values[block_id] = _functional(fx_graph, block.type, block_id, args)
+    module = fx.GraphModule(root, fx_graph, class_name=class_name(graph.name))
+    module.block_paths = paths  # type: ignore[assignment]
+    return module
+
+
+def _functional(fx_graph: fx.Graph, type_id: str, name: str, args: list[fx.Node]) -> fx.Node:
+    if type_id == "input":
+        return fx_graph.placeholder(name)
+    if type_id == "add":
+        return reduce(lambda a, b: fx_graph.create_node("call_function", operator.add, (a, b),
+                                                        name=name), args)
+    if type_id == "concat":
+        return fx_graph.create_node("call_function", torch.cat, (tuple(args), 1), name=name)
+    if type_id == "flatten":
+        return fx_graph.create_node("call_function", torch.flatten, (args[0], 1), name=name)
+    raise ValueError(f"no compile rule for block type {type_id!r}")
+
+
+def _attach(root: nn.Module, path: str, module: nn.Module) -> None:
+    """Set ``module`` at dotted ``path`` under ``root``, creating containers on the way."""
+    *parents, leaf = path.split(".")
+    node = root
+    for part in parents:
+        child = node._modules.get(part)
+        if child is None:
+            child = nn.Module()
+            node.add_module(part, child)
+        node = child
+    node.add_module(leaf, module)

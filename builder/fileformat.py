@@ -1,0 +1,234 @@
+"""Graph file format v1: JSON, checked field by field, written atomically.
+
+```
+{"format": "skipwire-graph", "format_version": 1, "name": "resnet20", "description": "…",
+ "blocks": [{"id": "conv1", "type": "conv2d", "params": {…}, "position": [x, y], "group": ""}],
+ "wires": [{"source": "conv1", "target": "bn1", "port": 0}]}
+```
+Every problem raises :class:`GraphFileError` with one line naming the file, the JSON path
+and what was expected. Files are data: nothing in them is ever executed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from builder import catalog
+from builder.graph import Graph, GraphError, group_problem, id_problem
+
+FORMAT_NAME = "skipwire-graph"
+FORMAT_VERSION = 1
+MAX_BYTES = 64 * 1024 * 1024  # a graph of a million blocks is far smaller
+MAX_BLOCKS = 100_000
+MAX_TEXT = 10_000
+COORD_LIMIT = 1e9
+
+
+class GraphFileError(ValueError):
+    """A graph file cannot be read; the message is one line a person can act on."""
+
+
+def _fail(where: str, path: str, expected: str, got: Any = ...) -> GraphFileError:
+    tail = "" if got is ... else f", got {_short(got)}"
+    return GraphFileError(f"{where}: {path}: expected {expected}{tail}")
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def to_dict(graph: Graph) -> dict[str, Any]:
+    """The JSON-ready document for ``graph``."""
+    return {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "name": graph.name,
+        "description": graph.description,
+        "blocks": [
+            {"id": b.id, "type": b.type, "params": dict(b.params),
+             "position": [b.pos[0], b.pos[1]], "group": b.group}
+            for b in graph.blocks()
+        ],
+        "wires": [{"source": w.source, "target": w.target, "port": w.port}
+                  for w in sorted(graph.wires(), key=lambda w: (w.target, w.port))],
+    }
+
+
+def dumps(graph: Graph) -> str:
+    return json.dumps(to_dict(graph), indent=1, ensure_ascii=False) + "\n"
+
+
+def atomic_write(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` to ``path`` via a temp file + rename: the old file survives a crash."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def save(graph: Graph, path: str | os.PathLike[str]) -> None:
+    atomic_write(path, dumps(graph))
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def load(path: str | os.PathLike[str]) -> Graph:
+    """Read a graph file; raises :class:`GraphFileError` (one line) on any problem."""
+    where = str(path)
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_BYTES:
+            raise GraphFileError(f"{where}: file is {size:,} bytes; graph files are at most {MAX_BYTES:,}")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise GraphFileError(f"{where}: cannot read the file ({exc.strerror or exc})") from None
+    return loads(raw, where)
+
+
+def loads(raw: bytes | str, where: str = "<graph>") -> Graph:
+    """Parse a graph document from bytes or text."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise GraphFileError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        doc = json.loads(raw, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise GraphFileError(
+            f"{where}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (RecursionError, ValueError) as exc:
+        raise GraphFileError(f"{where}: not valid JSON: {str(exc)[:80]}") from None
+    return from_dict(doc, where)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a graph file")
+
+
+def from_dict(doc: Any, where: str = "<graph>") -> Graph:
+    """Check every field of a parsed document and build the graph."""
+    if not isinstance(doc, dict):
+        raise _fail(where, "$", "a JSON object", doc)
+    if doc.get("format") != FORMAT_NAME:
+        raise _fail(where, "$.format", f'"{FORMAT_NAME}" (is this a Skipwire graph file?)', doc.get("format"))
+    version = doc.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _fail(where, "$.format_version", "a positive integer", version)
+    if version > FORMAT_VERSION:
+        raise GraphFileError(f"{where}: made by a newer Skipwire (format version {version}; "
+                             f"this one reads up to {FORMAT_VERSION}); update Skipwire to open it")
+    _known_keys(doc, {"format", "format_version", "name", "description", "blocks", "wires"}, where, "$")
+    graph = Graph(_text(doc.get("name", "untitled"), where, "$.name"))
+    graph.description = _text(doc.get("description", ""), where, "$.description")
+    blocks = _list(doc.get("blocks"), where, "$.blocks", MAX_BLOCKS)
+    for i, item in enumerate(blocks):
+        _read_block(graph, item, where, f"$.blocks[{i}]")
+    wires = _list(doc.get("wires", []), where, "$.wires", 4 * MAX_BLOCKS)
+    for i, item in enumerate(wires):
+        _read_wire(graph, item, where, f"$.wires[{i}]")
+    return graph
+
+
+def _known_keys(obj: dict[str, Any], allowed: set[str], where: str, path: str) -> None:
+    for key in obj:
+        if key not in allowed:
+            raise _fail(where, f"{path}.{key}" if isinstance(key, str) else path,
+                        "only the keys " + ", ".join(sorted(allowed)), key)
+
+
+def _text(value: Any, where: str, path: str) -> str:
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise _fail(where, path, f"a string of at most {MAX_TEXT} characters", value)
+    return value
+
+
+def _list(value: Any, where: str, path: str, limit: int) -> list[Any]:
+    if not isinstance(value, list):
+        raise _fail(where, path, "a list", value)
+    if len(value) > limit:
+        raise _fail(where, path, f"at most {limit:,} entries", f"{len(value):,} entries")
+    return value
+
+
+def _read_block(graph: Graph, item: Any, where: str, path: str) -> None:
+    if not isinstance(item, dict):
+        raise _fail(where, path, "an object with id, type, params, position", item)
+    _known_keys(item, {"id", "type", "params", "position", "group"}, where, path)
+    block_id = item.get("id")
+    problem = id_problem(block_id)
+    if problem:
+        raise _fail(where, f"{path}.id", "a block id that is a Python identifier", block_id)
+    if block_id in graph:
+        raise _fail(where, f"{path}.id", "a unique block id", f"a second {block_id!r}")
+    type_id = item.get("type")
+    if not isinstance(type_id, str) or type_id not in catalog.CATALOG:
+        raise _fail(where, f"{path}.type", "a known block type (" + ", ".join(catalog.CATALOG) + ")", type_id)
+    params = _read_params(catalog.get(type_id), item.get("params", {}), where, f"{path}.params")
+    pos = _read_position(item.get("position", [0, 0]), where, f"{path}.position")
+    group = item.get("group", "")
+    if group_problem(group):
+        raise _fail(where, f"{path}.group", "a group path such as 'layer2.0' or \"\"", group)
+    graph.add_block(type_id, params, pos, block_id, group)
+
+
+def _read_params(spec: catalog.BlockType, value: Any, where: str, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(where, path, "an object of parameter values", value)
+    for name, param_value in value.items():
+        param = spec.param_map.get(name)
+        if param is None:
+            known = ", ".join(spec.param_map) or "none"
+            raise _fail(where, f"{path}.{name}", f"a parameter of {spec.label} ({known})", name)
+        expected = param.type_error(param_value)
+        if expected:
+            raise _fail(where, f"{path}.{name}", expected, param_value)
+        if isinstance(param_value, float) and not math.isfinite(param_value):
+            raise _fail(where, f"{path}.{name}", "a finite number", param_value)
+    return {k: spec.param_map[k].coerce(v) for k, v in value.items()}
+
+
+def _read_position(value: Any, where: str, path: str) -> tuple[float, float]:
+    ok = (isinstance(value, list) and len(value) == 2
+          and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+          and all(math.isfinite(v) and abs(v) <= COORD_LIMIT for v in value))
+    if not ok:
+        raise _fail(where, path, "[x, y] with finite numbers", value)
+    return (float(value[0]), float(value[1]))
+
+
+def _read_wire(graph: Graph, item: Any, where: str, path: str) -> None:
+    if not isinstance(item, dict):
+        raise _fail(where, path, "an object with source, target, port", item)
+    _known_keys(item, {"source", "target", "port"}, where, path)
+    for key in ("source", "target"):
+        if item.get(key) not in graph:
+            raise _fail(where, f"{path}.{key}", "the id of a block in $.blocks", item.get(key))
+    port = item.get("port", 0)
+    if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < 4096:
+        raise _fail(where, f"{path}.port", "an input port number from 0 to 4095", port)
+    try:
+        graph.connect(item["source"], item["target"], port)
+    except GraphError as exc:
+        raise GraphFileError(f"{where}: {path}: {exc}") from None

@@ -1,0 +1,291 @@
+"""The graph document: blocks and wires in a networkx multi-digraph.
+
+Every change goes through one of the mutation methods (``add_block``, ``remove_block``,
+``connect``, ``disconnect``, ``set_param``, ``move``, ``rename``, ``set_group``); each emits
+one :class:`Event` to the subscribers. Wires run from a source block's single output to a
+numbered input port of the target block; the edge key is the port number.
+"""
+
+from __future__ import annotations
+
+import copy
+import keyword
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from builder import catalog
+
+GROUP_RE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$")
+ID_MAX = 100
+
+
+class GraphError(ValueError):
+    """A mutation that cannot be applied (unknown block, taken id, occupied port…)."""
+
+
+def id_problem(block_id: object) -> str | None:
+    """Why ``block_id`` cannot be a block id, or None when it can."""
+    if not isinstance(block_id, str) or not block_id.isidentifier() or not block_id.isascii():
+        return f"{block_id!r} is not a Python identifier (letters, digits, _; not starting with a digit)"
+    if keyword.iskeyword(block_id) or keyword.issoftkeyword(block_id):
+        return f"{block_id!r} is a Python keyword"
+    if block_id.startswith("__"):
+        return f"{block_id!r} starts with a double underscore"
+    if len(block_id) > ID_MAX:
+        return f"block id is longer than {ID_MAX} characters"
+    return None
+
+
+def group_problem(group: object) -> str | None:
+    """Why ``group`` cannot be a group path (``""`` or dotted names like ``layer2.0``)."""
+    if group == "":
+        return None
+    if not isinstance(group, str) or len(group) > 200 or not GROUP_RE.match(group):
+        return f"{group!r} is not a group path (dot-separated names or numbers, e.g. 'layer2.0')"
+    if any(keyword.iskeyword(part) or part.startswith("__") for part in group.split(".")):
+        return f"{group!r} uses a Python keyword or a dunder name"
+    return None
+
+
+@dataclass
+class Block:
+    """One block: a stable id, a catalog type, parameter values, a position, a group path."""
+
+    id: str
+    type: str
+    params: dict[str, Any]
+    pos: tuple[float, float] = (0.0, 0.0)
+    group: str = ""
+
+    @property
+    def spec(self) -> catalog.BlockType:
+        return catalog.get(self.type)
+
+
+@dataclass(frozen=True)
+class Wire:
+    source: str
+    target: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Event:
+    """A change to the graph. ``kind`` is one of the ``EVENT_KINDS``."""
+
+    kind: str
+    block_id: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+EVENT_KINDS = ("block_added", "block_removed", "wire_added", "wire_removed", "param_changed",
+               "block_moved", "block_renamed", "group_changed")
+
+
+class Graph:
+    """The document. Read freely; change only through the mutation methods."""
+
+    def __init__(self, name: str = "untitled") -> None:
+        self.name = name
+        self.description = ""
+        self.nx = nx.MultiDiGraph()
+        self.version = 0  # bumped by every mutation; caches key on it
+        self._listeners: list[Callable[[Event], None]] = []
+
+    # ------------------------------------------------------------------ reading
+    def __contains__(self, block_id: object) -> bool:
+        return block_id in self.nx
+
+    def __len__(self) -> int:
+        return self.nx.number_of_nodes()
+
+    def block(self, block_id: str) -> Block:
+        try:
+            return self.nx.nodes[block_id]["block"]  # type: ignore[no-any-return]
+        except KeyError:
+            raise GraphError(f"no block named {block_id!r}") from None
+
+    def blocks(self) -> Iterator[Block]:
+        for _, data in self.nx.nodes(data=True):
+            yield data["block"]
+
+    def wires(self) -> Iterator[Wire]:
+        for src, dst, port in self.nx.edges(keys=True):
+            yield Wire(src, dst, port)
+
+    def inputs_of(self, block_id: str) -> dict[int, str]:
+        """``{port: source id}`` for the wires into ``block_id``."""
+        return {port: src for src, _, port in self.nx.in_edges(block_id, keys=True)}
+
+    def consumers(self, block_id: str) -> list[Wire]:
+        return [Wire(block_id, dst, port) for _, dst, port in self.nx.out_edges(block_id, keys=True)]
+
+    def ids(self) -> list[str]:
+        return list(self.nx.nodes)
+
+    def fresh_id(self, stem: str) -> str:
+        """An unused id built from ``stem`` (``conv`` → ``conv1``, ``conv2``…)."""
+        stem = re.sub(r"\W", "_", stem) or "block"
+        if stem[0].isdigit():
+            stem = "b_" + stem
+        stem = stem.rstrip("0123456789") or stem
+        n = 1
+        while f"{stem}{n}" in self.nx:
+            n += 1
+        return f"{stem}{n}"
+
+    # ------------------------------------------------------------------ events
+    def subscribe(self, listener: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``listener`` after every change; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, kind: str, block_id: str = "", **data: Any) -> None:
+        self.version += 1
+        event = Event(kind, block_id, data)
+        for listener in list(self._listeners):
+            listener(event)
+
+    # ------------------------------------------------------------------ mutations
+    def add_block(self, type_id: str, params: dict[str, Any] | None = None,
+                  pos: tuple[float, float] = (0.0, 0.0), block_id: str | None = None,
+                  group: str = "") -> str:
+        """Add a block of catalog type ``type_id``; missing params take their defaults."""
+        try:
+            spec = catalog.get(type_id)
+        except KeyError as exc:
+            raise GraphError(exc.args[0]) from None
+        block_id = block_id or self.fresh_id(type_id)
+        self._check_new_id(block_id)
+        problem = group_problem(group)
+        if problem:
+            raise GraphError(problem)
+        values = spec.defaults()
+        for name, value in (params or {}).items():
+            if name not in spec.param_map:
+                raise GraphError(f"{spec.label} has no parameter {name!r}")
+            values[name] = value
+        block = Block(block_id, type_id, values, (float(pos[0]), float(pos[1])), group)
+        self.nx.add_node(block_id, block=block)
+        self._emit("block_added", block_id)
+        return block_id
+
+    def remove_block(self, block_id: str) -> tuple[Block, list[Wire]]:
+        """Remove a block and its wires; returns them (for undo)."""
+        block = self.block(block_id)
+        wires = [Wire(s, d, p) for s, d, p in self.nx.in_edges(block_id, keys=True)]
+        wires += self.consumers(block_id)
+        for wire in wires:
+            self.disconnect(wire.target, wire.port)
+        self.nx.remove_node(block_id)
+        self._emit("block_removed", block_id, block=block)
+        return block, wires
+
+    def connect(self, source: str, target: str, port: int = 0) -> None:
+        """Wire ``source``'s output to input ``port`` of ``target``.
+
+        A port beyond the block's arity is accepted here and reported by validation
+        (``extra_input``), so that a graph file loads and shows its problem on the canvas.
+        """
+        self.block(source)
+        self.block(target)
+        if not isinstance(port, int) or isinstance(port, bool) or port < 0:
+            raise GraphError(f"port must be a non-negative integer, got {port!r}")
+        taken = self.inputs_of(target).get(port)
+        if taken is not None:
+            raise GraphError(f"input {port} of '{target}' is already wired from '{taken}'")
+        self.nx.add_edge(source, target, key=port)
+        self._emit("wire_added", target, source=source, port=port)
+
+    def disconnect(self, target: str, port: int) -> str:
+        """Remove the wire into ``port`` of ``target``; returns its source id."""
+        source = self.inputs_of(target).get(port)
+        if source is None:
+            raise GraphError(f"input {port} of '{target}' is not wired")
+        self.nx.remove_edge(source, target, key=port)
+        self._emit("wire_removed", target, source=source, port=port)
+        return source
+
+    def set_param(self, block_id: str, name: str, value: Any) -> Any:
+        """Set one parameter; returns the old value. Bounds are checked by validation."""
+        block = self.block(block_id)
+        param = block.spec.param_map.get(name)
+        if param is None:
+            raise GraphError(f"{block.spec.label} '{block_id}' has no parameter {name!r}")
+        if param.type_error(value):
+            raise GraphError(f"{block_id}.{name} must be {param.type_error(value)}, got {value!r}")
+        old = block.params[name]
+        block.params[name] = param.coerce(value)
+        self._emit("param_changed", block_id, name=name, old=old, new=block.params[name])
+        return old
+
+    def move(self, block_id: str, pos: tuple[float, float]) -> tuple[float, float]:
+        """Move a block on the canvas; returns the old position."""
+        block = self.block(block_id)
+        old = block.pos
+        block.pos = (float(pos[0]), float(pos[1]))
+        self._emit("block_moved", block_id, old=old, new=block.pos)
+        return old
+
+    def rename(self, old: str, new: str) -> None:
+        """Give a block a new id, keeping its wires."""
+        block = self.block(old)
+        if old == new:
+            return
+        self._check_new_id(new)
+        mapping = {old: new}
+        rebuilt = nx.MultiDiGraph()  # rebuilt rather than relabelled, to keep block order
+        for node, data in self.nx.nodes(data=True):
+            rebuilt.add_node(mapping.get(node, node), **data)
+        for src, dst, port in self.nx.edges(keys=True):
+            rebuilt.add_edge(mapping.get(src, src), mapping.get(dst, dst), key=port)
+        block.id = new
+        self.nx = rebuilt
+        self._emit("block_renamed", new, old=old)
+
+    def set_group(self, block_ids: Iterable[str], group: str) -> dict[str, str]:
+        """Put blocks into group path ``group`` (``""`` ungroups); returns old groups."""
+        problem = group_problem(group)
+        if problem:
+            raise GraphError(problem)
+        blocks = [self.block(b) for b in block_ids]
+        old = {b.id: b.group for b in blocks}
+        for b in blocks:
+            b.group = group
+        self._emit("group_changed", "", old=old, new=group)
+        return old
+
+    def _check_new_id(self, block_id: str) -> None:
+        problem = id_problem(block_id)
+        if problem:
+            raise GraphError(problem)
+        if block_id in self.nx:
+            raise GraphError(f"a block named {block_id!r} already exists")
+
+    # ------------------------------------------------------------------ helpers
+    def copy(self) -> Graph:
+        """A deep copy without listeners."""
+        other = Graph(self.name)
+        other.description = self.description
+        other.nx = copy.deepcopy(self.nx)
+        return other
+
+    def topological_ids(self) -> list[str]:
+        """Blocks in a stable topological order (raises NetworkXUnfeasible on a cycle)."""
+        index = {block_id: i for i, block_id in enumerate(self.nx.nodes)}
+        return list(nx.lexicographical_topological_sort(self.nx, key=index.__getitem__))
+
+    def signature(self) -> Any:
+        """A comparable snapshot of the whole document (equal graphs, equal signatures)."""
+        blocks = sorted((b.id, b.type, sorted(b.params.items()), b.pos, b.group) for b in self.blocks())
+        wires = sorted((w.source, w.target, w.port) for w in self.wires())
+        return (self.name, self.description, blocks, wires)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Graph) and self.signature() == other.signature()
+
+    __hash__ = None  # type: ignore[assignment]

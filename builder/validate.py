@@ -1,0 +1,195 @@
+"""Shape inference and diagnostics for a graph (pure Python: no torch, no Qt)."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from builder import catalog
+from builder.catalog import Shape, ShapeError, fmt_shape
+from builder.graph import Block, Graph
+
+ERROR, WARNING = "error", "warning"
+
+# Every diagnostic code validation can produce, with a short description.
+CODES = {
+    "no_input": "the graph has no Input block",
+    "no_output": "the graph has no Output block",
+    "multiple_inputs": "more than one Input block",
+    "multiple_outputs": "more than one Output block",
+    "bad_param": "a parameter value is out of range or of the wrong type",
+    "missing_input": "an input port is not wired",
+    "extra_input": "a wire goes to a port the block does not have",
+    "cycle": "the block is part of a cycle",
+    "unreachable": "the block cannot be reached from the Input",
+    "unused": "the block's output never reaches the Output",
+    "needs_image": "a block that needs C×H×W got a flat tensor",
+    "kernel_too_large": "a kernel is larger than its (padded) input",
+    "groups_mismatch": "groups do not divide the channels",
+    "linear_4d": "a Linear block is fed a C×H×W tensor",
+    "add_shape_mismatch": "the inputs of an Add have different shapes",
+    "concat_mismatch": "the inputs of a Concat have different spatial sizes",
+}
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    block_id: str  # "" for graph-wide problems
+    severity: str
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.block_id}: " if self.block_id else ""
+        return f"{self.severity}: {where}{self.message} [{self.code}]"
+
+
+@dataclass
+class Report:
+    """What validation found: diagnostics and the inferred output shape of each block."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    shapes: dict[str, Shape] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)  # topological order of the acyclic part
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def for_block(self, block_id: str) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.block_id == block_id]
+
+    def add(self, block_id: str, code: str, message: str, severity: str = ERROR) -> None:
+        self.diagnostics.append(Diagnostic(block_id, severity, code, message))
+
+
+def validate(graph: Graph) -> Report:
+    """Check the whole graph and infer every shape that can be inferred."""
+    report = Report()
+    _check_io(graph, report)
+    order, stuck = _kahn(graph)
+    report.order = order
+    _report_cycles(graph, stuck, report)
+    for block_id in order:
+        _infer_block(graph, graph.block(block_id), report)
+    _check_reach(graph, report)
+    return report
+
+
+def _check_io(graph: Graph, report: Report) -> None:
+    for type_id, label in (("input", "Input"), ("output", "Output")):
+        found = [b.id for b in graph.blocks() if b.type == type_id]
+        if not found:
+            report.add("", f"no_{type_id}", f"the graph has no {label} block; add one from the palette")
+        for extra in found[1:]:
+            report.add(extra, f"multiple_{type_id}s",
+                       f"only one {label} block is allowed ('{found[0]}' is the first); remove this one")
+
+
+def _kahn(graph: Graph) -> tuple[list[str], set[str]]:
+    g = graph.nx
+    indeg = {n: g.in_degree(n) for n in g.nodes}
+    ready = deque(n for n in g.nodes if indeg[n] == 0)
+    order: list[str] = []
+    while ready:
+        node = ready.popleft()
+        order.append(node)
+        for _, dst in g.out_edges(node):
+            indeg[dst] -= 1
+            if indeg[dst] == 0:
+                ready.append(dst)
+    return order, set(g.nodes) - set(order)
+
+
+def _report_cycles(graph: Graph, stuck: set[str], report: Report) -> None:
+    if not stuck:
+        return
+    sub = graph.nx.subgraph(stuck)
+    for component in nx.strongly_connected_components(sub):
+        if len(component) > 1 or sub.has_edge(next(iter(component)), next(iter(component))):
+            members = sorted(component)
+            ring = " → ".join(members[:6]) + (" …" if len(members) > 6 else "")
+            for block_id in members:
+                report.add(block_id, "cycle", f"part of a cycle ({ring}); remove one of its wires")
+
+
+def _param_errors(block: Block, report: Report) -> bool:
+    bad = False
+    for param in block.spec.params:
+        problem = param.range_error(block.params.get(param.name))
+        if problem:
+            report.add(block.id, "bad_param", problem)
+            bad = True
+    return bad
+
+
+def _port_errors(graph: Graph, block: Block, report: Report) -> list[str] | None:
+    """Source ids in port order, or None (after reporting) when ports are wrong."""
+    spec, wired = block.spec, graph.inputs_of(block.id)
+    if spec.arity is None:
+        need = max(2, max(wired, default=-1) + 1)
+    else:
+        need = spec.arity
+        for port in sorted(p for p in wired if p >= need):
+            report.add(block.id, "extra_input",
+                       f"{spec.label} has {need} input(s) but a wire from '{wired[port]}' goes to "
+                       f"port {port}; remove that wire")
+    missing = [p for p in range(need) if p not in wired]
+    for port in missing:
+        what = "needs at least two inputs" if spec.arity is None and len(wired) < 2 else "is not wired"
+        report.add(block.id, "missing_input", f"input {port} of {spec.label} {what}; "
+                   "drag a wire into it")
+    if missing or (spec.arity is not None and len(wired) > need):
+        return None
+    return [wired[p] for p in range(need)]
+
+
+def _infer_block(graph: Graph, block: Block, report: Report) -> None:
+    sources = _port_errors(graph, block, report)
+    if _param_errors(block, report) or sources is None:
+        return
+    if any(src not in report.shapes for src in sources):
+        return  # an upstream problem is already reported
+    inputs = [(src, report.shapes[src]) for src in sources]
+    try:
+        report.shapes[block.id] = block.spec.infer(block.params, inputs)
+    except ShapeError as exc:
+        report.add(block.id, exc.code, exc.message)
+
+
+def _check_reach(graph: Graph, report: Report) -> None:
+    g = graph.nx
+    inputs = [b.id for b in graph.blocks() if b.type == "input"]
+    outputs = [b.id for b in graph.blocks() if b.type == "output"]
+    if inputs:
+        reached = set(inputs).union(*(nx.descendants(g, i) for i in inputs))
+        flagged = {d.block_id for d in report.diagnostics if d.code in ("missing_input", "cycle")}
+        for block_id in g.nodes:
+            if block_id not in reached and block_id not in flagged:
+                report.add(block_id, "unreachable",
+                           "no path from the Input reaches this block; wire it into the network",
+                           WARNING)
+    if outputs:
+        useful = set(outputs).union(*(nx.ancestors(g, o) for o in outputs))
+        for block_id in g.nodes:
+            if block_id not in useful:
+                report.add(block_id, "unused",
+                           "its output never reaches the Output, so it is left out of the model",
+                           WARNING)
+
+
+def shape_text(report: Report, block_id: str) -> str:
+    """The inferred output shape of a block as text (``?`` when unknown)."""
+    return fmt_shape(report.shapes.get(block_id))
+
+
+def parameterised(graph: Graph) -> list[str]:
+    """Blocks with weights (Conv2d, BatchNorm2d, Linear), in topological order."""
+    order, _ = _kahn(graph)
+    return [b for b in order if graph.block(b).type in catalog.PARAMETERISED]
