@@ -104,11 +104,11 @@ class SetParam(_Command):
 class Move(_Command):
     """Move several blocks at once (one drag is one undo step)."""
 
-    def __init__(self, doc: Document, moves: dict[str, tuple[tuple[float, float], tuple[float, float]]],
-                 text: str = "") -> None:
-        super().__init__(doc, text or (f"Move {next(iter(moves))}" if len(moves) == 1
-                                       else f"Move {len(moves)} blocks"))
-        self.moves = moves  # block id → (old position, new position)
+    def __init__(self, doc: Document, positions: dict[str, tuple[float, float]], text: str = "") -> None:
+        super().__init__(doc, text or (f"Move {next(iter(positions))}" if len(positions) == 1
+                                       else f"Move {len(positions)} blocks"))
+        # block id → (old position from the model, new position)
+        self.moves = {b: (doc.graph.block(b).pos, pos) for b, pos in positions.items()}
 
     def redo(self) -> None:
         for block_id, (_, new) in self.moves.items():
