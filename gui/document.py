@@ -25,7 +25,7 @@ class Document(QObject):
     def __init__(self, graph: Graph | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self.title_changed.emit(self.title()))
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.path: Path | None = None
         self._graph = Graph()
         self._unsubscribe = self._graph.subscribe(self._on_event)
@@ -74,6 +74,9 @@ class Document(QObject):
     def mark_saved(self, path: Path) -> None:
         self.path = Path(path)
         self.undo_stack.setClean()
+        self.title_changed.emit(self.title())
+
+    def _on_clean_changed(self, _clean: bool) -> None:
         self.title_changed.emit(self.title())
 
     def title(self) -> str:
