@@ -178,7 +178,7 @@ class Graph:
         """Remove a block and its wires; returns them (for undo)."""
         block = self.block(block_id)
         wires = [Wire(s, d, p) for s, d, p in self.nx.in_edges(block_id, keys=True)]
-        wires += self.consumers(block_id)
+        wires += [w for w in self.consumers(block_id) if w.target != block_id]  # a self-loop once
         for wire in wires:
             self.disconnect(wire.target, wire.port)
         self.nx.remove_node(block_id)
