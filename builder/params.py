@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 ParamValue = int | float | bool | str
 
 INT_LIMIT = 1 << 20  # no sensible layer has a dimension above a million
+TYPE_LIMIT = 1 << 63  # larger ints are not numbers a file may hold (float overflow, JSON digit limits)
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,8 @@ class Param:
         """Return what is wrong with the *type* of ``value`` (None when it fits)."""
         if self.kind == "int" and not _is_int(value):
             return "an integer"
-        if self.kind == "float" and not (_is_int(value) or isinstance(value, float)):
-            return "a number"
+        if self.kind == "float" and not _is_finite(value):
+            return "a finite number"
         if self.kind == "bool" and not isinstance(value, bool):
             return "true or false"
         if self.kind == "choice" and value not in self.choices:
@@ -62,7 +64,12 @@ class Param:
 
 
 def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """An int (not a bool) small enough for a 64-bit integer, a float and a JSON file."""
+    return isinstance(value, int) and not isinstance(value, bool) and -TYPE_LIMIT <= value <= TYPE_LIMIT
+
+
+def _is_finite(value: Any) -> bool:
+    return _is_int(value) or (isinstance(value, float) and math.isfinite(value))
 
 
 def _fmt(number: float) -> str:
