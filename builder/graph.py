@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import keyword
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from builder import catalog
 
 GROUP_RE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$")
 ID_MAX = 100
+COORD_LIMIT = 1e9  # canvas coordinates a graph file accepts
 
 
 class GraphError(ValueError):
@@ -49,6 +51,33 @@ def group_problem(group: object) -> str | None:
     if any(keyword.iskeyword(part) or part.startswith("__") for part in group.split(".")):
         return f"{group!r} uses a Python keyword or a dunder name"
     return None
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _checked_value(spec: catalog.BlockType, block_id: str, name: str, value: Any) -> Any:
+    """``value`` coerced for parameter ``name``; GraphError when the type is wrong."""
+    param = spec.param_map.get(name)
+    if param is None:
+        raise GraphError(f"{spec.label} '{block_id}' has no parameter {_short(name)}")
+    expected = param.type_error(value)
+    if expected:
+        raise GraphError(f"{block_id}.{name} must be {expected}, got {_short(value)}")
+    return param.coerce(value)
+
+
+def _position(pos: Any) -> tuple[float, float]:
+    """``(x, y)`` as floats; GraphError unless both are finite and within the canvas limit."""
+    try:
+        x, y = (float(v) for v in pos)
+    except (TypeError, ValueError, OverflowError):
+        raise GraphError(f"a position is two numbers, got {_short(pos)}") from None
+    if not (math.isfinite(x) and math.isfinite(y) and abs(x) <= COORD_LIMIT and abs(y) <= COORD_LIMIT):
+        raise GraphError(f"a position must be finite and within ±{COORD_LIMIT:g}, got {_short(pos)}")
+    return (x, y)
 
 
 @dataclass
@@ -155,10 +184,9 @@ class Graph:
                   pos: tuple[float, float] = (0.0, 0.0), block_id: str | None = None,
                   group: str = "") -> str:
         """Add a block of catalog type ``type_id``; missing params take their defaults."""
-        try:
-            spec = catalog.get(type_id)
-        except KeyError as exc:
-            raise GraphError(exc.args[0]) from None
+        if not isinstance(type_id, str) or type_id not in catalog.CATALOG:
+            raise GraphError(f"unknown block type {_short(type_id)}; known: {', '.join(catalog.CATALOG)}")
+        spec = catalog.get(type_id)
         block_id = block_id or self.fresh_id(type_id)
         self._check_new_id(block_id)
         problem = group_problem(group)
@@ -166,10 +194,8 @@ class Graph:
             raise GraphError(problem)
         values = spec.defaults()
         for name, value in (params or {}).items():
-            if name not in spec.param_map:
-                raise GraphError(f"{spec.label} has no parameter {name!r}")
-            values[name] = value
-        block = Block(block_id, type_id, values, (float(pos[0]), float(pos[1])), group)
+            values[name] = _checked_value(spec, block_id, name, value)
+        block = Block(block_id, type_id, values, _position(pos), group)
         self.nx.add_node(block_id, block=block)
         self._emit("block_added", block_id)
         return block_id
@@ -213,21 +239,18 @@ class Graph:
     def set_param(self, block_id: str, name: str, value: Any) -> Any:
         """Set one parameter; returns the old value. Bounds are checked by validation."""
         block = self.block(block_id)
-        param = block.spec.param_map.get(name)
-        if param is None:
-            raise GraphError(f"{block.spec.label} '{block_id}' has no parameter {name!r}")
-        if param.type_error(value):
-            raise GraphError(f"{block_id}.{name} must be {param.type_error(value)}, got {value!r}")
+        new = _checked_value(block.spec, block_id, name, value)
         old = block.params[name]
-        block.params[name] = param.coerce(value)
+        block.params[name] = new
         self._emit("param_changed", block_id, name=name, old=old, new=block.params[name])
         return old
 
     def move(self, block_id: str, pos: tuple[float, float]) -> tuple[float, float]:
         """Move a block on the canvas; returns the old position."""
         block = self.block(block_id)
+        new = _position(pos)
         old = block.pos
-        block.pos = (float(pos[0]), float(pos[1]))
+        block.pos = new
         self._emit("block_moved", block_id, old=old, new=block.pos)
         return old
 
