@@ -46,7 +46,7 @@ def group_problem(group: object) -> str | None:
     """Why ``group`` cannot be a group path (``""`` or dotted names like ``layer2.0``)."""
     if group == "":
         return None
-    if not isinstance(group, str) or len(group) > 200 or not GROUP_RE.match(group):
+    if not isinstance(group, str) or len(group) > 200 or not GROUP_RE.fullmatch(group):
         return f"{group!r} is not a group path (dot-separated names or numbers, e.g. 'layer2.0')"
     if any(keyword.iskeyword(part) or part.startswith("__") for part in group.split(".")):
         return f"{group!r} uses a Python keyword or a dunder name"
