@@ -1,0 +1,157 @@
+"""Recent files and crash recovery.
+
+* :class:`RecentFiles` keeps the last :data:`MAX_RECENT` opened/saved paths in QSettings
+  (organisation "Skipwire"), pruning files that no longer exist.
+* :class:`Autosaver` writes a modified document every :data:`AUTOSAVE_MS` to a recovery file
+  in the application data folder (with a JSON sidecar holding the original path), and removes
+  it when the document is saved or closed cleanly. :func:`find_recovery` finds one left by a
+  crash so the window can offer to restore it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QObject, QSettings, QStandardPaths, QTimer
+
+from builder import fileformat
+from builder.graph import Graph
+
+ORGANISATION = APPLICATION = "Skipwire"
+MAX_RECENT = 10
+AUTOSAVE_MS = 30_000
+RECOVERY_NAME = "recovery.skipwire.json"
+SIDECAR_NAME = "recovery.meta.json"
+
+
+def ensure_app_names() -> None:
+    """Give QCoreApplication the names QSettings and QStandardPaths use (if unset)."""
+    if not QCoreApplication.organizationName():
+        QCoreApplication.setOrganizationName(ORGANISATION)
+    if not QCoreApplication.applicationName():
+        QCoreApplication.setApplicationName(APPLICATION)
+
+
+def settings() -> QSettings:
+    return QSettings(ORGANISATION, APPLICATION)
+
+
+def data_dir() -> Path:
+    """The per-user application data folder (created on demand)."""
+    ensure_app_names()
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    folder = Path(location) if location else Path.home() / ".local" / "share" / APPLICATION
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class RecentFiles:
+    """Most recently used graph files, newest first."""
+
+    KEY = "recent_files"
+
+    def __init__(self, store: QSettings | None = None) -> None:
+        self.store = store or settings()
+
+    def _raw(self) -> list[str]:
+        value = self.store.value(self.KEY, [])
+        if isinstance(value, str):  # QSettings returns a lone string for a one-item list
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def paths(self) -> list[Path]:
+        """Existing recent files; missing ones are dropped from the list."""
+        raw = self._raw()
+        kept = [p for p in raw if Path(p).is_file()]
+        if kept != raw:
+            self.store.setValue(self.KEY, kept)
+        return [Path(p) for p in kept]
+
+    def add(self, path: str | Path) -> None:
+        text = str(Path(path).resolve())
+        items = [text] + [p for p in self._raw() if p != text]
+        self.store.setValue(self.KEY, items[:MAX_RECENT])
+
+    def clear(self) -> None:
+        self.store.setValue(self.KEY, [])
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """A recovery file left behind, and where its document came from."""
+
+    path: Path
+    original: Path | None
+    saved_at: float
+
+    def describe(self) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.saved_at))
+        source = str(self.original) if self.original else "an unsaved graph"
+        return f"Unsaved changes to {source} were recovered from {when}."
+
+    def load(self) -> Graph:
+        """The recovered graph; raises GraphFileError when the file is damaged."""
+        return fileformat.load(self.path)
+
+
+def find_recovery(folder: Path | None = None) -> Recovery | None:
+    """The recovery file left by a session that did not close cleanly, if any."""
+    folder = folder or data_dir()
+    graph_file, sidecar = folder / RECOVERY_NAME, folder / SIDECAR_NAME
+    if not graph_file.is_file():
+        return None
+    original, saved_at = None, graph_file.stat().st_mtime
+    try:
+        meta = json.loads(sidecar.read_text(encoding="utf-8"))
+        original = Path(meta["original_path"]) if meta.get("original_path") else None
+        saved_at = float(meta.get("saved_at", saved_at))
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass  # the graph is what matters; the sidecar is only a hint
+    return Recovery(graph_file, original, saved_at)
+
+
+def discard_recovery(folder: Path | None = None) -> None:
+    folder = folder or data_dir()
+    for name in (RECOVERY_NAME, SIDECAR_NAME):
+        (folder / name).unlink(missing_ok=True)
+
+
+class Autosaver(QObject):
+    """Writes the document to the recovery file every ``interval_ms`` while it is modified."""
+
+    def __init__(self, document, folder: Path | None = None,  # type: ignore[no-untyped-def]
+                 interval_ms: int = AUTOSAVE_MS, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.folder = folder or data_dir()
+        self.last_error = ""
+        self.timer = QTimer(self, interval=interval_ms)
+        self.timer.timeout.connect(self.save_now)
+        self.timer.start()
+        document.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def save_now(self) -> bool:
+        """Write the recovery file if the document has unsaved changes; True if written."""
+        if not self.document.modified:
+            return False
+        meta = {"original_path": str(self.document.path) if self.document.path else None,
+                "saved_at": time.time(), "graph_name": self.document.graph.name}
+        try:
+            fileformat.atomic_write(self.folder / RECOVERY_NAME, fileformat.dumps(self.document.graph))
+            fileformat.atomic_write(self.folder / SIDECAR_NAME, json.dumps(meta, indent=1))
+        except OSError as exc:
+            self.last_error = f"autosave to {self.folder} failed: {exc.strerror or exc}"
+            return False
+        self.last_error = ""
+        return True
+
+    def discard(self) -> None:
+        """Remove the recovery file (after a save or a clean close)."""
+        discard_recovery(self.folder)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        if clean:
+            self.discard()

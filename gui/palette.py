@@ -1,0 +1,125 @@
+"""The block palette: catalog blocks by category, with a search box.
+
+Drag a block onto the canvas (MIME type :data:`BLOCK_MIME`, data = the type id in UTF-8)
+or double-click it to add it at the centre of the view (``block_activated``).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMimeData, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from builder import catalog
+from gui import style
+
+BLOCK_MIME = "application/x-skipwire-block"
+TYPE_ROLE = Qt.ItemDataRole.UserRole
+
+
+def block_mime(type_id: str) -> QMimeData:
+    """The drag payload for one block type (what the canvas accepts on drop)."""
+    mime = QMimeData()
+    mime.setData(BLOCK_MIME, type_id.encode("utf-8"))
+    mime.setText(type_id)
+    return mime
+
+
+def swatch(color: QColor, size: int = 14) -> QIcon:
+    """A small rounded square of ``color`` for list items."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(color)
+    painter.setPen(color.darker(140))
+    painter.drawRoundedRect(1, 1, size - 2, size - 2, 3, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class _BlockTree(QTreeWidget):
+    """A tree whose block items drag out as :data:`BLOCK_MIME`."""
+
+    def mimeTypes(self) -> list[str]:  # noqa: N802 (Qt override)
+        return [BLOCK_MIME]
+
+    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt override)
+        type_ids = [item.data(0, TYPE_ROLE) for item in items if item.data(0, TYPE_ROLE)]
+        return block_mime(type_ids[0]) if type_ids else QMimeData()
+
+
+class PaletteWidget(QWidget):
+    """Search box above a tree of block types grouped by category."""
+
+    block_activated = Signal(str)  # a type id, on double-click or Enter
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.search = QLineEdit(placeholderText="Search blocks…", clearButtonEnabled=True)
+        self.tree = _BlockTree(headerHidden=True, rootIsDecorated=True)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.search)
+        layout.addWidget(self.tree)
+        self._populate()
+        self.search.textChanged.connect(self.filter)
+        self.search.returnPressed.connect(self._activate_first_visible)
+        self.tree.itemActivated.connect(self._on_activated)
+
+    def _populate(self) -> None:
+        for category in catalog.CATEGORIES:
+            head = QTreeWidgetItem(self.tree, [category])
+            head.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            head.setIcon(0, swatch(style.category_color(category)))
+            for spec in catalog.CATALOG.values():
+                if spec.category == category:
+                    self._add_item(head, spec)
+            head.setExpanded(True)
+
+    def _add_item(self, head: QTreeWidgetItem, spec: catalog.BlockType) -> None:
+        item = QTreeWidgetItem(head, [spec.label])
+        item.setData(0, TYPE_ROLE, spec.type_id)
+        item.setIcon(0, swatch(style.color_for(spec.type_id)))
+        item.setToolTip(0, f"<b>{spec.label}</b> <i>({spec.type_id})</i><br>{spec.help}")
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+                      | Qt.ItemFlag.ItemIsDragEnabled)
+
+    def items(self) -> list[QTreeWidgetItem]:
+        """Every block item (not the category headers)."""
+        root = self.tree.invisibleRootItem()
+        return [root.child(i).child(j) for i in range(root.childCount())
+                for j in range(root.child(i).childCount())]
+
+    def item_for(self, type_id: str) -> QTreeWidgetItem:
+        return next(item for item in self.items() if item.data(0, TYPE_ROLE) == type_id)
+
+    def visible_type_ids(self) -> list[str]:
+        return [item.data(0, TYPE_ROLE) for item in self.items() if not item.isHidden()]
+
+    def filter(self, text: str) -> None:
+        """Show only blocks whose label, type id, category or help contains ``text``."""
+        needle = text.strip().lower()
+        root = self.tree.invisibleRootItem()
+        for i in range(root.childCount()):
+            head = root.child(i)
+            shown = 0
+            for j in range(head.childCount()):
+                item = head.child(j)
+                spec = catalog.get(item.data(0, TYPE_ROLE))
+                hay = f"{spec.label} {spec.type_id} {spec.category} {spec.help}".lower()
+                item.setHidden(bool(needle) and needle not in hay)
+                shown += not item.isHidden()
+            head.setHidden(shown == 0)
+
+    def _activate_first_visible(self) -> None:
+        visible = self.visible_type_ids()
+        if visible:
+            self.block_activated.emit(visible[0])
+
+    def _on_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        type_id = item.data(0, TYPE_ROLE)
+        if type_id:
+            self.block_activated.emit(type_id)

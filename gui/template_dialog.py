@@ -1,0 +1,180 @@
+"""The Open Template dialog: a CIFAR ResNet or its plain twin, or any other template.
+
+The CIFAR family takes plain/residual, a depth 6n+2 between 20 and 110, the shortcut option
+(A: zero-padding, B: 1×1 projection), the input shape and the number of classes. Every other
+entry of :data:`builder.templates.TEMPLATES` (VGG, LeNet, the zoo) is listed with its
+description and gets the input shape and classes when its generator accepts them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from builder import templates
+from builder.graph import Graph
+
+CIFAR = "cifar"
+DEPTHS = tuple(range(20, 111, 6))  # 6n+2 for n = 3 … 18
+CIFAR_NAMES = ("resnet", "plain")
+
+
+def accepted_options(generator: Any, options: dict[str, Any]) -> dict[str, Any]:
+    """The subset of ``options`` that ``generator`` takes as keyword arguments."""
+    try:
+        params = inspect.signature(generator).parameters
+    except (TypeError, ValueError):
+        return options
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return options
+    return {k: v for k, v in options.items() if k in params}
+
+
+def build(name: str, options: dict[str, Any]) -> Graph:
+    """Build template ``name``; raises ValueError with a readable message on bad options."""
+    if name == CIFAR:
+        residual = options.pop("residual", True)
+        name = "resnet" if residual else "plain"
+        if not residual:
+            options.pop("shortcut", None)
+        return templates.make(name, **options)
+    generator = templates.TEMPLATES[name][0]
+    return generator(**accepted_options(generator, options))
+
+
+class TemplateDialog(QDialog):
+    """Pick a template and its options; ``graph()`` builds it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Open Template")
+        self.list = QListWidget()
+        self._fill_list()
+        self.description = QLabel(wordWrap=True)
+        form_host = QWidget()
+        form = QFormLayout(form_host)
+        self.residual = QRadioButton("Residual (ResNet)", checked=True)
+        self.plain = QRadioButton("Plain (no shortcuts)")
+        kinds = QButtonGroup(self)
+        kinds.addButton(self.residual)
+        kinds.addButton(self.plain)
+        kind_row = QHBoxLayout()
+        kind_row.addWidget(self.residual)
+        kind_row.addWidget(self.plain)
+        form.addRow("Network", kind_row)
+        self.depth = QComboBox()
+        for depth in DEPTHS:
+            self.depth.addItem(f"{depth} layers (n = {(depth - 2) // 6})", depth)
+        form.addRow("Depth", self.depth)
+        self.shortcut = QComboBox()
+        self.shortcut.addItem("A — identity, zero-pad new channels (no parameters)", "A")
+        self.shortcut.addItem("B — 1×1 convolution projection where the shape changes", "B")
+        form.addRow("Shortcut", self.shortcut)
+        self.channels, self.height, self.width = (self._spin(3, 1, 4096), self._spin(32, 1, 4096),
+                                                  self._spin(32, 1, 4096))
+        shape_row = QHBoxLayout()
+        for spin in (self.channels, self.height, self.width):
+            shape_row.addWidget(spin)
+        form.addRow("Input C × H × W", shape_row)
+        self.classes = self._spin(10, 1, 100_000)
+        form.addRow("Classes", self.classes)
+        self.error = QLabel(wordWrap=True, styleSheet="color: #e53935;")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(self.list, 1)
+        right = QVBoxLayout()
+        right.addWidget(self.description)
+        right.addWidget(form_host)
+        right.addStretch(1)
+        top.addLayout(right, 2)
+        layout.addLayout(top)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.residual.toggled.connect(self._update_enabled)
+        self.list.currentRowChanged.connect(self._update_enabled)
+        self.list.itemDoubleClicked.connect(lambda _item: self.accept())
+        self.list.setCurrentRow(0)
+        self.resize(760, 380)
+        self._built: Graph | None = None
+
+    @staticmethod
+    def _spin(value: int, low: int, high: int) -> QSpinBox:
+        spin = QSpinBox()
+        spin.setRange(low, high)
+        spin.setValue(value)
+        return spin
+
+    def _fill_list(self) -> None:
+        item = QListWidgetItem("CIFAR ResNet / plain (He et al. 2015)")
+        item.setData(256, CIFAR)
+        self.list.addItem(item)
+        for name, (_generator, description) in templates.TEMPLATES.items():
+            if name in CIFAR_NAMES:
+                continue
+            item = QListWidgetItem(f"{name} — {description}")
+            item.setData(256, name)
+            self.list.addItem(item)
+
+    def template_name(self) -> str:
+        item = self.list.currentItem()
+        return item.data(256) if item else CIFAR
+
+    def _update_enabled(self, *_args: Any) -> None:
+        cifar = self.template_name() == CIFAR
+        for widget in (self.residual, self.plain, self.depth):
+            widget.setEnabled(cifar)
+        self.shortcut.setEnabled(cifar and self.residual.isChecked())
+        if cifar:
+            self.description.setText("3×3 convolutions in three stages of 16/32/64 filters on "
+                                     "32/16/8 maps, n blocks per stage, depth 6n+2; global average "
+                                     "pool and a linear classifier.")
+        else:
+            self.description.setText(templates.TEMPLATES[self.template_name()][1])
+        self.error.clear()
+
+    def options(self) -> dict[str, Any]:
+        """The chosen options, as keyword arguments of the template generator."""
+        options: dict[str, Any] = {
+            "input_shape": (self.channels.value(), self.height.value(), self.width.value()),
+            "num_classes": self.classes.value(),
+        }
+        if self.template_name() == CIFAR:
+            options.update(residual=self.residual.isChecked(), depth=self.depth.currentData(),
+                           shortcut=self.shortcut.currentData())
+        return options
+
+    def graph(self) -> Graph:
+        """Build the chosen template (raises ValueError with a message for the user)."""
+        return build(self.template_name(), self.options())
+
+    def accept(self) -> None:
+        try:
+            self._built = self.graph()
+        except (ValueError, TypeError) as exc:
+            self.error.setText(f"Cannot build this template: {exc}")
+            return
+        super().accept()
+
+    def built_graph(self) -> Graph | None:
+        """The graph built when the dialog was accepted."""
+        return self._built
