@@ -159,9 +159,18 @@ def _known_keys(obj: dict[str, Any], allowed: set[str], where: str, path: str) -
 
 
 def _text(value: Any, where: str, path: str) -> str:
-    if not isinstance(value, str) or len(value) > MAX_TEXT:
-        raise _fail(where, path, f"a string of at most {MAX_TEXT} characters", value)
+    if not isinstance(value, str) or len(value) > MAX_TEXT or not _encodable(value):
+        raise _fail(where, path, f"a string of at most {MAX_TEXT} characters of Unicode text", value)
     return value
+
+
+def _encodable(text: str) -> bool:
+    """False for text with lone surrogates ("\\ud800"): it could not be saved as UTF-8 again."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _list(value: Any, where: str, path: str, limit: int) -> list[Any]:
