@@ -8,6 +8,7 @@ shortcuts. ``vgg16`` and ``lenet`` follow facebookresearch/mixup-cifar10's ``mod
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -148,6 +149,9 @@ def make(name: str, **options: Any) -> Graph:
         options = {k: v for k, v in options.items() if k in ("input_shape", "num_classes")}
     if name == "plain":
         options.pop("shortcut", None)
+    if name in ZOO_TEMPLATES:
+        accepted = inspect.signature(generator).parameters
+        options = {k: v for k, v in options.items() if k in accepted}
     return generator(**options)
 
 
@@ -159,3 +163,9 @@ SHIPPED: dict[str, tuple[str, dict[str, Any]]] = {
     "vgg16": ("vgg16", {}),
     "lenet": ("lenet", {}),
 }
+
+# The reference zoo (mixup-cifar10 models and Wide ResNets) lives in builder.zoo.
+from builder.zoo import ZOO_SHIPPED, ZOO_TEMPLATES  # noqa: E402  (zoo builds on _Builder above)
+
+TEMPLATES.update(ZOO_TEMPLATES)
+SHIPPED.update(ZOO_SHIPPED)
