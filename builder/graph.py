@@ -23,6 +23,7 @@ from builder import catalog
 GROUP_RE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)(?:\.(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+))*$")
 ID_MAX = 100
 COORD_LIMIT = 1e9  # canvas coordinates a graph file accepts
+MAX_PORT = 4096  # input ports a graph file accepts
 
 
 class GraphError(ValueError):
@@ -135,8 +136,8 @@ class Graph:
     def block(self, block_id: str) -> Block:
         try:
             return self.nx.nodes[block_id]["block"]  # type: ignore[no-any-return]
-        except KeyError:
-            raise GraphError(f"no block named {block_id!r}") from None
+        except (KeyError, TypeError):  # TypeError: an unhashable "id"
+            raise GraphError(f"no block named {_short(block_id)}") from None
 
     def blocks(self) -> Iterator[Block]:
         for _, data in self.nx.nodes(data=True):
@@ -219,8 +220,8 @@ class Graph:
         """
         self.block(source)
         self.block(target)
-        if not isinstance(port, int) or isinstance(port, bool) or port < 0:
-            raise GraphError(f"port must be a non-negative integer, got {port!r}")
+        if not isinstance(port, int) or isinstance(port, bool) or not 0 <= port < MAX_PORT:
+            raise GraphError(f"port must be an integer from 0 to {MAX_PORT - 1}, got {_short(port)}")
         taken = self.inputs_of(target).get(port)
         if taken is not None:
             raise GraphError(f"input {port} of '{target}' is already wired from '{taken}'")
@@ -229,7 +230,8 @@ class Graph:
 
     def disconnect(self, target: str, port: int) -> str:
         """Remove the wire into ``port`` of ``target``; returns its source id."""
-        source = self.inputs_of(target).get(port)
+        self.block(target)
+        source = self.inputs_of(target).get(port) if isinstance(port, int) else None
         if source is None:
             raise GraphError(f"input {port} of '{target}' is not wired")
         self.nx.remove_edge(source, target, key=port)
