@@ -155,3 +155,149 @@ class Autosaver(QObject):
     def _on_clean_changed(self, clean: bool) -> None:
         if clean:
             self.discard()
+
+
+# ----------------------------------------------------------------------------- file actions
+
+
+class FileController(QObject):
+    """New / Open / Open Template / Save / Save As / recovery for one window and document.
+
+    Every dialog is a static QFileDialog/QMessageBox call so tests can replace it. Nothing the
+    user made is dropped without asking: :meth:`maybe_save` guards every replacement.
+    """
+
+    FILTER = "Skipwire graphs (*.json);;All files (*)"
+
+    def __init__(self, window, document, recent: RecentFiles | None = None,  # type: ignore[no-untyped-def]
+                 autosaver: Autosaver | None = None) -> None:
+        super().__init__(window)
+        self.window = window
+        self.document = document
+        self.recent = recent or RecentFiles()
+        self.autosaver = autosaver
+
+    # ------------------------------------------------------------------ guards
+    def maybe_save(self) -> bool:
+        """Ask Save/Discard/Cancel when there are unsaved changes; True to go on."""
+        from PySide6.QtWidgets import QMessageBox
+
+        if not self.document.modified:
+            return True
+        name = self.document.path.name if self.document.path else self.document.graph.name
+        buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                   | QMessageBox.StandardButton.Cancel)
+        answer = QMessageBox.question(self.window, "Unsaved changes",
+                                      f"Save the changes to {name} first?", buttons,
+                                      QMessageBox.StandardButton.Save)
+        if answer == QMessageBox.StandardButton.Save:
+            return self.save()
+        return answer == QMessageBox.StandardButton.Discard
+
+    def _error(self, title: str, message: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        QMessageBox.critical(self.window, title, message)
+
+    # ------------------------------------------------------------------ replace the graph
+    def replace(self, graph: Graph, path: Path | None) -> None:
+        self.document.set_graph(graph, path)
+        if self.autosaver is not None:
+            self.autosaver.discard()
+        self.window.graph_loaded()
+
+    def new(self) -> bool:
+        if not self.maybe_save():
+            return False
+        self.replace(Graph("untitled"), None)
+        return True
+
+    def open(self, path: str | Path | None = None) -> bool:
+        """Open ``path`` (or ask for one); errors are shown, never raised."""
+        from PySide6.QtWidgets import QFileDialog
+
+        if not self.maybe_save():
+            return False
+        if path is None:
+            start = str(self.document.path.parent) if self.document.path else ""
+            path, _ = QFileDialog.getOpenFileName(self.window, "Open graph", start, self.FILTER)
+            if not path:
+                return False
+        return self.load(Path(path))
+
+    def load(self, path: Path) -> bool:
+        """Read ``path`` into the document (no prompt); False with a message box on errors."""
+        try:
+            graph = fileformat.load(path)
+        except fileformat.GraphFileError as exc:
+            self._error("Cannot open graph", str(exc))
+            return False
+        self.replace(graph, path)
+        self.recent.add(path)
+        return True
+
+    def open_template(self) -> bool:
+        from gui.template_dialog import TemplateDialog
+
+        if not self.maybe_save():
+            return False
+        dialog = TemplateDialog(self.window)
+        if not dialog.exec() or dialog.built_graph() is None:
+            return False
+        self.replace(dialog.built_graph(), None)  # type: ignore[arg-type]
+        return True
+
+    # ------------------------------------------------------------------ save
+    def save(self) -> bool:
+        if self.document.path is None:
+            return self.save_as()
+        return self.write(self.document.path)
+
+    def save_as(self) -> bool:
+        from PySide6.QtWidgets import QFileDialog
+
+        start = str(self.document.path or f"{self.document.graph.name}.json")
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save graph as", start, self.FILTER)
+        if not path:
+            return False
+        target = Path(path)
+        if not target.suffix:
+            target = target.with_suffix(".json")
+        return self.write(target)
+
+    def write(self, path: Path) -> bool:
+        try:
+            fileformat.save(self.document.graph, path)
+        except OSError as exc:
+            self._error("Cannot save graph", f"{path}: {exc.strerror or exc}")
+            return False
+        self.document.mark_saved(path)
+        self.recent.add(path)
+        if self.autosaver is not None:
+            self.autosaver.discard()
+        return True
+
+    # ------------------------------------------------------------------ recovery
+    def offer_recovery(self) -> bool:
+        """If a crash left a recovery file, offer to restore it; True when restored."""
+        from PySide6.QtWidgets import QMessageBox
+
+        found = find_recovery(self.autosaver.folder if self.autosaver else None)
+        if found is None:
+            return False
+        buttons = QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No
+        answer = QMessageBox.question(self.window, "Restore unsaved changes?",
+                                      found.describe() + "\nRestore them?", buttons,
+                                      QMessageBox.StandardButton.Yes)
+        if answer != QMessageBox.StandardButton.Yes:
+            discard_recovery(found.path.parent)
+            return False
+        try:
+            graph = found.load()
+        except fileformat.GraphFileError as exc:
+            self._error("Cannot restore", f"{exc}\nThe recovery file is kept at {found.path}.")
+            return False
+        self.document.set_graph(graph, found.original)
+        self.document.undo_stack.resetClean()  # restored work is unsaved work
+        self.window.graph_loaded()
+        return True

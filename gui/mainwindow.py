@@ -1,0 +1,335 @@
+"""The main window: the canvas in the middle, docks around it, menus, status bar.
+
+Docks: palette (left), inspector (right), diagnostics and summary (bottom). Their layout and
+the window geometry are remembered in QSettings. Menu actions call the canvas API
+(:class:`gui.canvas.view.CanvasView`) and :class:`gui.files.FileController`.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import importlib.util
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QWidget,
+)
+
+from builder.graph import Graph, group_problem
+from builder.validate import Report
+from gui import files
+from gui.canvas.view import CanvasView
+from gui.diagnostics_view import DiagnosticsWidget
+from gui.document import Document
+from gui.inspector import InspectorWidget
+from gui.palette import PaletteWidget
+from gui.summary_view import SummaryService, SummaryWidget, warm_up_torch
+
+EXPORTS = (  # (menu text, function name in gui.export_dialogs)
+    ("Export PyTorch code…", "export_code"),
+    ("Export ONNX…", "export_onnx"),
+    ("Export weights…", "export_weights"),
+    ("Import PyTorch module…", "import_module"),
+)
+EXPORT_MODULE = "gui.export_dialogs"
+STATE_VERSION = 1
+
+
+def _export_module_available() -> bool:
+    try:
+        return importlib.util.find_spec(EXPORT_MODULE) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+class MainWindow(QMainWindow):
+    """One editor window over one :class:`Document`."""
+
+    def __init__(self, document: Document | None = None, parent: QWidget | None = None,
+                 background: bool = True) -> None:
+        super().__init__(parent)
+        files.ensure_app_names()
+        self.setObjectName("SkipwireMainWindow")
+        self.document = document or Document(Graph("untitled"))
+        self.canvas = CanvasView(self.document, self)
+        self.setCentralWidget(self.canvas)
+        self.autosaver = files.Autosaver(self.document, parent=self)
+        self.files = files.FileController(self, self.document, autosaver=self.autosaver)
+        self.summary_service = SummaryService(self.document, self, start=False)
+        self._background = background
+        self._build_docks()
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        self.resize(1400, 860)
+        self._default_state = self.saveState(STATE_VERSION)
+        self.restore_layout()
+        self.setWindowTitle(self.document.title())
+
+    # ------------------------------------------------------------------ construction
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)  # saveState/restoreState key
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        self.palette = PaletteWidget()
+        self.inspector = InspectorWidget(self.document)
+        self.diagnostics = DiagnosticsWidget()
+        self.summary = SummaryWidget()
+        self.palette_dock = self._dock("Blocks", "palette_dock", self.palette,
+                                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.inspector_dock = self._dock("Inspector", "inspector_dock", self.inspector,
+                                         Qt.DockWidgetArea.RightDockWidgetArea)
+        self.diagnostics_dock = self._dock("Diagnostics", "diagnostics_dock", self.diagnostics,
+                                           Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.summary_dock = self._dock("Summary", "summary_dock", self.summary,
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.diagnostics_dock, self.summary_dock)
+        self.diagnostics_dock.raise_()
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 300], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.diagnostics_dock], [170], Qt.Orientation.Vertical)
+
+    def _build_status_bar(self) -> None:
+        self.totals = QLabel()
+        self.statusBar().addPermanentWidget(self.totals)
+
+    def _action(self, menu: QMenu, text: str, slot: Callable[[], Any],
+                shortcuts: tuple[QKeySequence | str, ...] = (), tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setShortcuts([QKeySequence(s) for s in shortcuts])
+        action.setStatusTip(tip)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        self.addAction(action)  # shortcuts work while a dock has focus
+        return action
+
+    def _build_menus(self) -> None:
+        self.actions_by_name: dict[str, QAction] = {}
+        self._build_file_menu(self.menuBar().addMenu("&File"))
+        self._build_edit_menu(self.menuBar().addMenu("&Edit"))
+        self._build_view_menu(self.menuBar().addMenu("&View"))
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "Keyboard Shortcuts", self.show_shortcuts, ("F1",))
+        self._action(help_menu, "About Skipwire", self.show_about)
+
+    def _build_file_menu(self, menu: QMenu) -> None:
+        add, names = self._action, self.actions_by_name
+        names["new"] = add(menu, "&New", self.files.new, (QKeySequence.StandardKey.New,))
+        names["open"] = add(menu, "&Open…", self.files.open, (QKeySequence.StandardKey.Open,))
+        names["template"] = add(menu, "Open &Template…", self.files.open_template, ("Ctrl+Shift+N",))
+        self.recent_menu = menu.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        menu.addSeparator()
+        names["save"] = add(menu, "&Save", self.files.save, (QKeySequence.StandardKey.Save,))
+        names["save_as"] = add(menu, "Save &As…", self.files.save_as, ("Ctrl+Shift+S",))
+        menu.addSeparator()
+        available = _export_module_available()
+        for text, function in EXPORTS:
+            action = add(menu, text, lambda f=function: self.run_export(f))
+            action.setEnabled(available)
+            if not available:
+                action.setStatusTip("Export is not installed in this build")
+            names[function] = action
+        menu.addSeparator()
+        names["quit"] = add(menu, "&Quit", self.close, (QKeySequence.StandardKey.Quit, "Ctrl+Q"))
+
+    def _build_edit_menu(self, menu: QMenu) -> None:
+        add, names, canvas = self._action, self.actions_by_name, self.canvas
+        undo = self.document.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
+        redo = self.document.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        menu.addActions([undo, redo])
+        names["undo"], names["redo"] = undo, redo
+        menu.addSeparator()
+        names["cut"] = add(menu, "Cu&t", self.cut, (QKeySequence.StandardKey.Cut,))
+        names["copy"] = add(menu, "&Copy", canvas.copy_selection, (QKeySequence.StandardKey.Copy,))
+        names["paste"] = add(menu, "&Paste", canvas.paste, (QKeySequence.StandardKey.Paste,))
+        names["duplicate"] = add(menu, "&Duplicate", canvas.duplicate_selection, ("Ctrl+D",))
+        names["delete"] = add(menu, "&Delete", canvas.delete_selection, ("Delete",))
+        menu.addSeparator()
+        names["select_all"] = add(menu, "Select &All", canvas.select_all,
+                                    (QKeySequence.StandardKey.SelectAll,))
+        names["group"] = add(menu, "&Group Selection…", self.group_selection, ("Ctrl+G",))
+
+    def _build_view_menu(self, menu: QMenu) -> None:
+        add, names, canvas = self._action, self.actions_by_name, self.canvas
+        names["fit"] = add(menu, "&Fit to View", canvas.fit_all, ("F", "Ctrl+0"))
+        names["zoom_in"] = add(menu, "Zoom &In", canvas.zoom_in, (QKeySequence.StandardKey.ZoomIn, "Ctrl+="))
+        names["zoom_out"] = add(menu, "Zoom &Out", canvas.zoom_out, (QKeySequence.StandardKey.ZoomOut,))
+        names["tidy"] = add(menu, "&Tidy Up", canvas.tidy_up, ("Ctrl+L",))
+        menu.addSeparator()
+        for dock in (self.palette_dock, self.inspector_dock, self.diagnostics_dock, self.summary_dock):
+            menu.addAction(dock.toggleViewAction())
+        menu.addSeparator()
+        names["reset_layout"] = add(menu, "&Reset Layout", self.reset_layout)
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.title_changed.connect(self.setWindowTitle)
+        doc.validated.connect(self._on_validated)
+        self.canvas.selection_changed.connect(self.inspector.show_selection)
+        self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
+        self.palette.block_activated.connect(self.canvas.add_block_at_center)
+        self.diagnostics.block_clicked.connect(self.canvas.center_on_block)
+        self.summary_service.ready.connect(self._on_summary)
+        self.summary_dock.visibilityChanged.connect(lambda _v: self._refresh_summary())
+
+    # ------------------------------------------------------------------ start-up
+    def start_background(self) -> None:
+        """Import torch in the background and start counting parameters (after first paint)."""
+        warm_up_torch()
+        self.summary_service.start()
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._background:
+            self._background = False
+            QTimer.singleShot(200, self.start_background)
+
+    def graph_loaded(self) -> None:
+        """After New/Open/template/recovery: fit the new graph in the view."""
+        self.inspector.show_selection([])
+        QTimer.singleShot(0, self.canvas.fit_all)
+
+    # ------------------------------------------------------------------ actions
+    def cut(self) -> None:
+        self.canvas.copy_selection()
+        self.canvas.delete_selection()
+
+    def group_selection(self) -> None:
+        ids = self.canvas.selected_block_ids()
+        if not ids:
+            self.statusBar().showMessage("Select the blocks to group first", 5000)
+            return
+        taken = {b.group for b in self.document.graph.blocks()}
+        suggestion = next(f"group{i}" for i in range(1, len(taken) + 2) if f"group{i}" not in taken)
+        name, ok = QInputDialog.getText(self, "Group selection",
+                                        f"Group path for {len(ids)} block(s) (e.g. layer2.0):",
+                                        text=suggestion)
+        if not ok:
+            return
+        problem = group_problem(name.strip())
+        if problem or not name.strip():
+            QMessageBox.warning(self, "Group selection", problem or "A group needs a name.")
+            return
+        self.canvas.group_selection(name.strip())
+
+    def run_export(self, function: str) -> None:
+        """Call ``gui.export_dialogs.<function>(window, document)``."""
+        try:
+            module = importlib.import_module(EXPORT_MODULE)
+            getattr(module, function)(self, self.document)
+        except (ImportError, AttributeError) as exc:
+            QMessageBox.warning(self, "Export", f"This export is not available: {exc}")
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        paths = self.files.recent.paths()
+        for path in paths:
+            action = self.recent_menu.addAction(path.name)
+            action.setToolTip(str(path))
+            action.setStatusTip(str(path))
+            action.triggered.connect(lambda _c=False, p=path: self.files.open(p))
+        if not paths:
+            self.recent_menu.addAction("(no recent files)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", self.files.recent.clear)
+
+    def show_shortcuts(self) -> None:
+        rows = [(a.text().replace("&", ""), ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
+                                                      for s in a.shortcuts()))
+                for a in self.actions_by_name.values() if a.shortcuts()]
+        rows += [("Pan", "drag the background, Space+drag or middle mouse"),
+                 ("Zoom", "mouse wheel (around the cursor)"),
+                 ("Wire", "drag from an output port to an input port")]
+        table = "".join(f"<tr><td>{html.escape(t)}</td><td><b>{html.escape(k)}</b></td></tr>"
+                        for t, k in rows)
+        QMessageBox.information(self, "Keyboard shortcuts", f"<table cellspacing=4>{table}</table>")
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, "About Skipwire",
+                          "<b>Skipwire</b><br>Design, train and understand convolutional and "
+                          "residual networks as block graphs.")
+
+    # ------------------------------------------------------------------ document updates
+    def _on_validated(self, report: Report) -> None:
+        self.diagnostics.show_report(report)
+        self._update_totals()
+        self._refresh_summary()
+
+    def _on_summary(self, _result: Any) -> None:
+        self._update_totals()
+        self._refresh_summary()
+
+    def _refresh_summary(self) -> None:
+        if not self.summary_dock.isVisible():
+            return
+        graph, report, result = self.document.graph, self.document.report(), self.summary_service.latest
+        if result is None:
+            self.summary.show_shapes(graph, report)
+        else:
+            self.summary.show_summary(result, graph, report)
+
+    def totals_text(self) -> str:
+        graph, report, result = self.document.graph, self.document.report(), self.summary_service.latest
+        errors = len(report.errors)
+        parts = [f"{len(graph)} blocks"]
+        if result is not None and result.summary is not None:
+            parts += [f"{result.summary.total_params:,} parameters",
+                      f"{result.summary.total_mult_adds / 1e6:,.1f}M mult-adds"]
+        elif result is None:
+            parts += ["parameters …"]
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+        return "   ·   ".join(parts)
+
+    def _update_totals(self) -> None:
+        self.totals.setText(self.totals_text())
+        bad = bool(self.document.report().errors)
+        self.totals.setStyleSheet("color: #c62828;" if bad else "")
+
+    # ------------------------------------------------------------------ layout persistence
+    def restore_layout(self) -> None:
+        store = files.settings()
+        geometry, state = store.value("window/geometry"), store.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state, STATE_VERSION)
+
+    def save_layout(self) -> None:
+        store = files.settings()
+        store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/state", self.saveState(STATE_VERSION))
+
+    def reset_layout(self) -> None:
+        self.restoreState(self._default_state, STATE_VERSION)
+        for dock in (self.palette_dock, self.inspector_dock, self.diagnostics_dock, self.summary_dock):
+            dock.setVisible(True)
+            dock.setFloating(False)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self.save_layout()
+        self.autosaver.timer.stop()
+        self.autosaver.discard()
+        event.accept()
