@@ -1,0 +1,133 @@
+"""Group frames: labelled, translucent boxes around the blocks of a group path.
+
+Nested group paths (``layer2`` around ``layer2.0``) draw nested frames. A frame collapses
+to one box showing "input shape → output shape"; that is view state only and never touches
+the graph. Only a frame's label strip (or the whole collapsed box) takes mouse clicks, so
+a rubber band can still start on the background inside a frame.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from gui.canvas.items import BLOCK_W, DETAIL_LOD, PORT_R, SELECT_COLOR, TEXT_COLOR
+
+PAD = 10.0
+LABEL_H = 16.0
+BOX_W = BLOCK_W + 30
+BOX_H = 56.0
+_TINTS = ("#4f7cac", "#6a994e", "#9c6644", "#7b5ea7")
+
+
+def parents(group: str) -> list[str]:
+    """``layer2.0`` → ``["layer2", "layer2.0"]`` (outermost first)."""
+    if not group:
+        return []
+    parts = group.split(".")
+    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+class GroupFrameItem(QGraphicsItem):
+    """The frame of one group path; ``collapsed`` turns it into a single box."""
+
+    def __init__(self, group: str) -> None:
+        super().__init__()
+        self.group = group
+        self.depth = group.count(".")
+        self.collapsed = False
+        self.summary = ""  # "16×32×32 → 32×16×16" shown when collapsed
+        self._rect = QRectF()  # the expanded frame, in scene coordinates
+        tint = QColor(_TINTS[self.depth % len(_TINTS)])
+        self._edge = tint
+        self._fill = QColor(tint)
+        self._fill.setAlpha(22)
+        self.setZValue(-10 + self.depth)
+        self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
+
+    # ------------------------------------------------------------------ geometry
+    def set_rect(self, rect: QRectF) -> None:
+        """Set the expanded frame rectangle (scene coordinates)."""
+        if rect != self._rect:
+            self.prepareGeometryChange()
+            self._rect = QRectF(rect)
+
+    def expanded_rect(self) -> QRectF:
+        return QRectF(self._rect)
+
+    def set_collapsed(self, collapsed: bool) -> None:
+        if collapsed != self.collapsed:
+            self.prepareGeometryChange()
+            self.collapsed = collapsed
+            self.setZValue(3 if collapsed else -10 + self.depth)
+
+    def box_rect(self) -> QRectF:
+        """The rectangle drawn now: the whole frame, or the collapsed box at its top-left."""
+        if self.collapsed:
+            return QRectF(self._rect.topLeft(), self._rect.topLeft() + QPointF(BOX_W, BOX_H))
+        return QRectF(self._rect)
+
+    def input_port_pos(self, port: int = 0) -> QPointF:
+        box = self.box_rect()
+        return QPointF(box.left(), box.center().y())
+
+    def output_port_pos(self) -> QPointF:
+        box = self.box_rect()
+        return QPointF(box.right(), box.center().y())
+
+    def label_rect(self) -> QRectF:
+        r = self._rect
+        return QRectF(r.left(), r.top(), min(r.width(), 240.0), LABEL_H + 2)
+
+    def boundingRect(self) -> QRectF:
+        return self.box_rect().adjusted(-PORT_R - 2, -2, PORT_R + 2, 2)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRect(self.box_rect() if self.collapsed else self.label_rect())
+        return path
+
+    # ------------------------------------------------------------------ painting
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        if self.collapsed:
+            self._paint_box(painter, lod)
+            return
+        painter.setPen(QPen(self._edge, 1.2))
+        painter.setBrush(QBrush(self._fill))
+        painter.drawRoundedRect(self._rect, 9, 9)
+        if lod >= DETAIL_LOD * 0.5:
+            font = QFont()
+            font.setPointSizeF(8.5)
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(self._edge.darker(140))
+            painter.drawText(self.label_rect().adjusted(9, 1, 0, 0), Qt.AlignmentFlag.AlignVCenter,
+                             f"▾ {self.group}")
+
+    def _paint_box(self, painter: QPainter, lod: float) -> None:
+        box = self.box_rect()
+        fill = QColor(self._edge).lighter(170)
+        painter.setPen(QPen(SELECT_COLOR if self.isSelected() else self._edge.darker(120), 1.6))
+        painter.setBrush(QBrush(fill))
+        painter.drawRoundedRect(box, 8, 8)
+        if lod >= DETAIL_LOD:
+            font = QFont()
+            font.setPointSizeF(9.0)
+            font.setBold(True)
+            painter.setFont(font)
+            painter.setPen(TEXT_COLOR)
+            painter.drawText(box.adjusted(10, 6, -6, -BOX_H / 2), Qt.AlignmentFlag.AlignVCenter,
+                             f"▸ {self.group}")
+            font.setBold(False)
+            font.setPointSizeF(8.0)
+            painter.setFont(font)
+            painter.drawText(box.adjusted(10, BOX_H / 2, -6, -6), Qt.AlignmentFlag.AlignVCenter,
+                             self.summary)
+        painter.setPen(QPen(self._edge.darker(150), 1.2))
+        painter.setBrush(QBrush(self._edge))
+        painter.drawEllipse(self.input_port_pos(), PORT_R, PORT_R)
+        painter.drawEllipse(self.output_port_pos(), PORT_R, PORT_R)

@@ -1,0 +1,344 @@
+"""Scene items: blocks (with their ports) and wires.
+
+Items are cheap to paint: no graphics effects, text elided once when it changes, device
+coordinate caching for blocks, and no text at all when zoomed far out. Ports are not items of
+their own; a block knows where its ports are and the view hit-tests them.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
+from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+
+from builder import catalog
+from builder.graph import Block
+from builder.validate import Diagnostic
+
+try:  # the window engineer's shared colours; a local fallback until it lands
+    from gui.style import color_for as _style_color_for
+except ImportError:  # pragma: no cover - only before gui/style.py exists
+    _style_color_for = None
+
+BLOCK_W = 150.0
+BLOCK_H = 60.0
+PORT_GAP = 18.0
+PORT_R = 4.5
+DETAIL_LOD = 0.45  # below this zoom, skip text
+
+_FALLBACK = {
+    "Input / Output": "#7f8c8d", "Convolution": "#3b7dd8", "Normalization": "#8e6bbf",
+    "Activations": "#e08a2c", "Pooling": "#2a9d8f", "Shape": "#8a8f98", "Dense": "#c0504d",
+    "Regularization": "#b5a33a", "Merge": "#d1495b",
+}
+
+ABBREV = {"out_channels": "out", "kernel_size": "k", "stride": "s", "out_features": "out",
+          "negative_slope": "slope", "channels": "C", "height": "H", "width": "W"}
+
+ERROR_COLOR = QColor("#d62828")
+WARNING_COLOR = QColor("#e9a23b")
+SELECT_COLOR = QColor("#1f6feb")
+WIRE_COLOR = QColor("#5b6573")
+SKIP_COLOR = QColor("#e36414")
+TEXT_COLOR = QColor("#1d232b")
+MUTED_TEXT = QColor("#4a5360")
+
+
+def category_color(type_id: str) -> QColor:
+    """The colour of a block type's category (from ``gui.style`` when available)."""
+    if _style_color_for is not None:
+        return QColor(_style_color_for(type_id))
+    return QColor(_FALLBACK.get(catalog.get(type_id).category, "#888888"))
+
+
+def _fonts() -> tuple[QFont, QFont]:
+    title = QFont()
+    title.setPointSizeF(9.0)
+    title.setBold(True)
+    small = QFont()
+    small.setPointSizeF(8.0)
+    return title, small
+
+
+def params_text(block: Block) -> str:
+    """``Conv2d out=16 k=3 s=2``: the label and the key parameters."""
+    spec = block.spec
+    parts = [f"{ABBREV.get(name, name)}={block.params.get(name)}" for name in spec.key_params]
+    return " ".join([spec.label, *parts])
+
+
+def input_port_count(type_id: str, wired_ports: set[int]) -> int:
+    """Ports to draw: the arity, or for Add/Concat one free port beyond the wired ones (≥ 2)."""
+    arity = catalog.get(type_id).arity
+    if arity is not None:
+        return max(arity, max(wired_ports, default=-1) + 1)
+    return max(2, max(wired_ports, default=-1) + 2)
+
+
+class BlockItem(QGraphicsItem):
+    """One block: a rounded box with a category colour bar, its text and its ports."""
+
+    def __init__(self, block: Block, wired: set[int]) -> None:
+        super().__init__()
+        self.block_id = block.id
+        self.type_id = block.type
+        self._color = category_color(block.type)
+        self._fill = QColor(self._color).lighter(185)
+        self._wired: set[int] = set(wired)
+        self._lines = ("", "", "")
+        self._shape_text = "?"
+        self._severity = ""  # "", "warning" or "error"
+        self.n_inputs = input_port_count(block.type, self._wired)
+        self.has_output = block.type != "output"
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
+                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.setZValue(2)
+        self.on_moved = None  # set by the scene: called with the block id while dragged
+        self.setPos(QPointF(*block.pos))
+        self.set_block(block)
+
+    # ------------------------------------------------------------------ state
+    @property
+    def height(self) -> float:
+        return max(BLOCK_H, 16.0 + self.n_inputs * PORT_GAP)
+
+    def set_block(self, block: Block) -> None:
+        """Refresh the id and parameter text (after a rename or a parameter change)."""
+        self.block_id = block.id
+        self._raw = (block.id, params_text(block))
+        self._elide()
+
+    def set_shape(self, text: str) -> None:
+        if text != self._shape_text:
+            self._shape_text = text
+            self._elide()
+
+    def set_diagnostics(self, diagnostics: list[Diagnostic]) -> None:
+        severity = ""
+        if diagnostics:
+            severity = "error" if any(d.severity == "error" for d in diagnostics) else "warning"
+        tip = "\n".join(f"{d.severity}: {d.message}" for d in diagnostics)
+        if severity != self._severity or tip != self.toolTip():
+            self._severity = severity
+            self.setToolTip(tip)
+            self.update()
+
+    @property
+    def severity(self) -> str:
+        return self._severity
+
+    def set_wired(self, wired: set[int]) -> None:
+        """Update filled ports and the port count (Add/Concat grow a free port)."""
+        count = input_port_count(self.type_id, wired)
+        if count != self.n_inputs:
+            self.prepareGeometryChange()
+            self.n_inputs = count
+        self._wired = set(wired)
+        self.update()
+
+    def _elide(self) -> None:
+        title, small = _fonts()
+        width = BLOCK_W - 16
+        block_id, params = self._raw
+        self._lines = (QFontMetricsF(title).elidedText(block_id, Qt.TextElideMode.ElideMiddle, width),
+                       QFontMetricsF(small).elidedText(params, Qt.TextElideMode.ElideRight, width),
+                       QFontMetricsF(small).elidedText("→ " + self._shape_text,
+                                                       Qt.TextElideMode.ElideRight, width))
+        self.update()
+
+    # ------------------------------------------------------------------ ports
+    def input_port_local(self, port: int) -> QPointF:
+        top = (self.height - (self.n_inputs - 1) * PORT_GAP) / 2
+        return QPointF(0.0, top + port * PORT_GAP)
+
+    def output_port_local(self) -> QPointF:
+        return QPointF(BLOCK_W, self.height / 2)
+
+    def input_port_pos(self, port: int) -> QPointF:
+        """Scene position of input ``port``."""
+        return self.mapToScene(self.input_port_local(port))
+
+    def output_port_pos(self) -> QPointF:
+        return self.mapToScene(self.output_port_local())
+
+    def port_at(self, scene_pos: QPointF, radius: float) -> tuple[str, int] | None:
+        """``("in", port)`` or ``("out", 0)`` when ``scene_pos`` is on a port."""
+        local = self.mapFromScene(scene_pos)
+        if self.has_output and _near(local, self.output_port_local(), radius):
+            return ("out", 0)
+        for port in range(self.n_inputs):
+            if _near(local, self.input_port_local(port), radius):
+                return ("in", port)
+        return None
+
+    # ------------------------------------------------------------------ painting
+    def boundingRect(self) -> QRectF:
+        return QRectF(-PORT_R - 2, -3, BLOCK_W + 2 * PORT_R + 4, self.height + 6)
+
+    def shape(self) -> QPainterPath:
+        path = QPainterPath()
+        path.addRoundedRect(QRectF(0, 0, BLOCK_W, self.height), 6, 6)
+        return path
+
+    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
+        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.on_moved:
+            self.on_moved(self.block_id)
+        return value
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        lod = option.levelOfDetailFromTransform(painter.worldTransform())
+        rect = QRectF(0, 0, BLOCK_W, self.height)
+        painter.setPen(self._outline())
+        painter.setBrush(QBrush(self._fill))
+        painter.drawRoundedRect(rect, 6, 6)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QBrush(self._color))
+        painter.drawRoundedRect(QRectF(1, 1, 6, self.height - 2), 3, 3)
+        if lod >= DETAIL_LOD:
+            self._paint_text(painter)
+        self._paint_ports(painter)
+
+    def _outline(self) -> QPen:
+        if self.isSelected():
+            return QPen(SELECT_COLOR, 2.5)
+        if self._severity == "error":
+            return QPen(ERROR_COLOR, 2.5)
+        if self._severity == "warning":
+            return QPen(WARNING_COLOR, 2.0, Qt.PenStyle.DashLine)
+        return QPen(self._color.darker(130), 1.2)
+
+    def _paint_text(self, painter: QPainter) -> None:
+        title, small = _fonts()
+        top = (self.height - 48) / 2
+        painter.setPen(TEXT_COLOR)
+        painter.setFont(title)
+        painter.drawText(QRectF(12, top, BLOCK_W - 16, 16), Qt.AlignmentFlag.AlignVCenter, self._lines[0])
+        painter.setFont(small)
+        painter.setPen(MUTED_TEXT)
+        painter.drawText(QRectF(12, top + 16, BLOCK_W - 16, 16), Qt.AlignmentFlag.AlignVCenter,
+                         self._lines[1])
+        painter.setPen(ERROR_COLOR if self._severity == "error" else TEXT_COLOR)
+        painter.drawText(QRectF(12, top + 32, BLOCK_W - 16, 16), Qt.AlignmentFlag.AlignVCenter,
+                         self._lines[2])
+
+    def _paint_ports(self, painter: QPainter) -> None:
+        painter.setPen(QPen(self._color.darker(150), 1.2))
+        for port in range(self.n_inputs):
+            painter.setBrush(QBrush(self._color if port in self._wired else QColor("white")))
+            painter.drawEllipse(self.input_port_local(port), PORT_R, PORT_R)
+        if self.has_output:
+            painter.setBrush(QBrush(self._color))
+            painter.drawEllipse(self.output_port_local(), PORT_R, PORT_R)
+
+
+def _near(a: QPointF, b: QPointF, radius: float) -> bool:
+    d = a - b
+    return d.x() * d.x() + d.y() * d.y() <= radius * radius
+
+
+def wire_path(start: QPointF, end: QPointF, skip: bool = False) -> QPainterPath:
+    """A cubic curve from an output port to an input port.
+
+    A wire that runs backwards (to the next row of a banded layout) leaves to the right,
+    runs through the gap above the target row and enters from the left; skip wires take a
+    lane a little higher than ordinary wires so the two stay apart.
+    """
+    path = QPainterPath(start)
+    dx = end.x() - start.x()
+    if dx >= 40:
+        bend = max(30.0, dx / 2)
+        path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
+        return path
+    lane_y = (start.y() + end.y()) / 2 if abs(end.y() - start.y()) < 60 else end.y() - 48
+    lane_y -= 12 if skip else 0
+    if end.y() < start.y():
+        lane_y = end.y() + 48 + (12 if skip else 0)
+    out = QPointF(start.x() + 30, lane_y)
+    inn = QPointF(end.x() - 30, lane_y)
+    path.cubicTo(start + QPointF(30, 0), QPointF(out.x(), start.y()), out)
+    path.lineTo(inn)
+    path.cubicTo(QPointF(inn.x(), end.y()), end - QPointF(30, 0), end)
+    return path
+
+
+class WireItem(QGraphicsItem):
+    """A wire from a block output to an input port, labelled with its tensor shape."""
+
+    def __init__(self, source: str, target: str, port: int) -> None:
+        super().__init__()
+        self.source, self.target, self.port = source, target, port
+        self.skip = False
+        self._label = ""
+        self._path = QPainterPath()
+        self._shape: QPainterPath | None = None
+        self._bounds = QRectF()
+        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
+        self.setZValue(1)
+
+    def set_ends(self, start: QPointF, end: QPointF) -> None:
+        self.prepareGeometryChange()
+        self._path = wire_path(start, end, self.skip)
+        self._shape = None
+        mid = self._path.pointAtPercent(0.5)
+        self._label_pos = mid
+        self._bounds = self._path.boundingRect().united(QRectF(mid.x() - 40, mid.y() - 16, 80, 20))
+        self._bounds.adjust(-4, -4, 4, 4)
+
+    def set_label(self, text: str, skip: bool) -> None:
+        if text != self._label or skip != self.skip:
+            self._label = text
+            self.skip = skip
+            self.update()
+
+    @property
+    def label(self) -> str:
+        return self._label
+
+    def path(self) -> QPainterPath:
+        return self._path
+
+    def boundingRect(self) -> QRectF:
+        return self._bounds
+
+    def shape(self) -> QPainterPath:
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self._path)
+        return self._shape
+
+    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        color = SELECT_COLOR if self.isSelected() else (SKIP_COLOR if self.skip else WIRE_COLOR)
+        pen = QPen(color, 2.6 if self.isSelected() else 1.6)
+        if self.skip:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPath(self._path)
+        if self._label and option.levelOfDetailFromTransform(painter.worldTransform()) >= DETAIL_LOD:
+            self._paint_label(painter, color)
+
+    def _paint_label(self, painter: QPainter, color: QColor) -> None:
+        _, small = _fonts()
+        small.setPointSizeF(7.5)
+        painter.setFont(small)
+        width = QFontMetricsF(small).horizontalAdvance(self._label) + 6
+        box = QRectF(self._label_pos.x() - width / 2, self._label_pos.y() - 15, width, 13)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(255, 255, 255, 215))
+        painter.drawRoundedRect(box, 3, 3)
+        painter.setPen(color)
+        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self._label)

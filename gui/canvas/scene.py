@@ -1,0 +1,268 @@
+"""The canvas scene: one item per block, wire and group, kept in step with the document.
+
+The scene listens to ``Document.graph_event`` and updates only the items an event touches,
+rebuilds on ``graph_replaced`` and restyles on ``validated`` (shapes, red outlines, skip
+wires). It never changes the graph: edits are commands pushed by the view.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, QRectF
+from PySide6.QtWidgets import QGraphicsScene
+
+from builder.catalog import fmt_shape
+from builder.graph import Event, Graph
+from builder.layout import depths
+from builder.validate import Report
+from gui.canvas.groups import LABEL_H, PAD, GroupFrameItem, parents
+from gui.canvas.items import BlockItem, WireItem
+from gui.document import Document
+
+Endpoint = BlockItem | GroupFrameItem
+
+
+class CanvasScene(QGraphicsScene):
+    """Items for the document's graph, with collapse state for group frames (view state)."""
+
+    def __init__(self, document: Document, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.doc = document
+        self.blocks: dict[str, BlockItem] = {}
+        self.wires: dict[tuple[str, int], WireItem] = {}  # (target, port) → wire
+        self.frames: dict[str, GroupFrameItem] = {}
+        self.collapsed: set[str] = set()
+        self._report: Report | None = None
+        document.graph_event.connect(self._on_event)
+        document.graph_replaced.connect(self.rebuild)
+        document.validated.connect(self.apply_report)
+        self.rebuild()
+
+    @property
+    def graph(self) -> Graph:
+        return self.doc.graph
+
+    # ------------------------------------------------------------------ building
+    def rebuild(self) -> None:
+        """Recreate every item from the graph (after New/Open)."""
+        self.clear()
+        self.blocks.clear()
+        self.wires.clear()
+        self.frames.clear()
+        self.collapsed.clear()
+        for block in self.graph.blocks():
+            self._add_block_item(block.id)
+        for wire in self.graph.wires():
+            self._add_wire_item(wire.source, wire.target, wire.port)
+        self.refresh_frames()
+        self.apply_report(self.doc.report())
+
+    def _add_block_item(self, block_id: str) -> BlockItem:
+        item = BlockItem(self.graph.block(block_id), set(self.graph.inputs_of(block_id)))
+        item.on_moved = self._on_item_moved
+        self.addItem(item)
+        self.blocks[block_id] = item
+        return item
+
+    def _add_wire_item(self, source: str, target: str, port: int) -> WireItem:
+        item = WireItem(source, target, port)
+        self.addItem(item)
+        self.wires[(target, port)] = item
+        self._place_wire(item)
+        return item
+
+    # ------------------------------------------------------------------ endpoints
+    def endpoint(self, block_id: str) -> Endpoint:
+        """What a wire to ``block_id`` attaches to: the block, or its outermost collapsed frame."""
+        for group in parents(self.graph.block(block_id).group):
+            if group in self.collapsed:
+                return self.frames[group]
+        return self.blocks[block_id]
+
+    def _place_wire(self, wire: WireItem) -> None:
+        src, dst = self.endpoint(wire.source), self.endpoint(wire.target)
+        if src is dst and isinstance(src, GroupFrameItem):
+            wire.setVisible(False)
+            return
+        wire.setVisible(True)
+        wire.set_ends(src.output_port_pos(), dst.input_port_pos(wire.port))
+
+    def wires_of(self, block_id: str) -> list[WireItem]:
+        return [w for w in self.wires.values() if w.source == block_id or w.target == block_id]
+
+    def _on_item_moved(self, block_id: str) -> None:
+        for wire in self.wires_of(block_id):
+            self._place_wire(wire)
+        if block_id in self.graph:
+            self.refresh_frames(parents(self.graph.block(block_id).group))
+
+    # ------------------------------------------------------------------ events
+    def _on_event(self, event: Event) -> None:
+        handler = getattr(self, f"_ev_{event.kind}", None)
+        if handler is not None:
+            handler(event)
+
+    def _ev_block_added(self, event: Event) -> None:
+        self._add_block_item(event.block_id)
+        self.refresh_frames()
+
+    def _ev_block_removed(self, event: Event) -> None:
+        item = self.blocks.pop(event.block_id, None)
+        if item is not None:
+            self.removeItem(item)
+        self.refresh_frames()
+
+    def _ev_wire_added(self, event: Event) -> None:
+        self._add_wire_item(event.data["source"], event.block_id, event.data["port"])
+        self._refresh_ports(event.block_id)
+
+    def _ev_wire_removed(self, event: Event) -> None:
+        item = self.wires.pop((event.block_id, event.data["port"]), None)
+        if item is not None:
+            self.removeItem(item)
+        if event.block_id in self.blocks:
+            self._refresh_ports(event.block_id)
+
+    def _refresh_ports(self, block_id: str) -> None:
+        self.blocks[block_id].set_wired(set(self.graph.inputs_of(block_id)))
+        for wire in self.wires_of(block_id):
+            if wire.target == block_id:
+                self._place_wire(wire)
+
+    def _ev_param_changed(self, event: Event) -> None:
+        self.blocks[event.block_id].set_block(self.graph.block(event.block_id))
+
+    def _ev_block_moved(self, event: Event) -> None:
+        item = self.blocks[event.block_id]
+        x, y = event.data["new"]
+        if item.pos().x() != x or item.pos().y() != y:
+            item.setPos(x, y)  # itemChange re-places its wires and frames
+
+    def _ev_block_renamed(self, event: Event) -> None:
+        old, new = event.data["old"], event.block_id
+        item = self.blocks.pop(old)
+        self.blocks[new] = item
+        item.set_block(self.graph.block(new))
+        for key in [k for k in self.wires if k[0] == old]:
+            wire = self.wires.pop(key)
+            wire.target = new
+            self.wires[(new, key[1])] = wire
+        for wire in self.wires.values():
+            if wire.source == old:
+                wire.source = new
+
+    def _ev_group_changed(self, event: Event) -> None:
+        self.refresh_frames()
+        self.refresh_collapse()
+
+    # ------------------------------------------------------------------ groups
+    def group_paths(self) -> set[str]:
+        paths: set[str] = set()
+        for block in self.graph.blocks():
+            paths.update(parents(block.group))
+        return paths
+
+    def members(self, group: str) -> list[str]:
+        """Ids of the blocks inside ``group`` (nested groups included)."""
+        prefix = group + "."
+        return [b.id for b in self.graph.blocks() if b.group == group or b.group.startswith(prefix)]
+
+    def refresh_frames(self, only: list[str] | None = None) -> None:
+        """Create, remove and re-measure group frames (innermost first so parents enclose them)."""
+        paths = self.group_paths()
+        for group in [g for g in self.frames if g not in paths]:
+            self.removeItem(self.frames.pop(group))
+            self.collapsed.discard(group)
+        targets = paths if only is None else {g for g in only if g in paths}
+        rects: dict[str, QRectF] = {}
+        for block in self.graph.blocks():
+            if block.group and block.id in self.blocks:
+                rect = self.blocks[block.id].sceneBoundingRect()
+                rects[block.group] = rects[block.group].united(rect) if block.group in rects else rect
+        for group in sorted(paths, key=lambda g: -g.count(".")):
+            frame = self.frames.get(group)
+            if frame is None:
+                frame = self.frames[group] = GroupFrameItem(group)
+                self.addItem(frame)
+            rect = rects.get(group, QRectF())
+            if group in targets and not rect.isNull():
+                frame.set_rect(rect.adjusted(-PAD, -PAD - LABEL_H, PAD, PAD))
+            outer = frame.expanded_rect()
+            parent = group.rpartition(".")[0]
+            if parent:
+                rects[parent] = rects[parent].united(outer) if parent in rects else outer
+        if only is None:
+            self._update_summaries()
+
+    def set_collapsed(self, group: str, collapsed: bool) -> None:
+        """Collapse a group frame to one box, or expand it (view state; the graph is untouched)."""
+        if group not in self.frames:
+            raise KeyError(f"no group {group!r} on the canvas")
+        if collapsed:
+            self.collapsed.add(group)
+        else:
+            self.collapsed.discard(group)
+        self.refresh_collapse()
+
+    def refresh_collapse(self) -> None:
+        """Show or hide blocks, frames and wires after collapse state changed."""
+        for group, frame in self.frames.items():
+            hidden = any(p in self.collapsed for p in parents(group)[:-1])
+            frame.set_collapsed(group in self.collapsed)
+            frame.setVisible(not hidden)
+        for block_id, item in self.blocks.items():
+            item.setVisible(isinstance(self.endpoint(block_id), BlockItem))
+            if not item.isVisible():
+                item.setSelected(False)
+        for wire in self.wires.values():
+            self._place_wire(wire)
+        self._update_summaries()
+
+    def _update_summaries(self) -> None:
+        """Set each frame's "input shape → output shape" from the wires that cross its edge."""
+        report = self._report
+        if report is None:
+            return
+        ins: dict[str, str] = {}
+        outs: dict[str, str] = {}
+        for wire in self.graph.wires():
+            src_groups = parents(self.graph.block(wire.source).group)
+            dst_groups = parents(self.graph.block(wire.target).group)
+            for group in dst_groups:
+                if group not in src_groups:
+                    ins.setdefault(group, wire.source)
+            for group in src_groups:
+                if group not in dst_groups:
+                    outs.setdefault(group, wire.source)
+        for group, frame in self.frames.items():
+            first_in = fmt_shape(report.shapes.get(ins[group])) if group in ins else "—"
+            first_out = fmt_shape(report.shapes.get(outs[group])) if group in outs else "—"
+            frame.summary = f"{first_in} → {first_out}"
+            if frame.collapsed:
+                frame.update()
+
+    # ------------------------------------------------------------------ validation
+    def apply_report(self, report: Report) -> None:
+        """Show shapes on blocks and wires, outline blocks with problems, mark skip wires."""
+        self._report = report
+        by_block: dict[str, list] = {}
+        for diag in report.diagnostics:
+            by_block.setdefault(diag.block_id, []).append(diag)
+        for block_id, item in self.blocks.items():
+            item.set_shape(fmt_shape(report.shapes.get(block_id)))
+            item.set_diagnostics(by_block.get(block_id, []))
+        depth = depths(self.graph, report.order)
+        for wire in self.wires.values():
+            span = depth.get(wire.target, 0) - depth.get(wire.source, 0)
+            shape = report.shapes.get(wire.source)
+            skip = span > 1
+            moved = skip != wire.skip
+            wire.set_label(fmt_shape(shape) if shape else "", skip)
+            if moved:
+                self._place_wire(wire)
+        self._update_summaries()
+
+    def selected_block_ids(self) -> list[str]:
+        return [item.block_id for item in self.selectedItems() if isinstance(item, BlockItem)]
+
+    def selected_wires(self) -> list[WireItem]:
+        return [item for item in self.selectedItems() if isinstance(item, WireItem)]

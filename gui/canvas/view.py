@@ -1,0 +1,378 @@
+"""The canvas view: navigation, selection, wire drawing, drops and the context menus.
+
+Left-drag on the background draws a rubber band; middle-drag or space+drag pans; the wheel
+zooms around the cursor. Dragging from a port draws a wire; dragging blocks moves them and
+pushes one ``Move`` command, snapped to the grid, when the mouse is released.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QWheelEvent,
+)
+from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView, QMenu, QWidget
+
+from builder.graph import Wire
+from gui import commands
+from gui.canvas.editing import Editor
+from gui.canvas.groups import GroupFrameItem
+from gui.canvas.items import BLOCK_H, BLOCK_W, SELECT_COLOR, BlockItem, WireItem, wire_path
+from gui.canvas.scene import CanvasScene
+from gui.canvas.wiring import PortRef, plan_wire
+from gui.document import Document
+
+BLOCK_MIME = "application/x-skipwire-block"
+GRID = 20.0
+MIN_ZOOM, MAX_ZOOM = 0.03, 4.0
+
+
+def snap(x: float, y: float) -> tuple[float, float]:
+    return (round(x / GRID) * GRID, round(y / GRID) * GRID)
+
+
+class CanvasView(QGraphicsView):
+    """The editable picture of the document's graph."""
+
+    selection_changed = Signal(list)  # selected block ids
+    status_message = Signal(str)  # e.g. why a wire was refused
+
+    def __init__(self, document: Document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.doc = document
+        self.canvas = CanvasScene(document, self)
+        self.editor = Editor(document)
+        self.setScene(self.canvas)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+        self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
+        self.setAcceptDrops(True)
+        self.setBackgroundBrush(QColor("#f7f8fa"))
+        self._wire_drag: tuple[PortRef, QGraphicsPathItem] | None = None
+        self._pan_from: QPoint | None = None
+        self._space = False
+        self.canvas.selectionChanged.connect(self._emit_selection)
+        document.graph_replaced.connect(self._on_replaced)
+
+    # ------------------------------------------------------------------ navigation
+    def fit_all(self) -> None:
+        rect = self.canvas.itemsBoundingRect()
+        if rect.isNull():
+            return
+        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        if self.zoom() > 1.5:
+            self._set_zoom(1.5)
+
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def _set_zoom(self, zoom: float) -> None:
+        zoom = min(MAX_ZOOM, max(MIN_ZOOM, zoom))
+        self.scale(zoom / self.zoom(), zoom / self.zoom())
+
+    def zoom_in(self) -> None:
+        self._set_zoom(self.zoom() * 1.25)
+
+    def zoom_out(self) -> None:
+        self._set_zoom(self.zoom() / 1.25)
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        steps = event.angleDelta().y() / 120.0
+        if steps:
+            self._set_zoom(self.zoom() * 1.15 ** steps)
+        event.accept()
+
+    def center_on_block(self, block_id: str) -> None:
+        """Select ``block_id`` (expanding any collapsed group around it) and centre it."""
+        if block_id not in self.canvas.blocks:
+            return
+        for group in list(self.canvas.collapsed):
+            if block_id in self.canvas.members(group):
+                self.canvas.set_collapsed(group, False)
+        self.select_blocks([block_id])
+        self.centerOn(self.canvas.blocks[block_id])
+
+    def _on_replaced(self) -> None:
+        self.resetTransform()
+        self.fit_all()
+
+    # ------------------------------------------------------------------ selection
+    def select_blocks(self, ids: list[str]) -> None:
+        wanted = set(ids)
+        with _Quiet(self.canvas):
+            self.canvas.clearSelection()
+            for block_id, item in self.canvas.blocks.items():
+                if block_id in wanted and item.isVisible():
+                    item.setSelected(True)
+        self._emit_selection()
+
+    def selected_block_ids(self) -> list[str]:
+        return self.canvas.selected_block_ids()
+
+    def select_all(self) -> None:
+        self.select_blocks(list(self.canvas.blocks))
+
+    def _emit_selection(self) -> None:
+        if not self.canvas.signalsBlocked():
+            self.selection_changed.emit(self.selected_block_ids())
+
+    # ------------------------------------------------------------------ edits
+    def add_block_at_center(self, type_id: str) -> None:
+        center = self.mapToScene(self.viewport().rect().center())
+        self._add_block(type_id, center)
+
+    def _add_block(self, type_id: str, scene_pos: QPointF) -> None:
+        pos = snap(scene_pos.x() - BLOCK_W / 2, scene_pos.y() - BLOCK_H / 2)
+        command = commands.AddBlock(self.doc, type_id, pos)
+        self.doc.undo_stack.push(command)
+        if command.block_id:
+            self.select_blocks([command.block_id])
+
+    def delete_selection(self) -> None:
+        wires = [(w.target, w.port) for w in self.canvas.selected_wires()]
+        if self.editor.delete(self.selected_block_ids(), wires):
+            self.status_message.emit(self.doc.undo_stack.undoText())
+
+    def copy_selection(self) -> None:
+        ids = self.selected_block_ids()
+        if self.editor.copy(ids):
+            self.status_message.emit(f"Copied {len(ids)} block(s)")
+
+    def paste(self) -> None:
+        try:
+            new = self.editor.paste()
+        except (ValueError, KeyError) as exc:
+            self.status_message.emit(f"Cannot paste: {exc}")
+            return
+        self.select_blocks(new)
+
+    def duplicate_selection(self) -> None:
+        self.select_blocks(self.editor.duplicate(self.selected_block_ids()))
+
+    def group_selection(self, group: str) -> None:
+        self.editor.group(self.selected_block_ids(), group)
+
+    def tidy_up(self) -> None:
+        if self.editor.tidy_up():
+            self.fit_all()
+
+    def set_group_collapsed(self, group: str, collapsed: bool) -> None:
+        """Collapse or expand a group frame (view state only)."""
+        self.canvas.set_collapsed(group, collapsed)
+
+    # ------------------------------------------------------------------ mouse
+    def port_at(self, view_pos: QPoint) -> PortRef | None:
+        scene_pos = self.mapToScene(view_pos)
+        radius = max(8.0, 6.0 / max(self.zoom(), 1e-6))
+        area = QRectF(scene_pos.x() - radius, scene_pos.y() - radius, 2 * radius, 2 * radius)
+        for item in self.canvas.items(area):
+            if isinstance(item, BlockItem) and item.isVisible():
+                hit = item.port_at(scene_pos, radius)
+                if hit is not None:
+                    return PortRef(item.block_id, hit[0], hit[1])
+        return None
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space):
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+            event.accept()
+            return
+        if button == Qt.MouseButton.LeftButton:
+            port = self.port_at(event.position().toPoint())
+            if port is not None:
+                self._start_wire(port)
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            delta = event.position().toPoint() - self._pan_from
+            self._pan_from = event.position().toPoint()
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
+            event.accept()
+            return
+        if self._wire_drag is not None:
+            self._follow_wire(self.mapToScene(event.position().toPoint()))
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
+        if self._pan_from is not None:
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        if self._wire_drag is not None:
+            self._finish_wire(self.port_at(event.position().toPoint()))
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+        self._commit_moves()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        item = self.itemAt(event.position().toPoint())
+        if isinstance(item, GroupFrameItem):
+            self.canvas.set_collapsed(item.group, not item.collapsed)
+            event.accept()
+            return
+        super().mouseDoubleClickEvent(event)
+
+    def _commit_moves(self) -> None:
+        """After a drag: one Move command for every block whose item left its model position."""
+        moves: dict[str, tuple[float, float]] = {}
+        for block_id, item in self.canvas.blocks.items():
+            pos = (item.pos().x(), item.pos().y())
+            if pos != self.doc.graph.block(block_id).pos:
+                moves[block_id] = snap(*pos)
+        if not moves:
+            return
+        changed = {b: p for b, p in moves.items() if p != self.doc.graph.block(b).pos}
+        for block_id in set(moves) - set(changed):
+            self.canvas.blocks[block_id].setPos(*self.doc.graph.block(block_id).pos)
+        if changed:
+            self.doc.undo_stack.push(commands.Move(self.doc, changed))
+
+    # ------------------------------------------------------------------ wire drawing
+    def _start_wire(self, port: PortRef) -> None:
+        temp = QGraphicsPathItem()
+        pen = QPen(SELECT_COLOR, 2.0, Qt.PenStyle.DashLine)
+        temp.setPen(pen)
+        temp.setZValue(10)
+        self.canvas.addItem(temp)
+        self._wire_drag = (port, temp)
+        self._follow_wire(self._port_scene_pos(port))
+
+    def _port_scene_pos(self, port: PortRef) -> QPointF:
+        item = self.canvas.blocks[port.block_id]
+        return item.output_port_pos() if port.kind == "out" else item.input_port_pos(port.port)
+
+    def _follow_wire(self, scene_pos: QPointF) -> None:
+        assert self._wire_drag is not None
+        port, temp = self._wire_drag
+        anchor = self._port_scene_pos(port)
+        path = wire_path(anchor, scene_pos) if port.kind == "out" else wire_path(scene_pos, anchor)
+        temp.setPath(path)
+
+    def wire_in_progress(self) -> bool:
+        return self._wire_drag is not None
+
+    def _finish_wire(self, end: PortRef | None) -> None:
+        assert self._wire_drag is not None
+        start, temp = self._wire_drag
+        self._wire_drag = None
+        self.canvas.removeItem(temp)
+        if end is None:
+            self.status_message.emit("Wire cancelled: drop it on a port")
+            return
+        result = plan_wire(self.doc.graph, start, end)
+        if isinstance(result, str):
+            self.status_message.emit(f"Wire refused: {result}")
+            return
+        self._connect(result)
+
+    def _connect(self, wire: Wire) -> None:
+        self.doc.undo_stack.push(commands.Connect(self.doc, wire.source, wire.target, wire.port))
+        self.status_message.emit(f"Connected {wire.source} → {wire.target} (input {wire.port})")
+
+    # ------------------------------------------------------------------ keys
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+        elif key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.delete_selection()
+        elif key == Qt.Key.Key_F and not event.modifiers():
+            self.fit_all()
+        elif key == Qt.Key.Key_Escape and self._wire_drag is not None:
+            self._finish_wire(None)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            self._pan_from = None
+            self.viewport().unsetCursor()
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    # ------------------------------------------------------------------ drops
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasFormat(BLOCK_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragEnterEvent(event)
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if event.mimeData().hasFormat(BLOCK_MIME):
+            event.acceptProposedAction()
+        else:
+            super().dragMoveEvent(event)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if not event.mimeData().hasFormat(BLOCK_MIME):
+            super().dropEvent(event)
+            return
+        type_id = bytes(event.mimeData().data(BLOCK_MIME).data()).decode("utf-8", "replace")
+        try:
+            self._add_block(type_id, self.mapToScene(event.position().toPoint()))
+        except KeyError as exc:
+            self.status_message.emit(str(exc.args[0]))
+            return
+        event.acceptProposedAction()
+
+    # ------------------------------------------------------------------ context menus
+    def context_menu_at(self, view_pos: QPoint) -> QMenu:
+        """The context menu for what is under ``view_pos`` (also used by screenshots and tests)."""
+        from gui.canvas.menus import build_menu
+
+        return build_menu(self, self.itemAt(view_pos), self.mapToScene(view_pos))
+
+    def context_menu_for_block(self, block_id: str) -> QMenu:
+        from gui.canvas.menus import build_menu
+
+        item = self.canvas.blocks[block_id]
+        return build_menu(self, item, item.sceneBoundingRect().center())
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:
+        item = self.itemAt(event.pos())
+        if isinstance(item, BlockItem) and not item.isSelected():
+            self.select_blocks([item.block_id])
+        menu = self.context_menu_at(event.pos())
+        menu.exec(event.globalPos())
+
+
+class _Quiet:
+    """Block a scene's signals while the selection is changed in bulk."""
+
+    def __init__(self, scene: CanvasScene) -> None:
+        self.scene = scene
+
+    def __enter__(self) -> None:
+        self._was = self.scene.blockSignals(True)
+
+    def __exit__(self, *exc: object) -> None:
+        self.scene.blockSignals(self._was)
+
+
+__all__ = ["BLOCK_MIME", "CanvasView", "WireItem", "snap"]
