@@ -1,0 +1,42 @@
+"""The training engine (Qt-free): datasets, config, trainer, gradient probes, run records.
+
+Public API (the GUI runs :meth:`Trainer.run` in a worker thread and turns callbacks into
+queued signals)::
+
+    from builder.training import TrainConfig, Trainer, load_dataset
+
+    config = TrainConfig(dataset="digits", epochs=30, lr=0.05)   # ConfigError names bad fields
+    data = load_dataset(config)                                   # or datasets.synthetic(...)
+    graph, notes = adapt_graph(graph, data.input_shape, data.num_classes)
+    trainer = Trainer(graph, config, data,
+                      on_step=lambda m: ...,       # StepMetrics: loss, accuracy, lr, images/s, grad_norm
+                      on_epoch=lambda m: ...,      # EpochMetrics: train/val loss and accuracy
+                      on_gradients=lambda g: ...,  # GradientSample: one norm per parameterised block
+                      run_dir="runs/x")            # optional run folder (CSV, checkpoints)
+    result = trainer.run()   # TrainResult: status completed | stopped | non_finite, history, error
+
+``trainer.pause()``, ``trainer.resume()`` and ``trainer.stop()`` may be called from any thread
+and take effect before the next step. Callbacks run on the training thread. ``Trainer(...,
+resume_from="runs/x/checkpoint.pt")`` continues a run; ``compare.compare`` trains several
+graphs on identical data and settings; ``cli`` adds ``train`` and ``compare`` to ``main.py``.
+
+Modules: ``config`` (TrainConfig, ConfigError), ``datasets`` (Dataset, digits, synthetic,
+load_dataset, DatasetError), ``readers`` (IDX, CIFAR binary, image folders), ``loader``
+(device-side batches and augmentation), ``optim`` (optimizers, lr schedule, device choice),
+``probes`` (GradientProbe, GradientSample), ``trainer``, ``records`` (run folders,
+checkpoints), ``distributed`` (torchrun/DDP), ``adapt`` (fit a graph to a dataset), ``compare``.
+Importing this package imports torch.
+"""
+
+from __future__ import annotations
+
+from builder.training.adapt import adapt_graph
+from builder.training.config import ConfigError, TrainConfig
+from builder.training.datasets import Dataset, DatasetError, digits, load_dataset, synthetic
+from builder.training.probes import GradientSample
+from builder.training.trainer import EpochMetrics, StepMetrics, Trainer, TrainResult
+
+__all__ = [
+    "ConfigError", "Dataset", "DatasetError", "EpochMetrics", "GradientSample", "StepMetrics",
+    "TrainConfig", "TrainResult", "Trainer", "adapt_graph", "digits", "load_dataset", "synthetic",
+]

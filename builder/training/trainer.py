@@ -1,0 +1,363 @@
+"""The Qt-free trainer: a graph, a config and a dataset in; callbacks and a result out.
+
+Each step makes one host sync: loss, correct count, total gradient norm (before clipping) and,
+on measured steps, the per-block gradient norms travel to the host in one vector. Pause,
+resume and stop are thread-safe flags checked before every step. A non-finite loss or
+gradient ends the run with status ``non_finite`` and names the first block (topological
+order) whose gradient went non-finite.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from builder.compile import compile_graph
+from builder.graph import Graph
+from builder.training import optim, records
+from builder.training.config import TrainConfig
+from builder.training.datasets import Dataset, load_dataset
+from builder.training.distributed import SINGLE, DistContext, all_sum
+from builder.training.loader import Batches, epoch_generator
+from builder.training.probes import GradientProbe, GradientSample
+from builder.validate import parameterised
+
+
+@dataclass
+class StepMetrics:
+    """One optimisation step (``epoch`` is 1-based, ``step`` counts from 0 over the run)."""
+
+    epoch: int
+    step: int
+    batch: int
+    batches: int
+    loss: float
+    accuracy: float
+    lr: float
+    images_per_s: float
+    grad_norm: float  # global L2 norm of all gradients before clipping
+
+
+@dataclass
+class EpochMetrics:
+    epoch: int
+    epochs: int
+    train_loss: float
+    train_acc: float
+    val_loss: float
+    val_acc: float
+    lr: float
+    seconds: float
+    images_per_s: float
+
+
+@dataclass
+class TrainResult:
+    """How a run ended: ``completed``, ``stopped`` or ``non_finite`` (see ``error``)."""
+
+    status: str
+    epochs_done: int
+    steps: int
+    history: list[EpochMetrics] = field(default_factory=list)
+    error: str = ""
+    bad_block: str | None = None
+    first_gradients: GradientSample | None = None
+    last_gradients: GradientSample | None = None
+    run_dir: str | None = None
+    seconds: float = 0.0
+    module: nn.Module | None = None
+
+    @property
+    def final(self) -> EpochMetrics | None:
+        return self.history[-1] if self.history else None
+
+
+class NonFiniteError(RuntimeError):
+    def __init__(self, message: str, block_id: str | None) -> None:
+        super().__init__(message)
+        self.block_id = block_id
+
+
+class Trainer:
+    """Train ``graph`` under ``config`` on ``dataset`` (loaded from the config when None)."""
+
+    def __init__(self, graph: Graph, config: TrainConfig, dataset: Dataset | None = None, *,
+                 on_step: Callable[[StepMetrics], None] | None = None,
+                 on_epoch: Callable[[EpochMetrics], None] | None = None,
+                 on_gradients: Callable[[GradientSample], None] | None = None,
+                 run_dir: str | None = None, resume_from: str | None = None,
+                 dist: DistContext = SINGLE) -> None:
+        self.graph, self.config = graph, config
+        self.dataset = dataset
+        self.on_step, self.on_epoch, self.on_gradients = on_step, on_epoch, on_gradients
+        self.run_dir, self.resume_from, self.dist = run_dir, resume_from, dist
+        self._stop = threading.Event()
+        self._go = threading.Event()
+        self._go.set()
+
+    # ---- control (any thread) ----
+    def stop(self) -> None:
+        self._stop.set()
+        self._go.set()
+
+    def pause(self) -> None:
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._go.is_set()
+
+    # ---- run ----
+    def run(self) -> TrainResult:
+        """Train until done, stopped or non-finite; returns the :class:`TrainResult`."""
+        setup = _Setup(self)
+        run = _Run(self, setup)
+        try:
+            return run.loop()
+        finally:
+            setup.close()
+
+
+class _Setup:
+    """Everything built before the first step: device, data, module, optimizer, records."""
+
+    def __init__(self, trainer: Trainer) -> None:
+        cfg, ctx = trainer.config, trainer.dist
+        self.device = optim.resolve_device(cfg.device, ctx.local_rank if ctx.active else None)
+        self.amp = optim.autocast_dtype(cfg, self.device)
+        data = trainer.dataset or load_dataset(cfg)
+        self.data = data.to(self.device)
+        if cfg.channels_last:
+            self.data.x_train = self.data.x_train.contiguous(memory_format=torch.channels_last)
+            self.data.x_val = self.data.x_val.contiguous(memory_format=torch.channels_last)
+        torch.manual_seed(cfg.seed)
+        module = compile_graph(trainer.graph)
+        self.block_ids = parameterised(trainer.graph)
+        self.module = module.to(self.device)
+        if cfg.channels_last:
+            self.module = self.module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        self.probe = GradientProbe(self.module, module.block_paths, self.block_ids, cfg.probe_outputs)
+        self.optimizer = optim.make_optimizer(cfg, self.module)
+        self.scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" else None
+        self.start_epoch, self.start_step, self.history = 0, 0, []
+        if trainer.resume_from:
+            self._restore(trainer.resume_from)
+        self.forward: nn.Module = self.module
+        if ctx.active:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.forward = nn.parallel.DistributedDataParallel(self.module, device_ids=ids)
+        if cfg.compile:
+            self.forward = torch.compile(self.forward)  # type: ignore[assignment]
+        self.recorder = None
+        if trainer.run_dir and ctx.is_main:
+            resume = self.start_epoch if trainer.resume_from else None
+            self.recorder = records.RunRecorder(trainer.run_dir, trainer.graph, cfg, resume)
+
+    def _restore(self, path: str) -> None:
+        state = records.load_checkpoint(path)
+        self.module.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scaler is not None and "scaler" in state:
+            self.scaler.load_state_dict(state["scaler"])
+        if "rng" in state:
+            records.set_rng_state(state["rng"])
+        self.start_epoch, self.start_step = int(state["epoch"]), int(state["step"])
+        self.history = [EpochMetrics(**h) for h in state.get("history", [])]
+
+    def checkpoint(self, epoch: int, step: int, history: list[EpochMetrics]) -> None:
+        if self.recorder is None:
+            return
+        state = {"model": self.module.state_dict(), "optimizer": self.optimizer.state_dict(),
+                 "epoch": epoch, "step": step, "rng": records.rng_state(),
+                 "history": [asdict(h) for h in history]}
+        if self.scaler is not None:
+            state["scaler"] = self.scaler.state_dict()
+        records.save_checkpoint(self.recorder.checkpoint_path(), state)
+
+    def close(self) -> None:
+        self.probe.remove()
+        if self.recorder is not None:
+            self.recorder.close()
+
+
+class _Run:
+    """The epoch and step loops of one run."""
+
+    def __init__(self, trainer: Trainer, setup: _Setup) -> None:
+        self.t, self.s, self.cfg = trainer, setup, trainer.config
+        n_train = len(setup.data.y_train) // trainer.dist.world
+        self.steps_per_epoch = max(1, -(-n_train // self.cfg.batch_size))
+        self.step = setup.start_step
+        self.result = TrainResult("completed", setup.start_epoch, self.step, list(setup.history),
+                                  run_dir=trainer.run_dir, module=setup.module)
+        self.params = setup.probe.params
+        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=self.cfg.label_smoothing)
+
+    def loop(self) -> TrainResult:
+        start = time.perf_counter()
+        try:
+            for epoch in range(self.s.start_epoch, self.cfg.epochs):
+                if not self._epoch(epoch):
+                    break
+        except NonFiniteError as exc:
+            self.result.status, self.result.error = "non_finite", str(exc)
+            self.result.bad_block = exc.block_id
+        self.result.steps = self.step
+        self.result.seconds = time.perf_counter() - start
+        return self.result
+
+    def _wait(self) -> bool:
+        """Block while paused; False when the run should stop."""
+        while not self.t._go.wait(0.05):
+            pass
+        return not self.t._stop.is_set()
+
+    def _epoch(self, epoch: int) -> bool:
+        gen = epoch_generator(self.cfg.seed, epoch)
+        data, ctx = self.s.data, self.t.dist
+        batches = Batches(data.x_train, data.y_train, self.cfg.batch_size, shuffle=True, gen=gen,
+                          rank=ctx.rank, world=ctx.world, augment_images=self.cfg.augment)
+        mix = np.random.default_rng([self.cfg.seed, epoch])
+        self.s.module.train()
+        sums = np.zeros(3)  # loss × n, correct, n
+        t0 = tick = time.perf_counter()
+        for i, (xb, yb) in enumerate(batches):
+            if self.t._stop.is_set() or not self.t._go.is_set():
+                if not self._wait():
+                    self.result.status = "stopped"
+                    return False
+                tick = time.perf_counter()  # paused time is not training time
+            values = self._train_step(xb, yb, mix)
+            n = len(yb)
+            sums += (values[0] * n, values[1], n)
+            speed = n / max(time.perf_counter() - tick, 1e-9)
+            self._report_step(epoch, i, len(batches), values, n, speed)
+            tick = time.perf_counter()
+            self.step += 1
+        self._finish_epoch(epoch, sums, time.perf_counter() - t0)
+        return True
+
+    def _train_step(self, xb: torch.Tensor, yb: torch.Tensor, mix: np.random.Generator) -> list[float]:
+        s, cfg = self.s, self.cfg
+        lr = optim.lr_at(cfg, self.step, self.steps_per_epoch)
+        for group in s.optimizer.param_groups:
+            group["lr"] = lr
+        measured = bool(cfg.probe_every) and self.step % cfg.probe_every == 0 and self.t.dist.is_main
+        s.probe.arm(measured)
+        lam, yb2 = 1.0, yb
+        if cfg.mixup_alpha > 0:
+            lam = float(mix.beta(cfg.mixup_alpha, cfg.mixup_alpha))
+            perm = torch.from_numpy(mix.permutation(len(yb))).to(xb.device)
+            xb, yb2 = lam * xb + (1 - lam) * xb[perm], yb[perm]
+        with torch.autocast(s.device.type, dtype=s.amp or torch.float32, enabled=s.amp is not None):
+            out = s.forward(xb)
+            loss = self.loss_fn(out, yb)
+            if lam != 1.0:
+                loss = lam * loss + (1 - lam) * self.loss_fn(out, yb2)
+        s.optimizer.zero_grad(set_to_none=True)
+        if s.scaler is not None:
+            s.scaler.scale(loss).backward()
+            s.scaler.unscale_(s.optimizer)
+        else:
+            loss.backward()
+        norms = s.probe.norms()
+        total = torch.linalg.vector_norm(norms)
+        self._clip(total)
+        if s.scaler is not None:
+            s.scaler.step(s.optimizer)
+            s.scaler.update()
+        else:
+            s.optimizer.step()
+        pred = out.detach().argmax(1)
+        correct = lam * (pred == yb).sum() + (1 - lam) * (pred == yb2).sum()
+        head = torch.stack([loss.detach().float(), correct.float(), total.float()])
+        packed = torch.cat([head, s.probe.pack(norms)]) if measured else head
+        values = packed.cpu().tolist()
+        s.probe.arm(False)
+        self._check_finite(values, norms)
+        if measured:
+            self._report_gradients(values[3:])
+        return values
+
+    def _clip(self, total: torch.Tensor) -> None:
+        if self.cfg.clip == "norm":
+            grads = [p.grad for p in self.params if p.grad is not None]
+            coef = (self.cfg.clip_value / (total + 1e-6)).clamp(max=1.0)
+            torch._foreach_mul_(grads, coef)
+        elif self.cfg.clip == "value":
+            nn.utils.clip_grad_value_(self.params, self.cfg.clip_value)
+
+    def _check_finite(self, values: list[float], norms: torch.Tensor) -> None:
+        loss_ok, grads_ok = np.isfinite(values[0]), np.isfinite(values[2])
+        if loss_ok and (grads_ok or self.s.scaler is not None):
+            return
+        block = self.s.probe.first_non_finite(norms)
+        where = f"; first non-finite gradient in block {block}" if block else ""
+        what = "loss" if not loss_ok else "gradient"
+        raise NonFiniteError(f"{what} became non-finite at step {self.step} "
+                             f"(loss {values[0]:g}){where}", block)
+
+    def _report_step(self, epoch: int, i: int, batches: int, v: list[float], n: int,
+                     speed: float) -> None:
+        if not self.t.dist.is_main:
+            return
+        lr = self.s.optimizer.param_groups[0]["lr"]
+        m = StepMetrics(epoch + 1, self.step, i + 1, batches, v[0], v[1] / n, lr, speed, v[2])
+        if self.s.recorder is not None:
+            self.s.recorder.step(m)
+        if self.t.on_step:
+            self.t.on_step(m)
+
+    def _report_gradients(self, values: list[float]) -> None:
+        sample = self.s.probe.sample(values, self.step, self.result.epochs_done + 1)
+        if self.result.first_gradients is None:
+            self.result.first_gradients = sample
+        self.result.last_gradients = sample
+        if self.s.recorder is not None:
+            self.s.recorder.gradients(sample)
+        if self.t.on_gradients:
+            self.t.on_gradients(sample)
+
+    def _finish_epoch(self, epoch: int, sums: np.ndarray, seconds: float) -> None:
+        s, ctx = self.s, self.t.dist
+        train = all_sum(torch.tensor(sums, dtype=torch.float64, device=s.device), ctx).tolist()
+        val_loss, val_acc = self._validate()
+        lr = s.optimizer.param_groups[0]["lr"]
+        m = EpochMetrics(epoch + 1, self.cfg.epochs, train[0] / train[2], train[1] / train[2],
+                         val_loss, val_acc, lr, seconds, train[2] / max(seconds, 1e-9))
+        self.result.history.append(m)
+        self.result.epochs_done = epoch + 1
+        if s.recorder is not None:
+            s.recorder.epoch(m)
+            every = self.cfg.checkpoint_every
+            if (every and (epoch + 1) % every == 0) or epoch + 1 == self.cfg.epochs:
+                s.checkpoint(epoch + 1, self.step, self.result.history)
+        if self.t.on_epoch and ctx.is_main:
+            self.t.on_epoch(m)
+
+    @torch.no_grad()
+    def _validate(self) -> tuple[float, float]:
+        s, ctx = self.s, self.t.dist
+        s.module.eval()
+        batches = Batches(s.data.x_val, s.data.y_val, self.cfg.batch_size * 2, rank=ctx.rank,
+                          world=ctx.world)
+        sums = torch.zeros(3, dtype=torch.float64, device=s.device)
+        for xb, yb in batches:
+            with torch.autocast(s.device.type, dtype=s.amp or torch.float32, enabled=s.amp is not None):
+                out = s.module(xb)
+            sums += torch.stack([F.cross_entropy(out.float(), yb, reduction="sum").double(),
+                                 (out.argmax(1) == yb).sum().double(),
+                                 torch.tensor(float(len(yb)), dtype=torch.float64, device=s.device)])
+        s.module.train()
+        loss, correct, n = all_sum(sums, ctx).tolist()
+        return (loss / n, correct / n) if n else (float("nan"), float("nan"))
