@@ -117,7 +117,10 @@ install_python_packages() {
         quietly "${pip[@]}" install "${wheel:-torch==$TORCH_VERSION}"
     fi
     say "installing skipwire[gui,onnx,dev] (editable)"
-    (cd "$ROOT" && quietly "${pip[@]}" install -e '.[gui,onnx,dev]')
+    # PySide6 6.12.0 drops a reference to None on every void call under Python 3.11 (None is
+    # not immortal before 3.12): the GUI aborts with "none_dealloc". 6.11.3 does not.
+    (cd "$ROOT" && quietly "${pip[@]}" install -e '.[gui,onnx,dev]' 'pyside6-essentials!=6.12.0' \
+        'shiboken6!=6.12.0')
 }
 
 main() {
