@@ -1,0 +1,65 @@
+"""Start the desktop editor: ``python main.py [graph.json]`` → :func:`run`.
+
+Start-up stays torch-free until the window is drawn: the window, the canvas and validation
+need only the Qt-free core, and torch (for the parameter summary) is imported in a
+background thread after the first paint. With ``SKIPWIRE_FIRST_PAINT=1`` in the
+environment the app prints ``first_paint_s=… torch_loaded=…`` at its first paint and
+quits (used by ``bench/bench_gui.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QApplication
+
+GRAPHS = Path(__file__).resolve().parent.parent / "graphs"
+DEFAULT_GRAPH = GRAPHS / "resnet20.json"
+FIRST_PAINT_ENV = "SKIPWIRE_FIRST_PAINT"
+
+
+class _FirstPaint(QObject):
+    """Prints the time to the first paint of ``target`` and quits the app."""
+
+    def __init__(self, started: float, app: QApplication) -> None:
+        super().__init__(app)
+        self.started = started
+        self.app = app
+        self.done = False
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint and not self.done:
+            self.done = True
+            elapsed = time.perf_counter() - self.started
+            QTimer.singleShot(0, lambda: self._report(elapsed))
+        return False
+
+    def _report(self, elapsed: float) -> None:
+        print(f"first_paint_s={elapsed:.3f} torch_loaded={'torch' in sys.modules}", flush=True)
+        self.app.exit(0)
+
+
+def run(argv: list[str]) -> int:
+    """Open the editor on ``argv[0]`` (a graph file) or the shipped ResNet-20; returns the exit code."""
+    started = time.perf_counter()
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "skipwire"])
+    from gui import files
+    from gui.mainwindow import MainWindow
+
+    files.ensure_app_names()
+    measuring = bool(os.environ.get(FIRST_PAINT_ENV))
+    window = MainWindow(background=not measuring)
+    if measuring:
+        window.canvas.viewport().installEventFilter(_FirstPaint(started, app))  # type: ignore[arg-type]
+    path = Path(argv[0]) if argv else DEFAULT_GRAPH
+    if path.exists() or argv:
+        window.files.load(path)
+    window.show()
+    QTimer.singleShot(0, window.canvas.fit_all)
+    if not measuring:
+        QTimer.singleShot(0, window.files.offer_recovery)
+    return app.exec()
