@@ -7,7 +7,7 @@ wires). It never changes the graph: edits are commands pushed by the view.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRectF
+from PySide6.QtCore import QObject, QRectF, QTimer
 from PySide6.QtWidgets import QGraphicsScene
 
 from builder.catalog import fmt_shape
@@ -19,6 +19,7 @@ from gui.canvas.items import BlockItem, WireItem
 from gui.document import Document
 
 Endpoint = BlockItem | GroupFrameItem
+MARGIN = 1500.0
 
 
 class CanvasScene(QGraphicsScene):
@@ -32,6 +33,8 @@ class CanvasScene(QGraphicsScene):
         self.frames: dict[str, GroupFrameItem] = {}
         self.collapsed: set[str] = set()
         self._report: Report | None = None
+        self._grow = QTimer(self, singleShot=True, interval=0)
+        self._grow.timeout.connect(self.fit_scene_rect)
         document.graph_event.connect(self._on_event)
         document.graph_replaced.connect(self.rebuild)
         document.validated.connect(self.apply_report)
@@ -55,6 +58,11 @@ class CanvasScene(QGraphicsScene):
             self._add_wire_item(wire.source, wire.target, wire.port)
         self.refresh_frames()
         self.apply_report(self.doc.report())
+        self.fit_scene_rect()
+
+    def fit_scene_rect(self) -> None:
+        """Leave a wide margin around the items so the canvas can pan past its edges."""
+        self.setSceneRect(self.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN))
 
     def _add_block_item(self, block_id: str) -> BlockItem:
         item = BlockItem(self.graph.block(block_id), set(self.graph.inputs_of(block_id)))
@@ -100,6 +108,7 @@ class CanvasScene(QGraphicsScene):
         handler = getattr(self, f"_ev_{event.kind}", None)
         if handler is not None:
             handler(event)
+        self._grow.start()
 
     def _ev_block_added(self, event: Event) -> None:
         self._add_block_item(event.block_id)
