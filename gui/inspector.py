@@ -158,6 +158,7 @@ class InspectorWidget(QWidget):
             return
         self._build_form()
         self._refresh()
+        self._show_report()
 
     def _clear_form(self) -> None:
         while self.form.rowCount():
@@ -190,6 +191,9 @@ class InspectorWidget(QWidget):
         self.id_edit.setText(block.id)
         for name, editor in self.editors.items():
             editor.set_value(block.params[name])
+
+    def _show_report(self) -> None:
+        """Shapes and diagnostics from the current report (validating now if needed)."""
         self._on_validated(self.document.report())
 
     # ------------------------------------------------------------------ edits

@@ -66,6 +66,8 @@ class MainWindow(QMainWindow):
         self.autosaver = files.Autosaver(self.document, parent=self)
         self.files = files.FileController(self, self.document, autosaver=self.autosaver)
         self.summary_service = SummaryService(self.document, self, start=False)
+        self._summary_timer = QTimer(self, singleShot=True, interval=150)
+        self._summary_timer.timeout.connect(self._refresh_summary)
         self._background = background
         self._build_docks()
         self._build_status_bar()
@@ -273,7 +275,7 @@ class MainWindow(QMainWindow):
     def _on_validated(self, report: Report) -> None:
         self.diagnostics.show_report(report)
         self._update_totals()
-        self._refresh_summary()
+        self._summary_timer.start()  # the table follows a little later, off the typing path
 
     def _on_summary(self, _result: Any) -> None:
         self._update_totals()

@@ -12,8 +12,16 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtWidgets import QTableView, QWidget
 
 from builder.catalog import fmt_shape
 from builder.graph import Graph
@@ -21,6 +29,8 @@ from builder.validate import Report, validate
 
 DEBOUNCE_MS = 400
 COLUMNS = ("Block", "Type", "Output shape", "Params", "Mult-adds")
+_ROOT = QModelIndex()
+_DISPLAY = Qt.ItemDataRole.DisplayRole
 
 
 @dataclass(frozen=True)
@@ -111,23 +121,56 @@ class SummaryService(QObject):
             self.ready.emit(result)
 
 
-class SummaryWidget(QTableWidget):
+class SummaryModel(QAbstractTableModel):
+    """Rows of text; replacing them is one model reset (the view paints only what shows)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[str, ...]] = []
+
+    def set_rows(self, rows: list[tuple[str, ...]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
+        if role == _DISPLAY:
+            return self.rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() >= 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:  # noqa: N802
+        if role == _DISPLAY and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+
+class SummaryWidget(QTableView):
     """A table of blocks in topological order; numbers appear when the service has them."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels(list(COLUMNS))
-        self.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        super().__init__(parent)
+        self.table = SummaryModel(self)
+        self.setModel(self.table)
+        self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.verticalHeader().setVisible(False)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         self.horizontalHeader().setStretchLastSection(True)
+        self.setColumnWidth(0, 170)
+        self.setColumnWidth(2, 110)
         self.note = ""
 
     def show_shapes(self, graph: Graph, report: Report) -> None:
         """Rows with shapes only (numbers pending)."""
-        rows = [(b, graph.block(b).spec.label, fmt_shape(report.shapes.get(b)), "…", "…")
-                for b in report.order]
-        self._fill(rows)
+        self.table.set_rows([(b, graph.block(b).spec.label, fmt_shape(report.shapes.get(b)), "…", "…")
+                             for b in report.order])
 
     def show_summary(self, result: Result, graph: Graph, report: Report) -> None:
         if result.summary is None:
@@ -135,20 +178,8 @@ class SummaryWidget(QTableWidget):
             self.note = result.problem
             return
         self.note = ""
-        self._fill([(r.block_id, r.type_label, fmt_shape(r.shape), f"{r.params:,}", f"{r.mult_adds:,}")
-                    for r in result.summary.rows])
-
-    def _fill(self, rows: list[tuple[str, ...]]) -> None:
-        self.setUpdatesEnabled(False)
-        self.setRowCount(len(rows))
-        for i, row in enumerate(rows):
-            for j, text in enumerate(row):
-                item = QTableWidgetItem(text)
-                if j >= 3:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.setItem(i, j, item)
-        self.setUpdatesEnabled(True)
+        self.table.set_rows([(r.block_id, r.type_label, fmt_shape(r.shape), f"{r.params:,}",
+                              f"{r.mult_adds:,}") for r in result.summary.rows])
 
     def cell_text(self, row: int, column: int) -> str:
-        item = self.item(row, column)
-        return item.text() if item else ""
+        return self.table.rows[row][column] if row < len(self.table.rows) else ""
