@@ -3,7 +3,9 @@
 Blocks flow left to right by their longest-path depth from the Input. Consecutive blocks
 of one group (a residual block, a stage) share a row band; long ungrouped runs wrap every
 ``max_columns`` columns. Blocks at the same depth in a band (a projection shortcut beside
-the main path) stack in lanes below it, so nothing overlaps.
+the main path) stack in lanes below it, so nothing overlaps. Bands leave room between them
+for group frames and for the wires that run back to the start of the next row; a change of
+top-level group (a new stage) leaves a little more. Positions sit on the canvas grid.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from __future__ import annotations
 from builder.graph import Graph
 from builder.validate import _kahn
 
-DX = 200.0  # column pitch
-LANE = 110.0  # lane pitch inside a band
-BAND_GAP = 50.0  # space between bands
+DX = 240.0  # column pitch (a canvas block is 150 wide: room for a wire and its shape label)
+LANE = 100.0  # lane pitch inside a band (a block is 60 high)
+BAND_GAP = 60.0  # space between bands: room for group frames and the wires between rows
+STAGE_GAP = 40.0  # extra space where the top-level group changes (layer1 → layer2)
+GRID = 20.0  # positions are multiples of the canvas snap grid
 
 
 def depths(graph: Graph, order: list[str]) -> dict[str, int]:
@@ -47,7 +51,12 @@ def layout(graph: Graph, max_columns: int = 10) -> dict[str, tuple[float, float]
     depth = depths(graph, order)
     positions: dict[str, tuple[float, float]] = {}
     top = 0.0
+    stage: str | None = None
     for band in _bands(graph, order, depth, max_columns):
+        group = graph.block(band[0]).group
+        if stage is not None and group.split(".")[0] != stage:
+            top += STAGE_GAP
+        stage = group.split(".")[0]
         first = min(depth[b] for b in band)
         lanes: dict[int, int] = {}
         for block_id in band:
@@ -56,6 +65,7 @@ def layout(graph: Graph, max_columns: int = 10) -> dict[str, tuple[float, float]
             lanes[col] = lane + 1
             positions[block_id] = (col * DX, top + lane * LANE)
         top += max(lanes.values()) * LANE + BAND_GAP
+        top = -(-top // GRID) * GRID
     return positions
 
 
