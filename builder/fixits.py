@@ -21,7 +21,7 @@ from builder.graph import Graph
 from builder.layout import DX, LANE
 from builder.validate import Report, validate
 
-BLOCK_SIZE = (150.0, 60.0)  # the canvas block size, to place new blocks without overlap
+BLOCK_SIZE = (170.0, 60.0)  # the canvas block size, to place new blocks without overlap
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ try:  # the window engineer's shared colours; a local fallback until it lands
 except ImportError:  # pragma: no cover - only before gui/style.py exists
     _style_color_for = None
 
-BLOCK_W = 150.0
+BLOCK_W = 170.0
 BLOCK_H = 60.0
 PORT_GAP = 18.0
 PORT_R = 4.5
@@ -248,12 +248,12 @@ def _near(a: QPointF, b: QPointF, radius: float) -> bool:
     return d.x() * d.x() + d.y() * d.y() <= radius * radius
 
 
-def wire_path(start: QPointF, end: QPointF, skip: bool = False) -> QPainterPath:
+def wire_path(start: QPointF, end: QPointF, skip: bool = False, lane: float | None = None) -> QPainterPath:
     """A cubic curve from an output port to an input port.
 
     A wire that runs backwards (to the next row of a banded layout) leaves to the right,
-    runs through the gap above the target row and enters from the left; skip wires take a
-    lane a little higher than ordinary wires so the two stay apart.
+    runs left along ``lane`` (a y in the gap above the target's row, given by the scene) and
+    enters from the left; skip wires take a lane 10 px higher so the two stay apart.
     """
     path = QPainterPath(start)
     dx = end.x() - start.x()
@@ -261,12 +261,11 @@ def wire_path(start: QPointF, end: QPointF, skip: bool = False) -> QPainterPath:
         bend = max(30.0, dx / 2)
         path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
         return path
-    lane_y = (start.y() + end.y()) / 2 if abs(end.y() - start.y()) < 60 else end.y() - 48
-    lane_y -= 12 if skip else 0
-    if end.y() < start.y():
-        lane_y = end.y() + 48 + (12 if skip else 0)
-    out = QPointF(start.x() + 30, lane_y)
-    inn = QPointF(end.x() - 30, lane_y)
+    if lane is None:
+        lane = end.y() - 45 if end.y() > start.y() else end.y() + 45
+    lane -= 10 if skip else 0
+    out = QPointF(start.x() + 30, lane)
+    inn = QPointF(end.x() - 30, lane)
     path.cubicTo(start + QPointF(30, 0), QPointF(out.x(), start.y()), out)
     path.lineTo(inn)
     path.cubicTo(QPointF(inn.x(), end.y()), end - QPointF(30, 0), end)
@@ -287,11 +286,14 @@ class WireItem(QGraphicsItem):
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(1)
 
-    def set_ends(self, start: QPointF, end: QPointF) -> None:
+    def set_ends(self, start: QPointF, end: QPointF, lane: float | None = None) -> None:
         self.prepareGeometryChange()
-        self._path = wire_path(start, end, self.skip)
+        self._path = wire_path(start, end, self.skip, lane)
         self._shape = None
         mid = self._path.pointAtPercent(0.5)
+        if end.x() - start.x() < 40:  # a wire back to the next row: label where it is read
+            lane_y = self._path.elementAt(3).y
+            mid = QPointF(start.x() - 40, lane_y) if self.skip else QPointF(end.x() + 40, lane_y)
         self._label_pos = mid
         self._bounds = self._path.boundingRect().united(QRectF(mid.x() - 40, mid.y() - 16, 80, 20))
         self._bounds.adjust(-4, -4, 4, 4)

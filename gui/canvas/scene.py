@@ -7,13 +7,14 @@ wires). It never changes the graph: edits are commands pushed by the view.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QRectF, QTimer
+from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
 from PySide6.QtWidgets import QGraphicsScene
 
 from builder.catalog import fmt_shape
 from builder.graph import Event, Graph
 from builder.layout import depths
 from builder.validate import Report
+from gui.canvas import collapse
 from gui.canvas.groups import LABEL_H, PAD, GroupFrameItem, parents
 from gui.canvas.items import BlockItem, WireItem
 from gui.document import Document
@@ -32,6 +33,9 @@ class CanvasScene(QGraphicsScene):
         self.wires: dict[tuple[str, int], WireItem] = {}  # (target, port) → wire
         self.frames: dict[str, GroupFrameItem] = {}
         self.collapsed: set[str] = set()
+        self.shifts = collapse.Shifts()
+        self._by_block: dict[str, set[tuple[str, int]]] = {}  # block id → keys of its wires
+        self._bulk = False  # True while many items move at once (skip per-item updates)
         self._report: Report | None = None
         self._grow = QTimer(self, singleShot=True, interval=0)
         self._grow.timeout.connect(self.fit_scene_rect)
@@ -52,11 +56,13 @@ class CanvasScene(QGraphicsScene):
         self.wires.clear()
         self.frames.clear()
         self.collapsed.clear()
+        self._by_block.clear()
+        self.shifts = collapse.Shifts()
         for block in self.graph.blocks():
             self._add_block_item(block.id)
+        self.refresh_frames()
         for wire in self.graph.wires():
             self._add_wire_item(wire.source, wire.target, wire.port)
-        self.refresh_frames()
         self.apply_report(self.doc.report())
         self.fit_scene_rect()
 
@@ -67,6 +73,7 @@ class CanvasScene(QGraphicsScene):
     def _add_block_item(self, block_id: str) -> BlockItem:
         item = BlockItem(self.graph.block(block_id), set(self.graph.inputs_of(block_id)))
         item.on_moved = self._on_item_moved
+        item.setPos(self.view_pos(block_id))
         self.addItem(item)
         self.blocks[block_id] = item
         return item
@@ -75,6 +82,8 @@ class CanvasScene(QGraphicsScene):
         item = WireItem(source, target, port)
         self.addItem(item)
         self.wires[(target, port)] = item
+        self._by_block.setdefault(source, set()).add((target, port))
+        self._by_block.setdefault(target, set()).add((target, port))
         self._place_wire(item)
         return item
 
@@ -92,12 +101,34 @@ class CanvasScene(QGraphicsScene):
             wire.setVisible(False)
             return
         wire.setVisible(True)
-        wire.set_ends(src.output_port_pos(), dst.input_port_pos(wire.port))
+        wire.set_ends(src.output_port_pos(), dst.input_port_pos(wire.port), self._lane(wire, dst))
+
+    def _lane(self, wire: WireItem, dst: Endpoint) -> float | None:
+        """For a wire into a lower row: a y just above the frames the wire enters."""
+        src_groups = parents(self.graph.block(wire.source).group)
+        for group in parents(self.graph.block(wire.target).group):
+            frame = self.frames.get(group)
+            if group not in src_groups and frame is not None and frame.isVisible():
+                return frame.box_rect().top() - 12
+        if isinstance(dst, GroupFrameItem):
+            return dst.box_rect().top() - 12
+        return dst.sceneBoundingRect().top() - 12
 
     def wires_of(self, block_id: str) -> list[WireItem]:
-        return [w for w in self.wires.values() if w.source == block_id or w.target == block_id]
+        return [self.wires[k] for k in self._by_block.get(block_id, ()) if k in self.wires]
+
+    def view_pos(self, block_id: str) -> QPointF:
+        """Where a block is drawn: its model position, moved up past collapsed groups."""
+        x, y = self.graph.block(block_id).pos
+        return QPointF(x, y + self.shifts.dy(block_id, y))
+
+    def model_pos(self, view_pos: QPointF) -> tuple[float, float]:
+        """The model position of a block drawn at ``view_pos``."""
+        return (view_pos.x(), self.shifts.to_model(view_pos.y()))
 
     def _on_item_moved(self, block_id: str) -> None:
+        if self._bulk:
+            return
         for wire in self.wires_of(block_id):
             self._place_wire(wire)
         if block_id in self.graph:
@@ -125,9 +156,12 @@ class CanvasScene(QGraphicsScene):
         self._refresh_ports(event.block_id)
 
     def _ev_wire_removed(self, event: Event) -> None:
-        item = self.wires.pop((event.block_id, event.data["port"]), None)
+        key = (event.block_id, event.data["port"])
+        item = self.wires.pop(key, None)
         if item is not None:
             self.removeItem(item)
+            for block_id in (item.source, item.target):
+                self._by_block.get(block_id, set()).discard(key)
         if event.block_id in self.blocks:
             self._refresh_ports(event.block_id)
 
@@ -142,9 +176,9 @@ class CanvasScene(QGraphicsScene):
 
     def _ev_block_moved(self, event: Event) -> None:
         item = self.blocks[event.block_id]
-        x, y = event.data["new"]
-        if item.pos().x() != x or item.pos().y() != y:
-            item.setPos(x, y)  # itemChange re-places its wires and frames
+        pos = self.view_pos(event.block_id)
+        if item.pos() != pos:
+            item.setPos(pos)  # itemChange re-places its wires and frames
 
     def _ev_block_renamed(self, event: Event) -> None:
         old, new = event.data["old"], event.block_id
@@ -158,6 +192,10 @@ class CanvasScene(QGraphicsScene):
         for wire in self.wires.values():
             if wire.source == old:
                 wire.source = new
+        self._by_block.clear()
+        for (target, port), wire in self.wires.items():
+            self._by_block.setdefault(wire.source, set()).add((target, port))
+            self._by_block.setdefault(target, set()).add((target, port))
 
     def _ev_group_changed(self, event: Event) -> None:
         self.refresh_frames()
@@ -214,6 +252,15 @@ class CanvasScene(QGraphicsScene):
 
     def refresh_collapse(self) -> None:
         """Show or hide blocks, frames and wires after collapse state changed."""
+        self.collapsed &= set(self.frames)
+        self.shifts = collapse.compute(self.graph, self.collapsed, lambda b: self.blocks[b].height)
+        self._bulk = True
+        try:
+            for block_id, item in self.blocks.items():
+                item.setPos(self.view_pos(block_id))
+        finally:
+            self._bulk = False
+        self.refresh_frames()
         for group, frame in self.frames.items():
             hidden = any(p in self.collapsed for p in parents(group)[:-1])
             frame.set_collapsed(group in self.collapsed)

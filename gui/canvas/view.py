@@ -133,7 +133,7 @@ class CanvasView(QGraphicsView):
         self._add_block(type_id, center)
 
     def _add_block(self, type_id: str, scene_pos: QPointF) -> None:
-        pos = snap(scene_pos.x() - BLOCK_W / 2, scene_pos.y() - BLOCK_H / 2)
+        pos = snap(*self.canvas.model_pos(scene_pos - QPointF(BLOCK_W / 2, BLOCK_H / 2)))
         command = commands.AddBlock(self.doc, type_id, pos)
         self.doc.undo_stack.push(command)
         if command.block_id:
@@ -237,14 +237,13 @@ class CanvasView(QGraphicsView):
         """After a drag: one Move command for every block whose item left its model position."""
         moves: dict[str, tuple[float, float]] = {}
         for block_id, item in self.canvas.blocks.items():
-            pos = (item.pos().x(), item.pos().y())
-            if pos != self.doc.graph.block(block_id).pos:
-                moves[block_id] = snap(*pos)
+            if item.pos() != self.canvas.view_pos(block_id):
+                moves[block_id] = snap(*self.canvas.model_pos(item.pos()))
         if not moves:
             return
         changed = {b: p for b, p in moves.items() if p != self.doc.graph.block(b).pos}
         for block_id in set(moves) - set(changed):
-            self.canvas.blocks[block_id].setPos(*self.doc.graph.block(block_id).pos)
+            self.canvas.blocks[block_id].setPos(self.canvas.view_pos(block_id))
         if changed:
             self.doc.undo_stack.push(commands.Move(self.doc, changed))
 

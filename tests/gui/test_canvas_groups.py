@@ -1,0 +1,96 @@
+"""Group frames on the canvas: nesting, collapse/expand as view state, group selection."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from gui import commands
+from gui.canvas.groups import GroupFrameItem, parents
+from tests.gui.test_canvas import make_view, small_graph
+
+
+def test_parents_of_a_group_path() -> None:
+    assert parents("layer2.0") == ["layer2", "layer2.0"]
+    assert parents("") == []
+
+
+def test_frames_nest_and_enclose_their_blocks(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    frames = view.canvas.frames
+    inner, outer = frames["layer2.0"].expanded_rect(), frames["layer2"].expanded_rect()
+    assert outer.contains(inner)
+    for block_id in view.canvas.members("layer2.0"):
+        assert inner.contains(view.canvas.blocks[block_id].sceneBoundingRect())
+    assert not inner.intersects(frames["layer2.1"].expanded_rect())
+    assert not frames["layer1"].expanded_rect().intersects(outer)
+
+
+def test_collapse_then_expand_leaves_the_graph_unchanged(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    canvas = view.canvas
+    before = resnet20.signature()
+    view.set_group_collapsed("layer2", True)
+    frame = canvas.frames["layer2"]
+    assert frame.collapsed and frame.isVisible()
+    assert not canvas.frames["layer2.1"].isVisible()
+    assert not canvas.blocks["layer2_0_conv1"].isVisible()
+    assert canvas.blocks["layer3_0_conv1"].isVisible()
+    assert frame.summary == "16×32×32 → 32×16×16"
+    # wires from outside re-attach to the box; wires inside are hidden
+    into = canvas.wires[("layer2_0_conv1", 0)]
+    assert into.path().currentPosition() == frame.input_port_pos()
+    out = canvas.wires[("layer3_0_conv1", 0)]
+    assert out.path().elementAt(0).x == frame.output_port_pos().x()
+    assert not canvas.wires[("layer2_0_bn1", 0)].isVisible()
+    assert resnet20.signature() == before
+    assert view.doc.undo_stack.count() == 0
+    view.set_group_collapsed("layer2", False)
+    assert canvas.blocks["layer2_0_conv1"].isVisible() and canvas.wires[("layer2_0_bn1", 0)].isVisible()
+    assert into.path().currentPosition() == canvas.blocks["layer2_0_conv1"].input_port_pos(0)
+    assert resnet20.signature() == before
+    assert not view.doc.modified
+
+
+def test_double_click_on_a_frame_label_toggles_it(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    frame = view.canvas.frames["layer1.0"]
+    view.centerOn(frame.label_rect().center())
+    where = view.mapFromScene(frame.label_rect().center())
+    assert isinstance(view.itemAt(where), GroupFrameItem)
+    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
+    assert frame.collapsed
+    where = view.mapFromScene(frame.box_rect().center())
+    QTest.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
+    assert not frame.collapsed
+
+
+def test_center_on_a_hidden_block_expands_its_group(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    view.set_group_collapsed("layer3", True)
+    view.center_on_block("layer3_1_bn2")
+    assert not view.canvas.frames["layer3"].collapsed
+    assert view.selected_block_ids() == ["layer3_1_bn2"]
+
+
+def test_group_selection_is_one_undoable_step_with_a_frame(qtbot) -> None:
+    view = make_view(qtbot, small_graph())
+    view.select_blocks(["relu", "add"])
+    view.group_selection("stage1.block")
+    g = view.doc.graph
+    assert g.block("relu").group == "stage1.block" and g.block("add").group == "stage1.block"
+    assert {"stage1", "stage1.block"} <= set(view.canvas.frames)
+    view.set_group_collapsed("stage1", True)
+    view.doc.undo_stack.undo()
+    assert g.block("relu").group == "" and view.canvas.frames == {}
+    assert view.canvas.blocks["relu"].isVisible()
+
+
+def test_moving_a_block_resizes_its_frames(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    before = view.canvas.frames["layer1.0"].expanded_rect()
+    pos = resnet20.block("layer1_0_relu2").pos
+    view.doc.undo_stack.push(commands.Move(view.doc, {"layer1_0_relu2": (pos[0] + 400, pos[1])}))
+    after = view.canvas.frames["layer1.0"].expanded_rect()
+    assert after.right() == before.right() + 400
+    assert view.canvas.frames["layer1"].expanded_rect().contains(after)
