@@ -39,7 +39,10 @@ def _fail(where: str, path: str, expected: str, got: Any = ...) -> GraphFileErro
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
+    try:
+        text = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
+    except (RecursionError, ValueError):  # nested nearly as deep as the parser allows
+        text = f"a deeply nested {type(value).__name__}"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
