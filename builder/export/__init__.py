@@ -1,0 +1,1 @@
+"""Export graphs as PyTorch source, ONNX and weights; import PyTorch modules as graphs."""

@@ -1,0 +1,329 @@
+"""Classes of the generated code: one per distinct repeated group structure.
+
+Group instances with the same *skeleton* (blocks, wiring, everything but integer
+arguments) share a class. The integer arguments that differ between instances become
+constructor parameters; equal columns share one parameter, and a column that is a small
+multiple, a fraction or a difference of others is written as that expression
+(``out_channels // 4``, ``out_channels - in_channels``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from builder.export.pysource import Call, module_call
+from builder.export.structure import CLASS, ROOT, STAGE, Node, Tree, Unit, units, walk_post
+from builder.naming import local_name
+
+Column = tuple[int | None, ...]
+_POSITIONAL = {"nn.Conv2d": ("in_channels", "out_channels"), "nn.Linear": ("in_features", "out_features"),
+               "nn.BatchNorm2d": ("num_features",), "nn.MaxPool2d": ("kernel_size",),
+               "nn.AvgPool2d": ("kernel_size",), "nn.AdaptiveAvgPool2d": ("output_size",)}
+
+
+@dataclass(eq=False)
+class ClassDef:
+    """A generated ``nn.Module`` subclass and the group instances that use it."""
+
+    name: str
+    instances: list[Node]  # in graph order
+    units: list[Unit]  # the template: units of ``unit_node``
+    unit_node: Node
+    metas: list[tuple[str, str]]  # (attribute, argument) per integer column
+    col_unit: list[int]  # template unit index per integer column
+    values: list[list[int | None]]  # per instance, per column (None: optional unit absent)
+    optional: int | None = None  # template unit that only some instances have
+    condition: str = ""  # when the optional unit is built (else nn.Identity)
+    params: list[str] = field(default_factory=list)
+    exprs: list[str] = field(default_factory=list)  # per column: literal, parameter or expression
+    args: dict[str, list[int]] = field(default_factory=dict)  # node path → parameter values
+
+
+@dataclass(eq=False)
+class _Instance:
+    node: Node
+    units: list[Unit]
+    key: tuple[Any, ...]
+    numbers: list[list[int]]  # per unit
+    metas: list[list[tuple[str, str]]]  # per unit
+
+
+@dataclass
+class Analysis:
+    """Per-node facts the emitter needs: calls of block units, classes, stage sources."""
+
+    calls: dict[str, Call] = field(default_factory=dict)  # block id → constructor call
+    classes: list[ClassDef] = field(default_factory=list)  # children before parents
+    class_of: dict[str, ClassDef] = field(default_factory=dict)  # node path → class
+    units: dict[str, list[Unit]] = field(default_factory=dict)  # class/root node path → units
+    stage_text: dict[str, str] = field(default_factory=dict)  # stage path → constructor source
+
+
+def build_classes(tree: Tree, stage_source: Any) -> Analysis:
+    """Group class nodes by skeleton and solve their parameters (deepest groups first)."""
+    result = Analysis()
+    for b in tree.order:
+        block = tree.graph.block(b)
+        if block.spec.has_module:
+            src = tree.graph.inputs_of(b)[0]
+            result.calls[b] = module_call(block.type, block.params, tree.report.shapes[src])
+    nodes = walk_post(tree.root)
+    depth = {n.path: n.path.count(".") + 1 if n.path else 0 for n in nodes}
+    taken = {"ShortcutPad", "Sequential"}
+    for level in sorted(set(depth.values()), reverse=True):
+        at_level = [n for n in nodes if depth[n.path] == level]
+        for node in at_level:
+            if node.kind == STAGE:
+                result.stage_text[node.path] = stage_source(result, node)
+        groups: dict[Any, list[_Instance]] = {}
+        for node in at_level:
+            if node.kind in (CLASS, ROOT):
+                result.units[node.path] = units(tree, node)
+            if node.kind == CLASS:
+                inst = _instance(tree, result, node, result.units[node.path])
+                groups.setdefault(inst.key, []).append(inst)
+        for cd in _classes_for(tree, groups):
+            cd.name = _unique(_class_stem(tree, cd), taken)
+            result.classes.append(cd)
+            result.class_of.update({n.path: cd for n in cd.instances})
+    return result
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}{n}"
+    taken.add(name)
+    return name
+
+
+def _classes_for(tree: Tree, groups: dict[Any, list[_Instance]]) -> list[ClassDef]:
+    """One class per skeleton, merging skeletons that differ by one optional skip-path unit."""
+    out, used = [], set()
+    for key, insts in groups.items():
+        if key in used:
+            continue
+        for j in _optional_candidates(key):
+            other = _reduced(key, j)
+            if other in groups and other not in used:
+                cd = _make_class(tree, insts, groups[other], j)
+                if cd is not None:
+                    used |= {key, other}
+                    out.append(cd)
+                    break
+    for key, insts in groups.items():
+        if key not in used:
+            out.append(_make_class(tree, insts, [], None))  # type: ignore[arg-type]
+    rank = {b: i for i, b in enumerate(tree.order)}
+    return sorted(out, key=lambda cd: rank[cd.instances[0].members[0]])
+
+
+def _optional_candidates(key: tuple[Any, ...]) -> list[int]:
+    """Module units with one input whose one use is a later port of an Add."""
+    parts = key[:-1]
+    found = []
+    for j, part in enumerate(parts):
+        if part[0] != "module" or len(part[3]) != 1 or key[-1][1] == j:
+            continue
+        users = [(i, port) for i, p in enumerate(parts) for port, ref in enumerate(p[-1]) if ref == j]
+        if len(users) == 1 and parts[users[0][0]][:2] == ("func", "add") and users[0][1] > 0:
+            found.append(j)
+    return found
+
+
+def _reduced(key: tuple[Any, ...], j: int) -> tuple[Any, ...]:
+    """The skeleton with unit ``j`` removed and its users reading its input instead."""
+    source = key[j][3][0]
+
+    def remap(ref: Any) -> Any:
+        if ref == j:
+            ref = source
+        return ref - 1 if isinstance(ref, int) and ref > j else ref
+
+    parts = [(*p[:-1], tuple(remap(r) for r in p[-1])) for i, p in enumerate(key[:-1]) if i != j]
+    return (*parts, ("exit", remap(key[-1][1])))
+
+
+def _make_class(tree: Tree, present: list[_Instance], absent: list[_Instance],
+                j: int | None) -> ClassDef | None:
+    first = present[0]
+    col_unit = [i for i, ms in enumerate(first.metas) for _ in ms]
+    metas = [m for ms in first.metas for m in ms]
+    rows: list[tuple[Node, list[int | None]]] = [(p.node, [v for ns in p.numbers for v in ns])
+                                                 for p in present]
+    for a in absent:
+        numbers: list[list[int | None]] = list(a.numbers)
+        numbers.insert(j, [None] * len(first.metas[j]))  # type: ignore[arg-type]
+        rows.append((a.node, [v for ns in numbers for v in ns]))
+    rank = {b: i for i, b in enumerate(tree.order)}
+    rows.sort(key=lambda r: rank[r[0].members[0]])
+    cd = ClassDef("", [r[0] for r in rows], first.units, first.node, metas, col_unit, [r[1] for r in rows], j)
+    _solve(tree, cd)
+    if j is not None:
+        mask = [n in {p.node for p in present} for n in cd.instances]
+        cd.condition = _condition(cd, mask)
+        if not cd.condition:
+            return None
+    return cd
+
+
+_TESTS: dict[str, Any] = {
+    "stride != 1 or in_channels != out_channels":
+        lambda e: e["stride"] != 1 or e["in_channels"] != e["out_channels"],
+    "in_channels != out_channels": lambda e: e["in_channels"] != e["out_channels"],
+    "stride != 1": lambda e: e["stride"] != 1,
+}
+
+
+def _condition(cd: ClassDef, mask: list[bool]) -> str:
+    """A test on the parameters that is true exactly for the instances with the optional unit."""
+    envs = [dict(zip(cd.params, cd.args[n.path], strict=True)) for n in cd.instances]
+    for text, test in _TESTS.items():
+        try:
+            if [test(e) for e in envs] == mask:
+                return text
+        except KeyError:
+            continue
+    return ""
+
+
+def _instance(tree: Tree, result: Analysis, node: Node, node_units: list[Unit]) -> _Instance:
+    index = {u.output: i for i, u in enumerate(node_units)}
+    parts: list[Any] = []
+    numbers: list[list[int]] = []
+    metas: list[list[tuple[str, str]]] = []
+    for u in node_units:
+        refs = tuple("x" if s == node.entry else index[s] for s in u.inputs)
+        attr = "_".join(u.parts) if u.parts else local_name(u.block, tree.graph.block(u.block).group)
+        if u.node is not None and u.node.kind == STAGE:
+            parts.append(("stage", tuple(u.parts), result.stage_text[u.node.path], refs))
+            numbers.append([])
+            metas.append([])
+        elif u.node is not None:
+            child = result.class_of[u.node.path]
+            parts.append(("class", tuple(u.parts), id(child), refs))
+            numbers.append(list(child.args[u.node.path]))
+            metas.append([(attr, p) for p in child.params])
+        elif u.block in result.calls:
+            call = result.calls[u.block]
+            parts.append(("module", tuple(u.parts), call.skeleton(), refs))
+            numbers.append(call.numbers())
+            metas.append([(attr, n) for n in _int_arg_names(call)])
+        else:
+            parts.append(("func", tree.graph.block(u.block).type, refs))
+            numbers.append([])
+            metas.append([])
+    parts.append(("exit", index[node.exit]))
+    return _Instance(node, node_units, tuple(parts), numbers, metas)
+
+
+def _int_arg_names(call: Call) -> list[str]:
+    positional = iter(_POSITIONAL.get(call.func, ()))
+    names = []
+    for a in call.args:
+        name = a.name if a.name is not None else next(positional, "value")
+        if isinstance(a.value, int) and not isinstance(a.value, bool):
+            names.append(name)
+    return names
+
+
+def _solve(tree: Tree, cd: ClassDef) -> None:
+    """Turn the integer columns into literals, parameters and expressions."""
+    columns = [tuple(row[j] for row in cd.values) for j in range(len(cd.metas))]
+    shapes = tree.report.shapes
+    virtual = {"in_channels": tuple(shapes[n.entry][0] for n in cd.instances),
+               "out_channels": tuple(shapes[n.exit][0] for n in cd.instances)}
+    args: dict[str, Column] = {}
+    exprs: dict[int, str] = {}
+    optional = [j for j, u in enumerate(cd.col_unit) if u == cd.optional]
+    for j in [j for j in range(len(columns)) if j not in optional] + optional:
+        column, (attr, arg) = columns[j], cd.metas[j]
+        present = {v for v in column if v is not None}
+        expr = None if len(cd.instances) == 1 else _match(column, args, virtual, arg == "extra_channels")
+        if expr is None and len(present) == 1:
+            expr = repr(next(iter(present)))
+        if expr is None:
+            expr = _new_param(column, attr, arg, args, virtual)  # type: ignore[arg-type]
+            args[expr] = column  # type: ignore[assignment]
+        exprs[j] = expr
+    cd.exprs = [exprs[j] for j in range(len(columns))]
+    order = [n for n in ("in_channels", "out_channels", "stride") if n in args]
+    cd.params = order + [n for n in args if n not in order]
+    for i, node in enumerate(cd.instances):
+        cd.args[node.path] = [args[p][i] for p in cd.params]
+
+
+def _match(column: Column, args: dict[str, Column], virtual: dict[str, Column],
+           difference_first: bool = False) -> str | None:
+    """An expression over existing (or the virtual in/out) parameters equal to ``column``."""
+    if difference_first:
+        expr = _difference(column, args)
+        if expr is not None:
+            return expr
+    pools = [args, {k: v for k, v in virtual.items() if k not in args and len(set(v)) > 1}]
+    for pool in pools:
+        for name, values in pool.items():
+            expr = _relation(column, name, values)
+            if expr is not None:
+                args.setdefault(name, values)
+                return expr
+    return _difference(column, args)
+
+
+def _difference(column: Column, args: dict[str, Column]) -> str | None:
+    for a, va in args.items():
+        for b, vb in args.items():
+            if a != b and all(c is None or c == x - y for c, x, y in zip(column, va, vb, strict=True)):
+                return f"{a} - {b}"
+    return None
+
+
+def _relation(column: Column, name: str, values: Column) -> str | None:
+    pairs = [(c, v) for c, v in zip(column, values, strict=True) if c is not None]
+    if len(set(values)) < 2:
+        return None
+    if all(c == v for c, v in pairs):
+        return name
+    for k in range(2, 9):
+        if all(c == k * v for c, v in pairs):
+            return f"{k} * {name}"
+        if all(v == k * c for c, v in pairs):
+            return f"{name} // {k}"
+    return None
+
+
+def _new_param(column: Column, attr: str, arg: str, args: dict[str, Column],
+               virtual: dict[str, Column]) -> str:
+    for name, values in virtual.items():
+        if column == values and name not in args:
+            return name
+    if arg == "stride":
+        name = "stride" if "stride" not in args else f"{attr}_stride"
+    elif arg in ("out_channels", "out_features"):
+        name = "width" if "width" not in args else f"{attr}_{arg.split('_')[1]}"
+    else:
+        name = f"{attr}_{arg}"
+    while name in args or name in virtual:
+        name += "_"
+    return name
+
+
+def _class_stem(tree: Tree, cd: ClassDef) -> str:
+    types = [tree.graph.block(u.block).type for u in cd.units if u.block]
+    concat = [u for u in cd.units if u.block and tree.graph.block(u.block).type == "concat"]
+    if concat:
+        return "Inception" if max(len(u.inputs) for u in concat) >= 3 else "DenseLayer"
+    if "add" in types:
+        if types and types[0] == "batchnorm2d":
+            return "PreActBlock"
+        blocks = [tree.graph.block(u.block) for u in cd.units if u.block]
+        ones = [b for b in blocks if b.type == "conv2d" and b.params["kernel_size"] == 1]
+        return "Bottleneck" if len(ones) >= 2 else "BasicBlock"
+    name = cd.instances[0].name
+    if name.isdigit():
+        return "Block"
+    words = [w for w in re.split(r"[^0-9A-Za-z]+", re.sub(r"\d+$", "", name)) if w]
+    return "".join(w[:1].upper() + w[1:] for w in words) or "Block"

@@ -1,0 +1,84 @@
+"""The ``forward`` method of a generated class: one statement per step, readable names.
+
+A linear chain reuses one variable (``out = self.bn1(out)``); a value that is still
+needed later keeps its own name; a module call whose only use is an Add or Concat is
+written inside it, so a residual block reads ``out = out + self.shortcut(x)``.
+"""
+
+from __future__ import annotations
+
+from builder.export.pysource import Namespace, statement_lines
+from builder.export.structure import Node, Tree, Unit
+from builder.naming import local_name
+
+
+def forward_lines(tree: Tree, node: Node, node_units: list[Unit], entry: str, exit_id: str) -> list[str]:
+    """The body of ``forward(self, x)`` for a class (or the root) made of ``node_units``."""
+    from builder.export.codegen import access
+
+    graph = tree.graph
+    producer = {u.output: i for i, u in enumerate(node_units)}
+    uses: dict[str, list[int]] = {}
+    for i, u in enumerate(node_units):
+        for src in u.inputs:
+            uses.setdefault(src, []).append(i)
+    kinds = [graph.block(u.block).type if u.block and u.block not in tree.paths else "" for u in node_units]
+    inlined = set()
+    for i, u in enumerate(node_units):
+        consumers = uses.get(u.output, [])
+        if (not kinds[i] and u.output != exit_id and len(consumers) == 1
+                and kinds[consumers[0]] == "add" and node_units[consumers[0]].inputs[0] != u.output):
+            inlined.add(i)
+    position = [_position(i, inlined, uses, node_units) for i in range(len(node_units))]
+    last_use = {v: max(position[c] for c in cs) for v, cs in uses.items()}
+    last_use[exit_id] = len(node_units) + 1
+    names = {entry: "x"}
+    holder: dict[str, str] = {}  # variable name → value it holds
+    space = Namespace({"out"})
+    lines: list[str] = []
+
+    def expr(i: int) -> str:
+        u = node_units[i]
+        args = [expr(producer[s]) if producer.get(s) in inlined else names[s] for s in u.inputs]
+        if kinds[i] == "add":
+            return " + ".join(args)
+        if kinds[i] == "concat":
+            return f"torch.cat([{', '.join(args)}], 1)"
+        if kinds[i] == "flatten":
+            return f"torch.flatten({args[0]}, 1)"
+        if kinds[i] == "identity":
+            return args[0]
+        return f"{access(u.parts)}({args[0]})"
+
+    for i, u in enumerate(node_units):
+        if i in inlined:
+            continue
+        target = _target(i, u, names, holder, last_use, position, space, tree, kinds[i])
+        lines += statement_lines(target, expr(i), 8)
+        names[u.output] = target
+        holder[target] = u.output
+    lines.append(f"        return {names.get(exit_id, 'x')}")
+    return lines
+
+
+def _position(i: int, inlined: set[int], uses: dict[str, list[int]], node_units: list[Unit]) -> int:
+    while i in inlined:
+        i = uses[node_units[i].output][0]
+    return i
+
+
+def _target(i: int, u: Unit, names: dict[str, str], holder: dict[str, str], last_use: dict[str, int],
+            position: list[int], space: Namespace, tree: Tree, kind: str) -> str:
+    """Reuse a dying input's variable, else ``out`` when free, else a fresh name."""
+    for src in u.inputs:
+        name = names.get(src)
+        if name and name != "x" and last_use.get(src) == i and holder.get(name) == src:
+            return name
+    current = holder.get("out")
+    if current is None or last_use.get(current, -1) <= i:
+        return "out"
+    if u.parts:
+        stem = "_".join(u.parts)
+    else:
+        stem = local_name(u.block, tree.graph.block(u.block).group)
+    return space.create(stem)
