@@ -211,7 +211,7 @@ def _precision(v: str, c: TrainConfig) -> str | None:
 
 
 def _data_dir(v: str, c: TrainConfig) -> str | None:
-    needs = c.dataset not in ("digits", "synthetic")
+    needs = c.dataset in DATASETS and c.dataset not in ("digits", "synthetic")
     return f"dataset {c.dataset} needs a data folder" if needs and not v else None
 
 

@@ -69,14 +69,13 @@ def make_dataset(name: str, x_train: np.ndarray | torch.Tensor, y_train: np.ndar
     mean = xt.mean(dim=(0, 2, 3))
     std = xt.std(dim=(0, 2, 3)).clamp_min(1e-6)
     norm = lambda x: ((x - mean[None, :, None, None]) / std[None, :, None, None]).contiguous()
-    return Dataset(name, norm(xt), torch.as_tensor(y_train, dtype=torch.int64), norm(xv),
-                   torch.as_tensor(y_val, dtype=torch.int64), classes,
+    labels = lambda y: torch.tensor(np.asarray(y), dtype=torch.int64)
+    return Dataset(name, norm(xt), labels(y_train), norm(xv), labels(y_val), classes,
                    tuple(mean.tolist()), tuple(std.tolist()))
 
 
 def _float_images(x: np.ndarray | torch.Tensor) -> torch.Tensor:
-    t = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
-    t = t.to(torch.float32)
+    t = x.to(torch.float32) if isinstance(x, torch.Tensor) else torch.tensor(np.asarray(x, np.float32))
     if t.dim() == 3:
         t = t[:, None]
     return t

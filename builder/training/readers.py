@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -153,7 +154,10 @@ def _read_image(path: Path, size: int) -> np.ndarray:
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     try:
-        with Image.open(path) as img:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+        with img:
             if img.width * img.height > MAX_IMAGE_PIXELS:
                 raise DatasetError(f"{path}: {img.width}×{img.height} image is larger than the "
                                    f"{MAX_IMAGE_PIXELS} pixel cap")

@@ -98,6 +98,8 @@ class Trainer:
         self.dataset = dataset
         self.on_step, self.on_epoch, self.on_gradients = on_step, on_epoch, on_gradients
         self.run_dir, self.resume_from, self.dist = run_dir, resume_from, dist
+        self.module: nn.Module | None = None
+        self.device: torch.device | None = None
         self._stop = threading.Event()
         self._go = threading.Event()
         self._go.set()
@@ -121,6 +123,7 @@ class Trainer:
     def run(self) -> TrainResult:
         """Train until done, stopped or non-finite; returns the :class:`TrainResult`."""
         setup = _Setup(self)
+        self.module, self.device = setup.module, setup.device  # for callers that inspect it
         run = _Run(self, setup)
         try:
             return run.loop()

@@ -1,0 +1,144 @@
+"""Train several graphs on identical data, seed and settings; plot and tabulate the outcome.
+
+This is He et al.'s degradation experiment: training loss per net, and the weight-gradient
+norm of every convolution/linear layer by depth (log scale) at step 0 and averaged over the
+last epoch. The first/last ratio compares the first convolution with the last convolution
+(the classifier is left out): tiny for a deep plain net, near 1 for a ResNet.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from builder.graph import Graph
+from builder.training.config import TrainConfig
+from builder.training.datasets import Dataset
+from builder.training.probes import GradientSample
+from builder.training.trainer import EpochMetrics, Trainer, TrainResult
+
+# The experiment's defaults (measured over several seeds; see bench/ and the CLI help).
+COMPARE_DEFAULTS: dict[str, object] = {"dataset": "digits", "epochs": 30, "lr": 0.05,
+                                       "batch_size": 128, "schedule": "multistep",
+                                       "milestones": [0.5, 0.75], "warmup_epochs": 0.0}
+
+
+@dataclass
+class NetRun:
+    """One trained net of a comparison."""
+
+    name: str
+    result: TrainResult
+    layer_ids: list[str]  # convolution and linear blocks, input side first
+    step0: list[float] = field(default_factory=list)  # weight-gradient norms at step 0
+    last: list[float] = field(default_factory=list)  # mean over the last epoch's samples
+    linear_ids: frozenset[str] = frozenset()  # the classifier layers (left out of the ratio)
+
+    @property
+    def final(self) -> EpochMetrics | None:
+        return self.result.final
+
+    def ratio(self, profile: list[float]) -> float:
+        """First convolution's gradient norm over the last convolution's."""
+        convs = [i for i, b in enumerate(self.layer_ids) if b not in self.linear_ids]
+        if len(convs) < 2 or not profile:
+            return float("nan")
+        return profile[convs[0]] / max(profile[convs[-1]], 1e-30)
+
+
+class _Collector:
+    """Keeps the step-0 profile and the running mean of the current epoch's profiles."""
+
+    def __init__(self, keep: list[int]) -> None:
+        self.keep = keep
+        self.step0: list[float] = []
+        self.epoch, self.sum, self.count = 0, np.zeros(len(keep)), 0
+        self.last: list[float] = []
+
+    def __call__(self, sample: GradientSample) -> None:
+        values = np.array([sample.weight_norms[i] for i in self.keep])
+        if sample.step == 0:
+            self.step0 = values.tolist()
+        if sample.epoch != self.epoch:
+            self.epoch, self.sum, self.count = sample.epoch, np.zeros(len(self.keep)), 0
+        self.sum += values
+        self.count += 1
+        self.last = (self.sum / self.count).tolist()
+
+
+def compare(graphs: list[tuple[str, Graph]], config: TrainConfig, dataset: Dataset,
+            on_epoch: Callable[[str, EpochMetrics], None] | None = None,
+            make_trainer: Callable[..., Trainer] = Trainer) -> list[NetRun]:
+    """Train each ``(name, graph)`` with the same config (hence seed) and dataset."""
+    from builder.validate import parameterised
+
+    runs = []
+    for name, graph in graphs:
+        ids = parameterised(graph)
+        keep = [i for i, b in enumerate(ids) if graph.block(b).type in ("conv2d", "linear")]
+        collect = _Collector(keep)
+        callback = (lambda m, n=name: on_epoch(n, m)) if on_epoch else None
+        trainer = make_trainer(graph, config, dataset, on_epoch=callback, on_gradients=collect)
+        result = trainer.run()
+        layers = [ids[i] for i in keep]
+        linear = frozenset(b for b in layers if graph.block(b).type == "linear")
+        run = NetRun(name, result, layers, collect.step0, collect.last, linear)
+        result.module = None  # free memory; the comparison keeps numbers only
+        runs.append(run)
+    return runs
+
+
+def table(runs: list[NetRun]) -> str:
+    """A text table: final train loss/error, validation error, gradient ratios, time."""
+    head = (f"{'net':<14}{'train loss':>11}{'train err':>10}{'val err':>9}"
+            f"{'first/last@0':>14}{'first/last':>12}{'s/epoch':>9}  status")
+    lines = [head, "-" * len(head)]
+    for run in runs:
+        f = run.final
+        if f is None:
+            lines.append(f"{run.name:<14}{'—':>11}  {run.result.status} {run.result.error}")
+            continue
+        per_epoch = run.result.seconds / max(1, len(run.result.history))
+        lines.append(f"{run.name:<14}{f.train_loss:>11.4g}{100 * (1 - f.train_acc):>9.2f}%"
+                     f"{100 * (1 - f.val_acc):>8.2f}%{run.ratio(run.step0):>14.3g}"
+                     f"{run.ratio(run.last):>12.3g}{per_epoch:>9.2f}  {run.result.status}")
+    return "\n".join(lines)
+
+
+def plot(runs: list[NetRun], path: str | os.PathLike[str], title: str = "") -> None:
+    """Write the comparison PNG (matplotlib's Agg backend; no window)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_loss, ax_err, ax_grad) = plt.subplots(1, 3, figsize=(16, 4.8))
+    for k, run in enumerate(runs):
+        color = f"C{k}"
+        epochs = [m.epoch for m in run.result.history]
+        ax_loss.plot(epochs, [max(m.train_loss, 1e-6) for m in run.result.history], color=color,
+                     label=run.name)
+        ax_err.plot(epochs, [100 * (1 - m.train_acc) for m in run.result.history], color=color,
+                    label=run.name)
+        depth = np.arange(1, len(run.last) + 1)
+        if run.last:
+            ax_grad.plot(depth, run.last, color=color, label=f"{run.name} (last epoch)")
+        if run.step0:
+            ax_grad.plot(depth[:len(run.step0)], run.step0, color=color, linestyle=":", alpha=0.7,
+                         label=f"{run.name} (step 0)")
+    ax_loss.set(yscale="log", xlabel="epoch", ylabel="training loss", title="Training loss")
+    ax_err.set(xlabel="epoch", ylabel="training error (%)", title="Training error")
+    ax_grad.set(yscale="log", xlabel="layer (input → output)", ylabel="‖∂L/∂W‖₂",
+                title="Weight-gradient norm by depth")
+    for ax in (ax_loss, ax_err, ax_grad):
+        ax.grid(True, alpha=0.3)
+    ax_loss.legend(fontsize=8)
+    ax_grad.legend(fontsize=7, ncol=2)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
