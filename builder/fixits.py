@@ -4,8 +4,10 @@ For an Add whose inputs disagree (``add_shape_mismatch``) two repairs are offere
 He et al. 2015 (§3.3): option A inserts a parameter-free ShortcutPad (subsample by stride,
 zero-pad the new channels) on the skip input; option B inserts a 1×1 Conv2d with the same
 stride (no bias) and a BatchNorm2d. The skip input is the one whose shape must change: the
-reference is the input with the most channels (then the smallest spatial size), and every
-other input is transformed to it.
+reference is the input with the smallest spatial size (a stride can shrink a map, nothing
+here enlarges one), then the most channels; every other input is transformed to it. Option
+A is offered only when no skip input has more channels than the reference (padding cannot
+remove channels).
 
 A plan is data: the GUI applies it as one undo macro of commands, tests apply it with
 :func:`apply` directly on a graph.
@@ -49,7 +51,7 @@ def skip_ports(shapes: dict[int, Shape]) -> tuple[Shape, dict[int, Shape]] | Non
     """
     if len(shapes) < 2 or any(len(s) != 3 for s in shapes.values()):
         return None
-    reference = max(shapes.values(), key=lambda s: (s[0], -s[1] * s[2]))
+    reference = max(shapes.values(), key=lambda s: (-s[1] * s[2], s[0]))
     skips = {p: s for p, s in shapes.items() if s != reference}
     return (reference, skips) if skips else None
 
