@@ -224,7 +224,7 @@ def _read_params(spec: catalog.BlockType, value: Any, where: str, path: str) -> 
 def _read_position(value: Any, where: str, path: str) -> tuple[float, float]:
     ok = (isinstance(value, list) and len(value) == 2
           and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-          and all(math.isfinite(v) and abs(v) <= COORD_LIMIT for v in value))
+          and all(abs(v) <= COORD_LIMIT for v in value))  # False for NaN and inf; no float() overflow
     if not ok:
         raise _fail(where, path, "[x, y] with finite numbers", value)
     return (float(value[0]), float(value[1]))
