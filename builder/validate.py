@@ -93,18 +93,32 @@ def _check_io(graph: Graph, report: Report) -> None:
 
 
 def _kahn(graph: Graph) -> tuple[list[str], set[str]]:
-    g = graph.nx
-    indeg = {n: g.in_degree(n) for n in g.nodes}
-    ready = deque(n for n in g.nodes if indeg[n] == 0)
+    # networkx's adjacency dicts ({node: {neighbour: {key: data}}}) directly: validation runs
+    # on every edit, and the edge views cost several times more.
+    pred, succ = graph.nx._pred, graph.nx._succ
+    indeg = {n: sum(len(keys) for keys in sources.values()) for n, sources in pred.items()}
+    ready = deque(n for n, d in indeg.items() if d == 0)
     order: list[str] = []
     while ready:
         node = ready.popleft()
         order.append(node)
-        for _, dst in g.out_edges(node):
-            indeg[dst] -= 1
+        for dst, keys in succ[node].items():
+            indeg[dst] -= len(keys)
             if indeg[dst] == 0:
                 ready.append(dst)
-    return order, set(g.nodes) - set(order)
+    return order, set(pred) - set(order)
+
+
+def _reach(adjacency: dict[str, dict[str, object]], starts: list[str]) -> set[str]:
+    """Blocks reachable from ``starts`` (included) along ``adjacency``."""
+    seen = set(starts)
+    stack = list(starts)
+    while stack:
+        for nxt in adjacency[stack.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
 
 
 def _report_cycles(graph: Graph, stuck: set[str], report: Report) -> None:
@@ -168,7 +182,7 @@ def _check_reach(graph: Graph, report: Report) -> None:
     inputs = [b.id for b in graph.blocks() if b.type == "input"]
     outputs = [b.id for b in graph.blocks() if b.type == "output"]
     if inputs:
-        reached = set(inputs).union(*(nx.descendants(g, i) for i in inputs))
+        reached = _reach(g._succ, inputs)
         flagged = {d.block_id for d in report.diagnostics if d.code in ("missing_input", "cycle")}
         for block_id in g.nodes:
             if block_id not in reached and block_id not in flagged:
@@ -176,7 +190,7 @@ def _check_reach(graph: Graph, report: Report) -> None:
                            "no path from the Input reaches this block; wire it into the network",
                            WARNING)
     if outputs:
-        useful = set(outputs).union(*(nx.ancestors(g, o) for o in outputs))
+        useful = _reach(g._pred, outputs)
         for block_id in g.nodes:
             if block_id not in useful:
                 report.add(block_id, "unused",
