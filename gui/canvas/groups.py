@@ -8,6 +8,8 @@ a rubber band can still start on the background inside a frame.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
@@ -21,12 +23,13 @@ BOX_H = 56.0
 _TINTS = ("#4f7cac", "#6a994e", "#9c6644", "#7b5ea7")
 
 
-def parents(group: str) -> list[str]:
-    """``layer2.0`` → ``["layer2", "layer2.0"]`` (outermost first)."""
+@lru_cache(maxsize=4096)
+def parents(group: str) -> tuple[str, ...]:
+    """``layer2.0`` → ``("layer2", "layer2.0")`` (outermost first)."""
     if not group:
-        return []
+        return ()
     parts = group.split(".")
-    return [".".join(parts[: i + 1]) for i in range(len(parts))]
+    return tuple(".".join(parts[: i + 1]) for i in range(len(parts)))
 
 
 class GroupFrameItem(QGraphicsItem):

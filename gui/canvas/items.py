@@ -69,6 +69,22 @@ def _fonts() -> tuple[QFont, QFont]:
     return title, small
 
 
+_ELIDED: dict[tuple[str, bool], str] = {}
+
+
+def _elided(text: str, title: bool = False) -> str:
+    """``text`` shortened to fit a block line (cached: shapes and labels repeat a lot)."""
+    key = (text, title)
+    found = _ELIDED.get(key)
+    if found is None:
+        if len(_ELIDED) > 20000:
+            _ELIDED.clear()
+        font = _fonts()[0 if title else 1]
+        mode = Qt.TextElideMode.ElideMiddle if title else Qt.TextElideMode.ElideRight
+        found = _ELIDED[key] = QFontMetricsF(font).elidedText(text, mode, BLOCK_W - 16)
+    return found
+
+
 def params_text(block: Block) -> str:
     """``Conv2d out=16 k=3 s=2``: the label and the key parameters."""
     spec = block.spec
@@ -94,9 +110,10 @@ class BlockItem(QGraphicsItem):
         self._color = category_color(block.type)
         self._fill = QColor(self._color).lighter(185)
         self._wired: set[int] = set(wired)
-        self._lines = ("", "", "")
+        self._lines = ("", "", _elided("→ ?"))
         self._shape_text = "?"
         self._severity = ""  # "", "warning" or "error"
+        self._tip = ""
         self.n_inputs = input_port_count(block.type, self._wired)
         self.has_output = block.type != "output"
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
@@ -116,21 +133,23 @@ class BlockItem(QGraphicsItem):
     def set_block(self, block: Block) -> None:
         """Refresh the id and parameter text (after a rename or a parameter change)."""
         self.block_id = block.id
-        self._raw = (block.id, params_text(block))
-        self._elide()
+        self._lines = (_elided(block.id, True), _elided(params_text(block)), self._lines[2])
+        self.update()
 
     def set_shape(self, text: str) -> None:
         if text != self._shape_text:
             self._shape_text = text
-            self._elide()
+            self._lines = (self._lines[0], self._lines[1], _elided("→ " + text))
+            self.update()
 
     def set_diagnostics(self, diagnostics: list[Diagnostic]) -> None:
         severity = ""
         if diagnostics:
             severity = "error" if any(d.severity == "error" for d in diagnostics) else "warning"
         tip = "\n".join(f"{d.severity}: {d.message}" for d in diagnostics)
-        if severity != self._severity or tip != self.toolTip():
+        if severity != self._severity or tip != self._tip:
             self._severity = severity
+            self._tip = tip
             self.setToolTip(tip)
             self.update()
 
@@ -145,16 +164,6 @@ class BlockItem(QGraphicsItem):
             self.prepareGeometryChange()
             self.n_inputs = count
         self._wired = set(wired)
-        self.update()
-
-    def _elide(self) -> None:
-        title, small = _fonts()
-        width = BLOCK_W - 16
-        block_id, params = self._raw
-        self._lines = (QFontMetricsF(title).elidedText(block_id, Qt.TextElideMode.ElideMiddle, width),
-                       QFontMetricsF(small).elidedText(params, Qt.TextElideMode.ElideRight, width),
-                       QFontMetricsF(small).elidedText("→ " + self._shape_text,
-                                                       Qt.TextElideMode.ElideRight, width))
         self.update()
 
     # ------------------------------------------------------------------ ports

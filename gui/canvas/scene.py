@@ -7,6 +7,8 @@ wires). It never changes the graph: edits are commands pushed by the view.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
 from PySide6.QtWidgets import QGraphicsScene
 
@@ -36,6 +38,9 @@ class CanvasScene(QGraphicsScene):
         self.shifts = collapse.Shifts()
         self._by_block: dict[str, set[tuple[str, int]]] = {}  # block id → keys of its wires
         self._bulk = False  # True while many items move at once (skip per-item updates)
+        self._structure = 0  # bumped when blocks or wires come or go
+        self._depth_key = -1
+        self._depth_cache: dict[str, int] = {}
         self._report: Report | None = None
         self._grow = QTimer(self, singleShot=True, interval=0)
         self._grow.timeout.connect(self.fit_scene_rect)
@@ -58,6 +63,7 @@ class CanvasScene(QGraphicsScene):
         self.collapsed.clear()
         self._by_block.clear()
         self.shifts = collapse.Shifts()
+        self._structure += 1
         for block in self.graph.blocks():
             self._add_block_item(block.id)
         self.refresh_frames()
@@ -136,6 +142,8 @@ class CanvasScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ events
     def _on_event(self, event: Event) -> None:
+        if event.kind in ("block_added", "block_removed", "wire_added", "wire_removed", "block_renamed"):
+            self._structure += 1
         handler = getattr(self, f"_ev_{event.kind}", None)
         if handler is not None:
             handler(event)
@@ -213,7 +221,7 @@ class CanvasScene(QGraphicsScene):
         prefix = group + "."
         return [b.id for b in self.graph.blocks() if b.group == group or b.group.startswith(prefix)]
 
-    def refresh_frames(self, only: list[str] | None = None) -> None:
+    def refresh_frames(self, only: Iterable[str] | None = None) -> None:
         """Create, remove and re-measure group frames (innermost first so parents enclose them)."""
         paths = self.group_paths()
         for group in [g for g in self.frames if g not in paths]:
@@ -306,7 +314,7 @@ class CanvasScene(QGraphicsScene):
         for block_id, item in self.blocks.items():
             item.set_shape(fmt_shape(report.shapes.get(block_id)))
             item.set_diagnostics(by_block.get(block_id, []))
-        depth = depths(self.graph, report.order)
+        depth = self._depths(report)
         for wire in self.wires.values():
             span = depth.get(wire.target, 0) - depth.get(wire.source, 0)
             shape = report.shapes.get(wire.source)
@@ -315,7 +323,15 @@ class CanvasScene(QGraphicsScene):
             wire.set_label(fmt_shape(shape) if shape else "", skip)
             if moved:
                 self._place_wire(wire)
-        self._update_summaries()
+        if self.collapsed:
+            self._update_summaries()
+
+    def _depths(self, report: Report) -> dict[str, int]:
+        """Layer depths for skip-wire marking, recomputed only when blocks or wires changed."""
+        if self._depth_key != self._structure:
+            self._depth_cache = depths(self.graph, report.order)
+            self._depth_key = self._structure
+        return self._depth_cache
 
     def selected_block_ids(self) -> list[str]:
         return [item.block_id for item in self.selectedItems() if isinstance(item, BlockItem)]

@@ -11,8 +11,8 @@ from tests.gui.test_canvas import make_view, small_graph
 
 
 def test_parents_of_a_group_path() -> None:
-    assert parents("layer2.0") == ["layer2", "layer2.0"]
-    assert parents("") == []
+    assert parents("layer2.0") == ("layer2", "layer2.0")
+    assert parents("") == ()
 
 
 def test_frames_nest_and_enclose_their_blocks(qtbot, resnet20) -> None:
