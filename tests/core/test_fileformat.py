@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from builder import fileformat, templates
+from builder import catalog, fileformat, templates
 from builder.fileformat import GraphFileError
+from builder.graph import Graph
+from builder.params import Param
 from tests.core.conftest import GRAPHS, SHIPPED_FILES, chain
 
 
@@ -147,3 +151,42 @@ def test_unreadable_and_non_utf8_files(tmp_path: Path) -> None:
 def test_deep_nesting_is_a_file_error() -> None:
     with pytest.raises(GraphFileError):
         fileformat.loads("[" * 100_000 + "]" * 100_000)
+
+
+def _random_graph(data: st.DataObject) -> Graph:
+    """A graph built from random catalog blocks, parameter values, positions and wires."""
+    graph = Graph(data.draw(st.text(max_size=20), "name"))
+    types = sorted(catalog.CATALOG)
+    for i in range(data.draw(st.integers(0, 8), "blocks")):
+        spec = catalog.get(data.draw(st.sampled_from(types)))
+        params = {p.name: data.draw(_value(p)) for p in spec.params if data.draw(st.booleans())}
+        pos = (data.draw(st.floats(-1e6, 1e6)), data.draw(st.integers(-1000, 1000)))
+        group = data.draw(st.sampled_from(["", "layer1.0", "head"]))
+        graph.add_block(spec.type_id, params, pos, f"b{i}", group)
+    ids = graph.ids()
+    for _ in range(data.draw(st.integers(0, 10)) if ids else 0):
+        src, dst = data.draw(st.sampled_from(ids)), data.draw(st.sampled_from(ids))
+        port = data.draw(st.integers(0, 3))
+        if port not in graph.inputs_of(dst):
+            graph.connect(src, dst, port)
+    return graph
+
+
+def _value(param: Param) -> st.SearchStrategy:
+    if param.kind == "bool":
+        return st.booleans()
+    if param.kind == "float":
+        return st.floats(0, 1)
+    if param.kind == "int_or_same":
+        return st.one_of(st.just("same"), st.integers(0, 9))
+    return st.integers(-3, 300)  # out-of-range values are kept and reported by validation
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_round_trip_of_random_graphs(data: st.DataObject) -> None:
+    graph = _random_graph(data)
+    text = fileformat.dumps(graph)
+    again = fileformat.loads(text)
+    assert again == graph
+    assert fileformat.dumps(again) == text
