@@ -59,7 +59,7 @@ def run(argv: list[str]) -> int:
     if path.exists() or argv:
         window.files.load(path)
     window.show()
-    QTimer.singleShot(0, window.canvas.fit_all)
+    QTimer.singleShot(0, window.frame_graph)
     if not measuring:
         QTimer.singleShot(0, window.files.offer_recovery)
     return app.exec()

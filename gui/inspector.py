@@ -121,7 +121,7 @@ class InspectorWidget(QWidget):
         self._layout.setContentsMargins(6, 6, 6, 6)
         self.title = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
         self.help = QLabel(wordWrap=True)
-        self.help.setStyleSheet("color: palette(mid);")
+        self.help.setStyleSheet("color: #555;")
         self.id_edit = QLineEdit()
         self.id_edit.setToolTip("The block's id: a Python identifier, unique in the graph. "
                                 "It names the submodule in the compiled and exported model.")

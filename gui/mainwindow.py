@@ -33,7 +33,7 @@ from gui.diagnostics_view import DiagnosticsWidget
 from gui.document import Document
 from gui.inspector import InspectorWidget
 from gui.palette import PaletteWidget
-from gui.summary_view import SummaryService, SummaryWidget, warm_up_torch
+from gui.summary_view import SummaryService, SummaryWidget
 
 EXPORTS = (  # (menu text, function name in gui.export_dialogs)
     ("Export PyTorch code…", "export_code"),
@@ -43,6 +43,7 @@ EXPORTS = (  # (menu text, function name in gui.export_dialogs)
 )
 EXPORT_MODULE = "gui.export_dialogs"
 STATE_VERSION = 1
+OPEN_MIN_ZOOM = 0.62  # below about 0.45 the canvas draws blocks without text
 
 
 def _export_module_available() -> bool:
@@ -104,8 +105,8 @@ class MainWindow(QMainWindow):
                                        Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.diagnostics_dock, self.summary_dock)
         self.diagnostics_dock.raise_()
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [210, 300], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.diagnostics_dock], [170], Qt.Orientation.Vertical)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [190, 270], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.diagnostics_dock], [110], Qt.Orientation.Vertical)
 
     def _build_status_bar(self) -> None:
         self.totals = QLabel()
@@ -196,7 +197,6 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ start-up
     def start_background(self) -> None:
         """Import torch in the background and start counting parameters (after first paint)."""
-        warm_up_torch()
         self.summary_service.start()
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
@@ -206,9 +206,23 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(200, self.start_background)
 
     def graph_loaded(self) -> None:
-        """After New/Open/template/recovery: fit the new graph in the view."""
+        """After New/Open/template/recovery: show the new graph."""
         self.inspector.show_selection([])
-        QTimer.singleShot(0, self.canvas.fit_all)
+        QTimer.singleShot(0, self.frame_graph)
+
+    def frame_graph(self) -> None:
+        """Fit the graph in the view, unless that makes its text too small to read: then show
+        its beginning (top left) at a legible zoom."""
+        canvas = self.canvas
+        canvas.fit_all()
+        if canvas.zoom() >= OPEN_MIN_ZOOM:
+            return
+        canvas.resetTransform()
+        canvas.scale(OPEN_MIN_ZOOM, OPEN_MIN_ZOOM)
+        items = canvas.scene().itemsBoundingRect()
+        seen = canvas.viewport().size() / OPEN_MIN_ZOOM
+        margin = 30 / OPEN_MIN_ZOOM
+        canvas.centerOn(items.left() - margin + seen.width() / 2, items.top() - margin + seen.height() / 2)
 
     # ------------------------------------------------------------------ actions
     def cut(self) -> None:
@@ -334,4 +348,5 @@ class MainWindow(QMainWindow):
         self.save_layout()
         self.autosaver.timer.stop()
         self.autosaver.discard()
+        self.summary_service.shutdown()
         event.accept()

@@ -80,6 +80,8 @@ class SummaryService(QObject):
         self.latest: Result | None = None
         self._running = False
         self._pending = False
+        self._thread: threading.Thread | None = None
+        self._warm: threading.Thread | None = None
         self._timer = QTimer(self, singleShot=True, interval=DEBOUNCE_MS)
         self._timer.timeout.connect(self._launch)
         self._finished.connect(self._on_finished, Qt.ConnectionType.QueuedConnection)
@@ -93,8 +95,9 @@ class SummaryService(QObject):
             self._timer.start()
 
     def start(self) -> None:
-        """Enable the service (after start-up) and compute the first summary."""
+        """Enable the service (after start-up): import torch in the background, then summarise."""
         self.enabled = True
+        self._warm = warm_up_torch()
         self.request()
 
     def current_version(self) -> tuple[int, int]:
@@ -107,8 +110,18 @@ class SummaryService(QObject):
         self._running = True
         graph = self.document.graph.copy()
         key = self.current_version()
-        threading.Thread(target=lambda: self._finished.emit(compute(graph, key)),
-                         name="skipwire-summary", daemon=True).start()
+        self._thread = threading.Thread(target=lambda: self._finished.emit(compute(graph, key)),
+                                        name="skipwire-summary", daemon=True)
+        self._thread.start()
+
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop scheduling summaries and wait for a running one (torch must not be mid-call
+        when the interpreter exits)."""
+        self.enabled = False
+        self._timer.stop()
+        for thread in (self._warm, self._thread):
+            if thread is not None:
+                thread.join(timeout)
 
     def _on_finished(self, result: Result) -> None:
         self._running = False
