@@ -103,7 +103,7 @@ def load(path: str | os.PathLike[str]) -> Graph:
         if size > MAX_BYTES:
             raise GraphFileError(f"{where}: file is {size:,} bytes; graph files are at most {MAX_BYTES:,}")
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+            raw = handle.read(min(size, MAX_BYTES) + 1)  # read(MAX_BYTES) would allocate 64 MiB
     except OSError as exc:
         raise GraphFileError(f"{where}: cannot read the file ({exc.strerror or exc})") from None
     return loads(raw, where)
