@@ -210,7 +210,8 @@ def m_not_utf8(raw: bytes, doc: Any, rng: random.Random) -> bytes:
         return raw.decode("utf-8").encode("utf-16")
     if choice == 1:
         pos = rng.randrange(len(raw))
-        return raw[:pos] + rng.choice((b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80")) + raw[pos:]
+        bad = rng.choice((b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"))
+        return raw[:pos] + bad + raw[pos:]
     if choice == 2:
         return b"\xef\xbb\xbf" + raw  # a UTF-8 byte-order mark
     return _replace_text(doc, rng, '"\\ud800\\udfff\\ud800"')
@@ -274,8 +275,8 @@ def test_hostile_shapes_stay_within_time_and_memory(tmp_path: Path, mutator: Any
         finally:
             tracemalloc.stop()
         assert peaks[-1] < PEAK_CAP_BYTES, f"{mutator.__name__} #{i}: peak {peaks[-1] / 2**20:.0f} MiB"
-    print(f"{mutator.__name__}: file sizes up to {max(p.stat().st_size for p in tmp_path.iterdir()) / 2**20:.1f}"
-          f" MiB, slowest load {outcome.slowest:.2f} s, peak traced memory {max(peaks) / 2**20:.0f} MiB")
+    biggest = max(p.stat().st_size for p in tmp_path.iterdir()) / 2**20
+    print(f"{mutator.__name__}: file sizes up to {biggest:.1f} MiB, slowest load {outcome.slowest:.2f} s, peak traced memory {max(peaks) / 2**20:.0f} MiB")
 
 
 def _load_quietly(path: Path) -> None:
