@@ -157,6 +157,16 @@ class BlockItem(QGraphicsItem):
     def severity(self) -> str:
         return self._severity
 
+    def set_tint(self, color: QColor | None) -> None:
+        """Fill the block with ``color`` (e.g. gradient heat); None restores the category fill."""
+        if color != self._tint:
+            self._tint = None if color is None else QColor(color)
+            self.update()
+
+    @property
+    def tint(self) -> QColor | None:
+        return self._tint
+
     def set_wired(self, wired: set[int]) -> None:
         """Update filled ports and the port count (Add/Concat grow a free port)."""
         count = input_port_count(self.type_id, wired)
@@ -193,7 +203,7 @@ class BlockItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ painting
     def boundingRect(self) -> QRectF:
-        return QRectF(-PORT_R - 2, -3, BLOCK_W + 2 * PORT_R + 4, self.height + 6)
+        return QRectF(-PORT_R - 2, -6, BLOCK_W + 2 * PORT_R + 4, self.height + 12)
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -210,18 +220,20 @@ class BlockItem(QGraphicsItem):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         rect = QRectF(0, 0, BLOCK_W, self.height)
         painter.setPen(self._outline())
-        painter.setBrush(QBrush(self._fill))
+        painter.setBrush(QBrush(self._tint or self._fill))
         painter.drawRoundedRect(rect, 6, 6)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QBrush(self._color))
         painter.drawRoundedRect(QRectF(1, 1, 6, self.height - 2), 3, 3)
+        if self.isSelected():  # a ring outside, so a red outline stays visible when selected
+            painter.setPen(QPen(SELECT_COLOR, 2.5))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(-3.5, -3.5, 3.5, 3.5), 8, 8)
         if lod >= DETAIL_LOD:
             self._paint_text(painter)
         self._paint_ports(painter)
 
     def _outline(self) -> QPen:
-        if self.isSelected():
-            return QPen(SELECT_COLOR, 2.5)
         if self._severity == "error":
             return QPen(ERROR_COLOR, 2.5)
         if self._severity == "warning":
@@ -231,14 +243,16 @@ class BlockItem(QGraphicsItem):
     def _paint_text(self, painter: QPainter) -> None:
         title, small = _fonts()
         top = (self.height - 48) / 2
-        painter.setPen(TEXT_COLOR)
+        dark = self._tint is not None and self._tint.lightnessF() < 0.45
+        text, muted = (QColor("white"), QColor("#e6e6e6")) if dark else (TEXT_COLOR, MUTED_TEXT)
+        painter.setPen(text)
         painter.setFont(title)
         painter.drawText(QRectF(12, top, BLOCK_W - 16, 16), Qt.AlignmentFlag.AlignVCenter, self._lines[0])
         painter.setFont(small)
-        painter.setPen(MUTED_TEXT)
+        painter.setPen(muted)
         painter.drawText(QRectF(12, top + 16, BLOCK_W - 16, 16), Qt.AlignmentFlag.AlignVCenter,
                          self._lines[1])
-        painter.setPen(ERROR_COLOR if self._severity == "error" else TEXT_COLOR)
+        painter.setPen(ERROR_COLOR if self._severity == "error" else text)
         painter.drawText(QRectF(12, top + 32, BLOCK_W - 16, 16), Qt.AlignmentFlag.AlignVCenter,
                          self._lines[2])
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene
 
 from builder.catalog import fmt_shape
@@ -332,6 +333,11 @@ class CanvasScene(QGraphicsScene):
             self._depth_cache = depths(self.graph, report.order)
             self._depth_key = self._structure
         return self._depth_cache
+
+    def set_block_tints(self, tints: dict[str, QColor]) -> None:
+        """Tint the named blocks (e.g. by gradient magnitude); every other block loses its tint."""
+        for block_id, item in self.blocks.items():
+            item.set_tint(tints.get(block_id))
 
     def selected_block_ids(self) -> list[str]:
         return [item.block_id for item in self.selectedItems() if isinstance(item, BlockItem)]
