@@ -276,7 +276,8 @@ def test_hostile_shapes_stay_within_time_and_memory(tmp_path: Path, mutator: Any
             tracemalloc.stop()
         assert peaks[-1] < PEAK_CAP_BYTES, f"{mutator.__name__} #{i}: peak {peaks[-1] / 2**20:.0f} MiB"
     biggest = max(p.stat().st_size for p in tmp_path.iterdir()) / 2**20
-    print(f"{mutator.__name__}: file sizes up to {biggest:.1f} MiB, slowest load {outcome.slowest:.2f} s, peak traced memory {max(peaks) / 2**20:.0f} MiB")
+    print(f"{mutator.__name__}: file sizes up to {biggest:.1f} MiB, slowest load {outcome.slowest:.2f} s, "
+          f"peak traced memory {max(peaks) / 2**20:.0f} MiB")
 
 
 def _load_quietly(path: Path) -> None:
