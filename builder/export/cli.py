@@ -1,0 +1,95 @@
+"""``main.py export`` and ``main.py import`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from builder.cli import EXIT_OK, CliError, load_graph
+
+FORMATS = {".py": "py", ".onnx": "onnx", ".pt": "weights", ".pth": "weights"}
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``export`` and ``import`` subcommands."""
+    p = sub.add_parser("export", help="write PyTorch code, ONNX or weights for a graph",
+                       description="Export a graph as a standalone PyTorch module (.py), an ONNX "
+                       "model (.onnx) or a state_dict (.pt). With --weights, trained weights go "
+                       "into the ONNX file, or beside the code as OUTPUT.pt.")
+    p.add_argument("file", help="graph file (.json)")
+    p.add_argument("-o", "--output", required=True, help="file to write (.py, .onnx or .pt)")
+    p.add_argument("--format", choices=("py", "onnx", "weights"),
+                   help="what to write (default: from the output suffix, else py)")
+    p.add_argument("--weights", metavar="RUN_OR_CHECKPOINT",
+                   help="run folder, training checkpoint or state_dict file with trained weights")
+    p.set_defaults(func=_cmd_export)
+    p = sub.add_parser("import", help="trace a PyTorch nn.Module into a graph file",
+                       description="Trace an nn.Module class with torch.fx into a graph when every "
+                       "operation maps to a block. WARNING: this runs the Python file you name "
+                       "(importing a module executes its code); only import files you trust.")
+    p.add_argument("spec", help="path/to/model.py:ClassName (the class is built with no arguments)")
+    p.add_argument("-o", "--output", required=True, help="graph file to write (.json)")
+    p.add_argument("--input", default="3x32x32", help="input shape CxHxW (default 3x32x32)")
+    p.add_argument("--name", help="graph name (default: the class name in lower case)")
+    p.set_defaults(func=_cmd_import)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    graph = load_graph(args.file)
+    out = Path(args.output)
+    fmt = args.format or FORMATS.get(out.suffix.lower(), "py")
+    try:
+        if fmt == "py":
+            _write_code(graph, out, args.weights)
+        elif fmt == "onnx":
+            from builder.export.onnx_export import export_onnx
+
+            export_onnx(graph, out, args.weights)
+            print(f"wrote {out}: ONNX model of {graph.name}")
+        else:
+            from builder.export.weights import compiled_with_weights, save_state_dict
+
+            save_state_dict(compiled_with_weights(graph, args.weights), out)
+            print(f"wrote {out}: state_dict of {graph.name}")
+    except (ValueError, OSError) as exc:
+        raise CliError(_one_line(exc)) from None
+    return EXIT_OK
+
+
+def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[no-untyped-def]
+    from builder.export.codegen import export_code
+    from builder.fileformat import atomic_write
+
+    code = export_code(graph)
+    if weights is not None:  # check the weights fit before writing anything
+        from builder.export.weights import compiled_with_weights, save_state_dict
+
+        module = compiled_with_weights(graph, weights)
+    atomic_write(out, code.source)
+    print(f"wrote {out}: class {code.class_name}, {code.parameter_count:,} parameters")
+    if weights is not None:
+        target = out.with_suffix(".pt")
+        save_state_dict(module, target)
+        print(f"wrote {target}: load with {code.class_name}().load_state_dict("
+              f"torch.load({target.name!r}, weights_only=True))")
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from builder import fileformat
+    from builder.cli import _shape
+    from builder.export.fx_import import ImportFailure, import_module, load_class
+
+    shape = _shape(args.input)
+    try:
+        cls = load_class(args.spec)
+        graph = import_module(cls(), shape, name=args.name or cls.__name__.lower())
+    except ImportFailure as exc:
+        raise CliError(str(exc)) from None
+    fileformat.save(graph, args.output)
+    print(f"wrote {args.output}: {graph.name}, {len(graph)} blocks")
+    return EXIT_OK
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.replace("\n", " ") if text else type(exc).__name__

@@ -1,0 +1,326 @@
+"""Import a PyTorch ``nn.Module`` as a graph by tracing it with torch.fx.
+
+Every traced operation must map to a catalog block: standard layers (Conv2d, BatchNorm2d,
+Linear, activations, pooling, Dropout, Flatten), ``+`` (Add), ``torch.cat`` on channels
+(Concat), flattening (``torch.flatten(x, 1)``, ``x.view(x.size(0), -1)``), functional ReLU
+and pooling, and Skipwire's ``ShortcutPad``. Nested modules become groups (``layer2.0``),
+so the graph's module paths, and the state-dict keys, are the module's own. Anything else
+fails with one message naming the operation and where in the source it is.
+
+Loading a class from a ``.py`` file executes that file: only for code the user trusts,
+never for graph files.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import operator
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import fx, nn
+from torch.fx.passes.shape_prop import ShapeProp
+
+from builder.graph import Graph, GraphError
+from builder.layout import apply_layout
+from builder.validate import validate
+
+
+class ImportFailure(ValueError):
+    """The module cannot become a graph (one line naming the operation and its place)."""
+
+
+def load_class(spec: str) -> type[nn.Module]:
+    """The class named by ``path/to/model.py:ClassName`` (runs that file)."""
+    path, _, name = spec.rpartition(":")
+    if not path or not name.isidentifier():
+        raise ImportFailure(f"{spec!r}: expected path/to/model.py:ClassName")
+    file = Path(path)
+    if not file.is_file():
+        raise ImportFailure(f"{path}: file not found")
+    module_name = "skipwire_import_" + re.sub(r"\W", "_", file.stem)
+    loader_spec = importlib.util.spec_from_file_location(module_name, file)
+    if loader_spec is None or loader_spec.loader is None:
+        raise ImportFailure(f"{path}: not a Python file")
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[module_name] = module
+    try:
+        loader_spec.loader.exec_module(module)
+    except Exception as exc:  # the user's file may raise anything
+        raise ImportFailure(f"{path}: running the file failed: {type(exc).__name__}: {exc}") from None
+    cls = getattr(module, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ImportFailure(f"{path}: no nn.Module class named {name!r}")
+    return cls
+
+
+class _Tracer(fx.Tracer):
+    """Standard layers and ShortcutPad stay single calls; user modules are traced through."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.record_stack_traces = True
+
+    def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
+        if _is_shortcut_pad(m):
+            return True
+        return super().is_leaf_module(m, module_qualified_name)
+
+
+def _is_shortcut_pad(m: nn.Module) -> bool:
+    return type(m).__name__ == "ShortcutPad" and hasattr(m, "stride") and hasattr(m, "extra_channels")
+
+
+def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported") -> Graph:
+    """Trace ``module`` into a graph for inputs of ``input_shape`` (C, H, W)."""
+    try:
+        fx_graph = _Tracer().trace(module)
+    except Exception as exc:  # tracing fails on data-dependent control flow and more
+        raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {exc}") from None
+    traced = fx.GraphModule(module, fx_graph)
+    was_training = module.training
+    module.eval()
+    try:
+        ShapeProp(traced).propagate(torch.zeros(2, *input_shape))
+    except Exception as exc:
+        raise ImportFailure(f"{type(module).__name__} fails on a 2×{'×'.join(map(str, input_shape))} "
+                            f"input: {type(exc).__name__}: {exc}") from None
+    finally:
+        module.train(was_training)
+    builder = _GraphBuilder(traced, name)
+    for node in fx_graph.nodes:
+        builder.visit(node)
+    graph = builder.graph
+    apply_layout(graph)
+    report = validate(graph)
+    if not report.ok:
+        raise ImportFailure(f"the imported graph is not valid: {report.errors[0]}")
+    return graph
+
+
+class _GraphBuilder:
+    """Turns fx nodes into blocks, one at a time."""
+
+    def __init__(self, traced: fx.GraphModule, name: str) -> None:
+        self.traced = traced
+        self.graph = Graph(name)
+        self.value: dict[fx.Node, str] = {}  # fx node → block id giving its value
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def visit(self, node: fx.Node) -> None:
+        if node.op == "placeholder":
+            if any(b.type == "input" for b in self.graph.blocks()):
+                raise ImportFailure(f"forward takes more than one input ({node.name!r})")
+            c, h, w = _shape(node)[1:]
+            self.value[node] = self.graph.add_block(
+                "input", {"channels": c, "height": h, "width": w}, block_id="input")
+        elif node.op == "call_module":
+            self._module(node)
+        elif node.op in ("call_function", "call_method"):
+            self._function(node)
+        elif node.op == "output":
+            result = node.args[0]
+            if not isinstance(result, fx.Node):
+                raise ImportFailure("forward must return one tensor")
+            self._add("output", {}, [result], "", "output", node)
+        else:
+            raise _unsupported(node, f"attribute access {node.target!r}")
+
+    def _module(self, node: fx.Node) -> None:
+        target = str(node.target)
+        sub = self.traced.get_submodule(target)
+        if isinstance(sub, nn.Identity):
+            self.value[node] = self._source(node.args[0], node)
+            return
+        mapped = _map_module(sub, node)
+        if mapped is None:
+            raise _unsupported(node, f"module {target} ({type(sub).__name__})")
+        type_id, params = mapped
+        group, _, local = target.rpartition(".")
+        block_id = target.replace(".", "_")
+        self._add(type_id, params, [node.args[0]], group, local, node, block_id)
+
+    def _function(self, node: fx.Node) -> None:
+        if node.op == "call_method" and node.target == "size":
+            return  # only feeds view/reshape; checked there
+        mapped = _map_function(node)
+        if mapped is None:
+            raise _unsupported(node, _op_name(node))
+        type_id, params, inputs = mapped
+        stack = node.meta.get("nn_module_stack") or {}
+        group = next(reversed(stack)) if stack else ""
+        group = group if isinstance(group, str) else ""
+        self._add(type_id, params, inputs, group, _LOCAL.get(type_id, type_id), node)
+
+    def _source(self, arg: Any, node: fx.Node) -> str:
+        if not isinstance(arg, fx.Node) or arg not in self.value:
+            raise _unsupported(node, f"{_op_name(node)} on a non-tensor argument")
+        return self.value[arg]
+
+    def _add(self, type_id: str, params: dict[str, Any], inputs: list[Any], group: str, local: str,
+             node: fx.Node, block_id: str | None = None) -> None:
+        sources = [self._source(a, node) for a in inputs]
+        if block_id is None:
+            key = (group, local)
+            self.counts[key] = self.counts.get(key, 0) + 1
+            n = self.counts[key]
+            stem = local if n == 1 else f"{local}{n}"
+            block_id = f"{group.replace('.', '_')}_{stem}" if group else stem
+            while block_id in self.graph:
+                block_id += "_"
+        try:
+            self.graph.add_block(type_id, params, block_id=block_id, group=group)
+            for port, src in enumerate(sources):
+                self.graph.connect(src, block_id, port)
+        except GraphError as exc:
+            raise _unsupported(node, f"{_op_name(node)} ({exc})") from None
+        self.value[node] = block_id
+
+
+def _shape(node: Any) -> tuple[int, ...]:
+    meta = node.meta.get("tensor_meta") if isinstance(node, fx.Node) else None
+    if meta is None or not hasattr(meta, "shape"):
+        raise _unsupported(node, f"{_op_name(node)} (does not give one tensor)")
+    return tuple(int(d) for d in meta.shape)
+
+
+def _square(value: Any, what: str, node: fx.Node) -> int:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, tuple | list) and len(set(value)) == 1 and isinstance(value[0], int):
+        return int(value[0])
+    raise _unsupported(node, f"{node.target}: non-square {what} {value!r}")
+
+
+def _map_module(m: nn.Module, node: fx.Node) -> tuple[str, dict[str, Any]] | None:
+    simple = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
+    if type(m) in simple:
+        return simple[type(m)], {}
+    if isinstance(m, nn.Conv2d) and m.padding_mode == "zeros":
+        padding = m.padding if isinstance(m.padding, str) else _square(m.padding, "padding", node)
+        if padding == "valid":
+            padding = 0
+        kernel = _square(m.kernel_size, "kernel", node)
+        return "conv2d", {"out_channels": m.out_channels, "kernel_size": kernel,
+                          "stride": _square(m.stride, "stride", node), "padding": padding,
+                          "dilation": _square(m.dilation, "dilation", node), "groups": m.groups,
+                          "bias": m.bias is not None}
+    if isinstance(m, nn.BatchNorm2d) and m.affine and m.track_running_stats and m.momentum is not None:
+        return "batchnorm2d", {"eps": m.eps, "momentum": m.momentum}
+    if isinstance(m, nn.Linear):
+        return "linear", {"out_features": m.out_features, "bias": m.bias is not None}
+    if isinstance(m, nn.MaxPool2d | nn.AvgPool2d) and not m.ceil_mode:
+        if isinstance(m, nn.MaxPool2d) and (m.return_indices or _square(m.dilation, "dilation", node) != 1):
+            return None
+        if isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override):
+            return None
+        k = _square(m.kernel_size, "kernel", node)
+        stride = k if m.stride is None else _square(m.stride, "stride", node)
+        kind = "maxpool2d" if isinstance(m, nn.MaxPool2d) else "avgpool2d"
+        return kind, {"kernel_size": k, "stride": stride, "padding": _square(m.padding, "padding", node)}
+    return _map_other_module(m, node)
+
+
+def _map_other_module(m: nn.Module, node: fx.Node) -> tuple[str, dict[str, Any]] | None:
+    if isinstance(m, nn.AdaptiveAvgPool2d) and m.output_size in (1, (1, 1)):
+        return "global_avgpool", {}
+    if isinstance(m, nn.Flatten) and m.start_dim == 1 and m.end_dim == -1:
+        return "flatten", {}
+    if isinstance(m, nn.GELU) and m.approximate == "none":
+        return "gelu", {}
+    if isinstance(m, nn.LeakyReLU):
+        return "leaky_relu", {"negative_slope": float(m.negative_slope)}
+    if isinstance(m, nn.Dropout):
+        return "dropout", {"p": float(m.p)}
+    if _is_shortcut_pad(m):
+        in_c = _shape(node.args[0])[1]
+        return "shortcut_pad", {"stride": int(m.stride), "out_channels": in_c + int(m.extra_channels)}
+    return None
+
+
+_LOCAL = {"concat": "cat", "global_avgpool": "avgpool", "avgpool2d": "avgpool", "maxpool2d": "maxpool",
+          "leaky_relu": "relu"}
+_ADD = {operator.add, operator.iadd, torch.add}
+_ACTS = {F.relu: "relu", torch.relu: "relu", torch.sigmoid: "sigmoid", torch.tanh: "tanh",
+         F.gelu: "gelu"}
+
+
+def _map_function(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
+    t, args = node.target, list(node.args)
+    if t in _ADD or (node.op == "call_method" and t in ("add", "add_")):
+        if len(args) == 2 and not node.kwargs and all(isinstance(a, fx.Node) for a in args):
+            return "add", {}, args
+        return None
+    if t in (torch.cat, torch.concat):
+        dim = args[1] if len(args) > 1 else node.kwargs.get("dim", 0)
+        if dim in (1, -3) and isinstance(args[0], list | tuple):
+            return "concat", {}, list(args[0])
+        return None
+    if t in _ACTS or (node.op == "call_method" and t in ("relu", "relu_", "sigmoid", "tanh")):
+        name = _ACTS.get(t) or str(t).rstrip("_")  # type: ignore[call-overload]
+        return name, {}, args[:1]
+    if _is_flatten(node):
+        return "flatten", {}, args[:1]
+    return _map_pool(node)
+
+
+def _is_flatten(node: fx.Node) -> bool:
+    t, args = node.target, node.args
+    if t is torch.flatten or (node.op == "call_method" and t == "flatten"):
+        start = args[1] if len(args) > 1 else node.kwargs.get("start_dim", 0)
+        return start == 1 and len(_shape(args[0])) == 4
+    if node.op == "call_method" and t in ("view", "reshape"):
+        shape, out = _shape(args[0]), _shape(node)
+        return len(out) == 2 and out[0] == shape[0] and len(shape) > 2
+    return False
+
+
+def _map_pool(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
+    t, args = node.target, list(node.args)
+    if t is F.adaptive_avg_pool2d and (args[1:] or [node.kwargs.get("output_size")])[0] in (1, (1, 1)):
+        return "global_avgpool", {}, args[:1]
+    if t in (F.avg_pool2d, F.max_pool2d):
+        names = ("kernel_size", "stride", "padding")
+        values = dict(zip(names, args[1:], strict=False))
+        values |= {k: v for k, v in node.kwargs.items() if k in names}
+        extra = set(node.kwargs) - set(names)
+        if extra or len(args) > 4 or "kernel_size" not in values:
+            return None
+        k = _square(values["kernel_size"], "kernel", node)
+        stride = values.get("stride") or k
+        params = {"kernel_size": k, "stride": _square(stride, "stride", node),
+                  "padding": _square(values.get("padding", 0), "padding", node)}
+        return ("avgpool2d" if t is F.avg_pool2d else "maxpool2d"), params, args[:1]
+    return None
+
+
+def _op_name(node: Any) -> str:
+    if not isinstance(node, fx.Node):
+        return repr(node)
+    t = node.target
+    if node.op == "call_method":
+        return f"Tensor.{t}"
+    if callable(t):
+        module = getattr(t, "__module__", None) or ""
+        return f"{module}.{getattr(t, '__name__', t)}".lstrip(".")
+    return str(t)
+
+
+def _unsupported(node: Any, what: str) -> ImportFailure:
+    return ImportFailure(f"{_where(node)}unsupported operation: {what}; Skipwire has no block for it")
+
+
+def _where(node: Any) -> str:
+    """``file.py:12: `code`: `` for the user's line that made ``node``, else ''."""
+    trace = getattr(node, "stack_trace", None) or ""
+    frames = re.findall(r'File "([^"]+)", line (\d+), in \w+\n\s*(.*)', trace)
+    torch_dir = os.sep + "torch" + os.sep
+    for file, line, code in reversed(frames):
+        if torch_dir not in file:
+            return f"{os.path.basename(file)}:{line}: `{code.strip()}`: "
+    return ""

@@ -1,0 +1,103 @@
+"""Trained weights: read checkpoints and state-dict files, check them against a graph, save them.
+
+Files are data: every read is ``torch.load(..., weights_only=True)``. A weights file may be
+a state_dict, a dict holding one under ``"model"`` or ``"state_dict"`` (a Skipwire training
+checkpoint), or a run folder holding ``checkpoint.pt``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from builder.graph import Graph
+
+CHECKPOINT = "checkpoint.pt"
+_PREFIXES = ("_orig_mod.", "module.")  # added by torch.compile and DistributedDataParallel
+
+
+class WeightsError(ValueError):
+    """A weights file that cannot be read or does not fit the graph (one line, names the file)."""
+
+
+def checkpoint_file(path: str | os.PathLike[str]) -> Path:
+    """The file to read for ``path``: itself, or ``checkpoint.pt`` inside a run folder."""
+    p = Path(path)
+    if p.is_dir():
+        if not (p / CHECKPOINT).is_file():
+            raise WeightsError(f"{p}: run folder has no {CHECKPOINT}")
+        return p / CHECKPOINT
+    return p
+
+
+def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
+    """The model state_dict stored at ``path`` (file or run folder)."""
+    file = checkpoint_file(path)
+    try:
+        data = torch.load(file, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise WeightsError(f"{file}: file not found") from None
+    except Exception as exc:  # torch raises several types for corrupt or unsafe files
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WeightsError(f"{file}: not a readable weights file ({first[:200]})") from None
+    if isinstance(data, dict):
+        for key in ("model", "state_dict"):
+            if isinstance(data.get(key), dict):
+                data = data[key]
+                break
+    if not isinstance(data, dict) or not data:
+        raise WeightsError(f"{file}: expected a state_dict (or a dict with 'model'/'state_dict')")
+    state = {}
+    for key, value in data.items():
+        if not isinstance(key, str) or not isinstance(value, torch.Tensor):
+            raise WeightsError(f"{file}: entry {str(key)[:60]!r} is not a named tensor")
+        for prefix in _PREFIXES:
+            if key.startswith(prefix):
+                key = key[len(prefix):]
+        state[key] = value
+    return state
+
+
+def load_into(module: nn.Module, state: dict[str, Any], where: str) -> None:
+    """``module.load_state_dict(state, strict=True)`` with a one-line error naming ``where``."""
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {_few(missing)}")
+        if unexpected:
+            parts.append(f"unexpected {_few(unexpected)}")
+        raise WeightsError(f"{where}: weights do not fit the graph: {'; '.join(parts)}")
+    for key, tensor in own.items():
+        if tuple(state[key].shape) != tuple(tensor.shape):
+            raise WeightsError(f"{where}: {key} has shape {tuple(state[key].shape)}, the graph needs "
+                               f"{tuple(tensor.shape)}")
+    module.load_state_dict(state, strict=True)
+
+
+def _few(keys: list[str]) -> str:
+    return ", ".join(keys[:3]) + (f" and {len(keys) - 3} more" if len(keys) > 3 else "")
+
+
+def compiled_with_weights(graph: Graph, weights: str | os.PathLike[str] | None = None) -> nn.Module:
+    """The compiled module of ``graph`` in eval mode, with the weights at ``weights`` if given."""
+    from builder.compile import compile_graph
+
+    module = compile_graph(graph)
+    if weights is not None:
+        load_into(module, read_state_dict(weights), str(weights))
+    return module.eval()
+
+
+def save_state_dict(module: nn.Module, path: str | os.PathLike[str]) -> None:
+    """Write ``module``'s state_dict atomically; loadable with ``torch.load(weights_only=True)``."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save({k: v.detach().cpu() for k, v in module.state_dict().items()}, tmp)
+    os.replace(tmp, path)
