@@ -46,7 +46,7 @@ def local_name(block_id: str, group: str) -> str:
     prefix = group.replace(".", "_") + "_"
     if group and block_id.startswith(prefix):
         rest = block_id[len(prefix):]
-        if rest.isidentifier():
+        if rest.isidentifier() or rest.isdigit():  # digits: children of an nn.Sequential
             return rest
     return block_id
 
