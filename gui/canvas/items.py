@@ -114,6 +114,7 @@ class BlockItem(QGraphicsItem):
         self._shape_text = "?"
         self._severity = ""  # "", "warning" or "error"
         self._tip = ""
+        self._tint: QColor | None = None  # a fill override (gradient heat), see set_tint
         self.n_inputs = input_port_count(block.type, self._wired)
         self.has_output = block.type != "output"
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
