@@ -26,7 +26,15 @@ from builder.graph import Wire
 from gui import commands
 from gui.canvas.editing import Editor
 from gui.canvas.groups import GroupFrameItem
-from gui.canvas.items import BLOCK_H, BLOCK_W, SELECT_COLOR, BlockItem, WireItem, wire_path
+from gui.canvas.items import (
+    BLOCK_H,
+    BLOCK_W,
+    ERROR_COLOR,
+    SELECT_COLOR,
+    BlockItem,
+    WireItem,
+    wire_path,
+)
 from gui.canvas.scene import CanvasScene
 from gui.canvas.wiring import PortRef, plan_wire
 from gui.document import Document
@@ -34,6 +42,7 @@ from gui.document import Document
 BLOCK_MIME = "application/x-skipwire-block"
 GRID = 20.0
 MIN_ZOOM, MAX_ZOOM = 0.03, 4.0
+OK_COLOR = QColor("#2e9e44")  # the wire being drawn, over a port that accepts it
 
 
 def snap(x: float, y: float) -> tuple[float, float]:
@@ -54,7 +63,7 @@ class CanvasView(QGraphicsView):
         self.setScene(self.canvas)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
-        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setAcceptDrops(True)
@@ -88,9 +97,15 @@ class CanvasView(QGraphicsView):
         self._set_zoom(self.zoom() / 1.25)
 
     def wheelEvent(self, event: QWheelEvent) -> None:
+        """Zoom so the scene point under the cursor stays under the cursor."""
         steps = event.angleDelta().y() / 120.0
         if steps:
+            anchor = event.position().toPoint()
+            fixed = self.mapToScene(anchor)
             self._set_zoom(self.zoom() * 1.15 ** steps)
+            drift = self.mapFromScene(fixed) - anchor
+            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + drift.x())
+            self.verticalScrollBar().setValue(self.verticalScrollBar().value() + drift.y())
         event.accept()
 
     def center_on_block(self, block_id: str) -> None:
@@ -267,6 +282,10 @@ class CanvasView(QGraphicsView):
         anchor = self._port_scene_pos(port)
         path = wire_path(anchor, scene_pos) if port.kind == "out" else wire_path(scene_pos, anchor)
         temp.setPath(path)
+        target = self.port_at(self.mapFromScene(scene_pos))
+        ok = target is None or not isinstance(plan_wire(self.doc.graph, port, target), str)
+        temp.setPen(QPen(SELECT_COLOR if target is None else (OK_COLOR if ok else ERROR_COLOR), 2.0,
+                         Qt.PenStyle.DashLine if target is None else Qt.PenStyle.SolidLine))
 
     def wire_in_progress(self) -> bool:
         return self._wire_drag is not None

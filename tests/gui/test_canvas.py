@@ -7,15 +7,15 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from builder.graph import Graph, Wire
 from builder.layout import layout
 from gui import commands
-from gui.canvas.items import BLOCK_H, BLOCK_W
-from gui.canvas.view import BLOCK_MIME, GRID, CanvasView
+from gui.canvas.items import BLOCK_H, BLOCK_W, ERROR_COLOR
+from gui.canvas.view import BLOCK_MIME, GRID, OK_COLOR, CanvasView
 from gui.canvas.wiring import PortRef, plan_wire
 from gui.document import Document
 
@@ -345,3 +345,48 @@ def test_param_rename_and_validation_update_items(qtbot) -> None:
     assert view.canvas.wires[("act", 0)].label == "5×8×8"
     assert view.canvas.blocks["add"].severity == "error"  # one input is missing
     assert "input 1 of Add" in view.canvas.blocks["add"].toolTip()
+
+
+def test_wheel_keeps_the_point_under_the_cursor(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    where = QPointF(250, 180)
+    fixed = view.mapToScene(where.toPoint())
+    zoom = view.zoom()
+    wheel = QWheelEvent(where, view.viewport().mapToGlobal(where), QPoint(0, 0), QPoint(0, 240),
+                        Qt.MouseButton.NoButton, NO_MOD, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(view.viewport(), wheel)
+    assert view.zoom() == pytest.approx(zoom * 1.15 ** 2)
+    after = view.mapToScene(where.toPoint())
+    assert abs(after.x() - fixed.x()) < 2 and abs(after.y() - fixed.y()) < 2
+
+
+def test_middle_drag_and_space_drag_pan_without_editing(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    before = resnet20.signature()
+    viewport = view.viewport()
+    start = block_center(view, "layer1_0_bn1")  # on a block: still a pan, not a move
+    h, v = view.horizontalScrollBar().value(), view.verticalScrollBar().value()
+    QTest.mousePress(viewport, Qt.MouseButton.MiddleButton, NO_MOD, start)
+    QTest.mouseMove(viewport, start + QPoint(-80, -50))
+    QTest.mouseRelease(viewport, Qt.MouseButton.MiddleButton, NO_MOD, start + QPoint(-80, -50))
+    assert (view.horizontalScrollBar().value(), view.verticalScrollBar().value()) == (h + 80, v + 50)
+    QTest.keyPress(view, Qt.Key.Key_Space)
+    drag(view, start, start + QPoint(40, 30))
+    QTest.keyRelease(view, Qt.Key.Key_Space)
+    assert (view.horizontalScrollBar().value(), view.verticalScrollBar().value()) == (h + 40, v + 20)
+    assert resnet20.signature() == before and view.doc.undo_stack.count() == 0
+    assert view.selected_block_ids() == []
+
+
+def test_wire_being_drawn_turns_red_over_a_refusing_port(qtbot) -> None:
+    view = make_view(qtbot, small_graph())
+    viewport = view.viewport()
+    QTest.mousePress(viewport, LEFT, NO_MOD, out_port(view, "sig"))
+    QTest.mouseMove(viewport, in_port(view, "add", 0))  # taken by relu
+    temp = view._wire_drag[1]  # type: ignore[index]
+    assert temp.pen().color() == ERROR_COLOR
+    QTest.mouseMove(viewport, in_port(view, "add", 1))
+    assert temp.pen().color() == OK_COLOR
+    QTest.keyClick(view, Qt.Key.Key_Escape)
+    assert not view.wire_in_progress() and view.doc.undo_stack.count() == 0
+    QTest.mouseRelease(viewport, LEFT, NO_MOD, in_port(view, "add", 1))
