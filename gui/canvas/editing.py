@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QMimeData
 from PySide6.QtGui import QGuiApplication
 
-from builder import fixits
+from builder import catalog, fixits
 from builder.graph import Graph, GraphError, id_problem
 from builder.layout import layout
 from gui import commands
@@ -48,15 +48,26 @@ def fresh_ids(graph: Graph, old_ids: list[str]) -> dict[str, str]:
 
 
 def _check_clip(data: Any) -> None:
+    """Raise ValueError unless ``data`` is blocks and wires this program can paste."""
     if not isinstance(data, dict) or not isinstance(data.get("blocks"), list):
         raise ValueError("the clipboard does not hold Skipwire blocks")
+    ids = set()
     for b in data["blocks"]:
-        if not (isinstance(b, dict) and isinstance(b.get("id"), str) and isinstance(b.get("type"), str)
-                and isinstance(b.get("params"), dict) and isinstance(b.get("pos"), list)
-                and len(b["pos"]) == 2 and all(isinstance(v, (int, float)) for v in b["pos"])):
+        if not (isinstance(b, dict) and isinstance(b.get("id"), str) and isinstance(b.get("params"), dict)
+                and isinstance(b.get("pos"), list) and len(b["pos"]) == 2
+                and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in b["pos"])):
             raise ValueError("the clipboard holds a malformed block")
+        spec = catalog.CATALOG.get(b.get("type"))  # type: ignore[arg-type]
+        if spec is None:
+            raise ValueError(f"block {b['id']!r} has an unknown type {b.get('type')!r}")
+        for name, value in b["params"].items():
+            param = spec.param_map.get(name)
+            if param is None or param.type_error(value):
+                raise ValueError(f"block {b['id']!r} has a bad parameter {name!r}")
+        ids.add(b["id"])
     for w in data.get("wires", []):
-        if not (isinstance(w, list) and len(w) == 3 and isinstance(w[2], int)):
+        if not (isinstance(w, list) and len(w) == 3 and w[0] in ids and w[1] in ids
+                and isinstance(w[2], int) and not isinstance(w[2], bool) and 0 <= w[2] < 4096):
             raise ValueError("the clipboard holds a malformed wire")
 
 

@@ -263,15 +263,24 @@ def test_copy_paste_and_duplicate_use_fresh_ids(qtbot) -> None:
     assert "relu_copy2" not in g and "add_copy2" not in g
 
 
-def test_paste_refuses_garbage_on_the_clipboard(qtbot) -> None:
+@pytest.mark.parametrize("payload", [
+    b'{"blocks": [{"id": 3}]}',
+    b'{"blocks": [{"id": "a", "type": "nope", "params": {}, "pos": [0, 0]}]}',
+    b'{"blocks": [{"id": "a", "type": "relu", "params": {"x": 1}, "pos": [0, 0]}]}',
+    b'{"blocks": [{"id": "a", "type": "conv2d", "params": {"stride": "2"}, "pos": [0, 0]}]}',
+    b'{"blocks": [{"id": "a", "type": "relu", "params": {}, "pos": [0, 0]}], "wires": [["a", "b", 0]]}',
+    b'not json',
+])
+def test_paste_refuses_garbage_on_the_clipboard(qtbot, payload: bytes) -> None:
     view = make_view(qtbot, small_graph())
     mime = QMimeData()
-    mime.setData("application/x-skipwire-blocks", b'{"blocks": [{"id": 3}]}')
+    mime.setData("application/x-skipwire-blocks", payload)
     QApplication.clipboard().setMimeData(mime)
     seen = messages(view)
     before = view.doc.graph.signature()
     view.paste()
     assert view.doc.graph.signature() == before
+    assert view.doc.undo_stack.count() == 0
     assert seen and seen[-1].startswith("Cannot paste")
 
 
