@@ -60,7 +60,7 @@ class RecentFiles:
         value = self.store.value(self.KEY, [])
         if isinstance(value, str):  # QSettings returns a lone string for a one-item list
             value = [value]
-        return [str(v) for v in value or []]
+        return [str(v) for v in value] if isinstance(value, list) else []
 
     def paths(self) -> list[Path]:
         """Existing recent files; missing ones are dropped from the list."""

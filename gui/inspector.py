@@ -69,7 +69,8 @@ class ParamEditor(QWidget):
         return line
 
     def _make_spin(self) -> QSpinBox:
-        spin = QSpinBox(keyboardTracking=False)
+        spin = QSpinBox()
+        spin.setKeyboardTracking(False)  # one edit per committed value, not per keystroke
         low, high = _bounds(self.param)
         if self.param.kind == "int_or_same":
             low -= 1  # the value below the minimum stands for "same"

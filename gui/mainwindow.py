@@ -43,6 +43,7 @@ EXPORTS = (  # (menu text, function name in gui.export_dialogs)
 )
 EXPORT_MODULE = "gui.export_dialogs"
 STATE_VERSION = 1
+Key = QKeySequence | QKeySequence.StandardKey | str
 OPEN_MIN_ZOOM = 0.62  # below about 0.45 the canvas draws blocks without text
 
 
@@ -91,11 +92,11 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_docks(self) -> None:
-        self.palette = PaletteWidget()
+        self.block_palette = PaletteWidget()
         self.inspector = InspectorWidget(self.document)
         self.diagnostics = DiagnosticsWidget()
         self.summary = SummaryWidget()
-        self.palette_dock = self._dock("Blocks", "palette_dock", self.palette,
+        self.palette_dock = self._dock("Blocks", "palette_dock", self.block_palette,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
         self.inspector_dock = self._dock("Inspector", "inspector_dock", self.inspector,
                                          Qt.DockWidgetArea.RightDockWidgetArea)
@@ -113,7 +114,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.totals)
 
     def _action(self, menu: QMenu, text: str, slot: Callable[[], Any],
-                shortcuts: tuple[QKeySequence | str, ...] = (), tip: str = "") -> QAction:
+                shortcuts: tuple[Key, ...] = (), tip: str = "") -> QAction:
         action = QAction(text, self)
         action.setShortcuts([QKeySequence(s) for s in shortcuts])
         action.setStatusTip(tip)
@@ -189,7 +190,7 @@ class MainWindow(QMainWindow):
         doc.validated.connect(self._on_validated)
         self.canvas.selection_changed.connect(self.inspector.show_selection)
         self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
-        self.palette.block_activated.connect(self.canvas.add_block_at_center)
+        self.block_palette.block_activated.connect(self.canvas.add_block_at_center)
         self.diagnostics.block_clicked.connect(self.canvas.center_on_block)
         self.summary_service.ready.connect(self._on_summary)
         self.summary_dock.visibilityChanged.connect(lambda _v: self._refresh_summary())

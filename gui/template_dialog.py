@@ -69,7 +69,8 @@ class TemplateDialog(QDialog):
         self.description = QLabel(wordWrap=True)
         form_host = QWidget()
         form = QFormLayout(form_host)
-        self.residual = QRadioButton("Residual (ResNet)", checked=True)
+        self.residual = QRadioButton("Residual (ResNet)")
+        self.residual.setChecked(True)
         self.plain = QRadioButton("Plain (no shortcuts)")
         kinds = QButtonGroup(self)
         kinds.addButton(self.residual)
@@ -78,23 +79,24 @@ class TemplateDialog(QDialog):
         kind_row.addWidget(self.residual)
         kind_row.addWidget(self.plain)
         form.addRow("Network", kind_row)
-        self.depth = QComboBox()
+        self.depth_box = QComboBox()
         for depth in DEPTHS:
-            self.depth.addItem(f"{depth} layers (n = {(depth - 2) // 6})", depth)
-        form.addRow("Depth", self.depth)
-        self.shortcut = QComboBox()
-        self.shortcut.addItem("A — identity, zero-pad new channels (no parameters)", "A")
-        self.shortcut.addItem("B — 1×1 convolution projection where the shape changes", "B")
-        form.addRow("Shortcut", self.shortcut)
-        self.channels, self.height, self.width = (self._spin(3, 1, 4096), self._spin(32, 1, 4096),
+            self.depth_box.addItem(f"{depth} layers (n = {(depth - 2) // 6})", depth)
+        form.addRow("Depth", self.depth_box)
+        self.shortcut_box = QComboBox()
+        self.shortcut_box.addItem("A — identity, zero-pad new channels (no parameters)", "A")
+        self.shortcut_box.addItem("B — 1×1 convolution projection where the shape changes", "B")
+        form.addRow("Shortcut", self.shortcut_box)
+        self.in_channels, self.in_height, self.in_width = (self._spin(3, 1, 4096), self._spin(32, 1, 4096),
                                                   self._spin(32, 1, 4096))
         shape_row = QHBoxLayout()
-        for spin in (self.channels, self.height, self.width):
+        for spin in (self.in_channels, self.in_height, self.in_width):
             shape_row.addWidget(spin)
         form.addRow("Input C × H × W", shape_row)
         self.classes = self._spin(10, 1, 100_000)
         form.addRow("Classes", self.classes)
-        self.error = QLabel(wordWrap=True, styleSheet="color: #e53935;")
+        self.error = QLabel(wordWrap=True)
+        self.error.setStyleSheet("color: #e53935;")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Open
                                    | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
@@ -141,9 +143,9 @@ class TemplateDialog(QDialog):
 
     def _update_enabled(self, *_args: Any) -> None:
         cifar = self.template_name() == CIFAR
-        for widget in (self.residual, self.plain, self.depth):
+        for widget in (self.residual, self.plain, self.depth_box):
             widget.setEnabled(cifar)
-        self.shortcut.setEnabled(cifar and self.residual.isChecked())
+        self.shortcut_box.setEnabled(cifar and self.residual.isChecked())
         if cifar:
             self.description.setText("3×3 convolutions in three stages of 16/32/64 filters on "
                                      "32/16/8 maps, n blocks per stage, depth 6n+2; global average "
@@ -155,12 +157,12 @@ class TemplateDialog(QDialog):
     def options(self) -> dict[str, Any]:
         """The chosen options, as keyword arguments of the template generator."""
         options: dict[str, Any] = {
-            "input_shape": (self.channels.value(), self.height.value(), self.width.value()),
+            "input_shape": (self.in_channels.value(), self.in_height.value(), self.in_width.value()),
             "num_classes": self.classes.value(),
         }
         if self.template_name() == CIFAR:
-            options.update(residual=self.residual.isChecked(), depth=self.depth.currentData(),
-                           shortcut=self.shortcut.currentData())
+            options.update(residual=self.residual.isChecked(), depth=self.depth_box.currentData(),
+                           shortcut=self.shortcut_box.currentData())
         return options
 
     def graph(self) -> Graph:

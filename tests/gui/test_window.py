@@ -52,7 +52,7 @@ def test_drop_from_palette_adds_the_block_to_the_graph(window) -> None:  # type:
 
 def test_palette_double_click_adds_at_view_centre(window) -> None:  # type: ignore[no-untyped-def]
     before = len(window.document.graph)
-    window.palette.block_activated.emit("gelu")
+    window.block_palette.block_activated.emit("gelu")
     assert len(window.document.graph) == before + 1
     assert window.document.undo_stack.count() == 1
 

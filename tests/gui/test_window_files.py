@@ -163,12 +163,12 @@ def test_template_dialog_builds_every_depth_and_kind(qtbot) -> None:  # type: ig
     qtbot.addWidget(dialog)
     assert DEPTHS[0] == 20 and DEPTHS[-1] == 110 and all((d - 2) % 6 == 0 for d in DEPTHS)
     dialog.plain.setChecked(True)
-    assert not dialog.shortcut.isEnabled()
-    dialog.depth.setCurrentIndex(DEPTHS.index(32))
+    assert not dialog.shortcut_box.isEnabled()
+    dialog.depth_box.setCurrentIndex(DEPTHS.index(32))
     graph = dialog.graph()
     assert graph.name == "plain32" and not any(b.type == "add" for b in graph.blocks())
     dialog.residual.setChecked(True)
-    dialog.shortcut.setCurrentIndex(1)
+    dialog.shortcut_box.setCurrentIndex(1)
     dialog.classes.setValue(100)
     graph = dialog.graph()
     assert graph.name == "resnet32b" and graph.block("fc").params["out_features"] == 100
@@ -179,7 +179,7 @@ def test_template_dialog_builds_every_depth_and_kind(qtbot) -> None:  # type: ig
 
 
 def test_open_template_replaces_the_graph(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(TemplateDialog, "exec", lambda self: (self.depth.setCurrentIndex(1),
+    monkeypatch.setattr(TemplateDialog, "exec", lambda self: (self.depth_box.setCurrentIndex(1),
                                                               self.accept(), 1)[-1])
     window.actions_by_name["template"].trigger()
     assert window.document.graph.name == "resnet26"
