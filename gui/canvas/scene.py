@@ -81,6 +81,8 @@ class CanvasScene(QGraphicsScene):
         item = BlockItem(self.graph.block(block_id), set(self.graph.inputs_of(block_id)))
         item.on_moved = self._on_item_moved
         item.setPos(self.view_pos(block_id))
+        if self.collapsed:
+            item.setVisible(isinstance(self.endpoint(block_id), BlockItem))
         self.addItem(item)
         self.blocks[block_id] = item
         return item
@@ -156,6 +158,7 @@ class CanvasScene(QGraphicsScene):
 
     def _ev_block_removed(self, event: Event) -> None:
         item = self.blocks.pop(event.block_id, None)
+        self._by_block.pop(event.block_id, None)
         if item is not None:
             self.removeItem(item)
         self.refresh_frames()
@@ -281,6 +284,7 @@ class CanvasScene(QGraphicsScene):
         for wire in self.wires.values():
             self._place_wire(wire)
         self._update_summaries()
+        self._grow.start()
 
     def _update_summaries(self) -> None:
         """Set each frame's "input shape → output shape" from the wires that cross its edge."""

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
 from gui import commands
 from gui.canvas.groups import GroupFrameItem, parents
-from tests.gui.test_canvas import make_view, small_graph
+from tests.gui.test_canvas import drag, make_view, small_graph
 
 
 def test_parents_of_a_group_path() -> None:
@@ -94,3 +94,30 @@ def test_moving_a_block_resizes_its_frames(qtbot, resnet20) -> None:
     after = view.canvas.frames["layer1.0"].expanded_rect()
     assert after.right() == before.right() + 400
     assert view.canvas.frames["layer1"].expanded_rect().contains(after)
+
+
+def test_undoing_a_delete_inside_a_collapsed_group_keeps_it_hidden(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    doc = view.doc
+    doc.undo_stack.push(commands.RemoveBlock(doc, "layer2_1_bn1"))
+    view.set_group_collapsed("layer2", True)
+    doc.undo_stack.undo()
+    assert not view.canvas.blocks["layer2_1_bn1"].isVisible()
+    assert not view.canvas.wires[("layer2_1_bn1", 0)].isVisible()
+    view.set_group_collapsed("layer2", False)
+    assert view.canvas.blocks["layer2_1_bn1"].isVisible()
+
+
+def test_moving_a_block_below_a_collapsed_group_keeps_model_coordinates(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    before = resnet20.block("layer3_0_conv1").pos
+    view.set_group_collapsed("layer2", True)
+    item = view.canvas.blocks["layer3_0_conv1"]
+    assert item.pos().y() < before[1]  # drawn higher while layer2 is collapsed
+    view.select_blocks(["layer3_0_conv1"])
+    view.centerOn(item)
+    start = view.mapFromScene(item.sceneBoundingRect().center())
+    drag(view, start, start + QPoint(0, 40))
+    assert resnet20.block("layer3_0_conv1").pos == (before[0], before[1] + 40)
+    view.set_group_collapsed("layer2", False)
+    assert item.pos() == QPointF(before[0], before[1] + 40)
