@@ -194,6 +194,7 @@ class MainWindow(QMainWindow):
         self.diagnostics.block_clicked.connect(self.canvas.center_on_block)
         self.summary_service.ready.connect(self._on_summary)
         self.summary_dock.visibilityChanged.connect(lambda _v: self._refresh_summary())
+        self.summary.block_clicked.connect(self.canvas.center_on_block)
 
     # ------------------------------------------------------------------ start-up
     def start_background(self) -> None:
@@ -289,6 +290,8 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ document updates
     def _on_validated(self, report: Report) -> None:
         self.diagnostics.show_report(report)
+        count = len(report.diagnostics)
+        self.diagnostics_dock.setWindowTitle(f"Diagnostics ({count})" if count else "Diagnostics")
         self._update_totals()
         self._summary_timer.start()  # the table follows a little later, off the typing path
 
@@ -319,6 +322,8 @@ class MainWindow(QMainWindow):
 
     def _update_totals(self) -> None:
         self.totals.setText(self.totals_text())
+        result = self.summary_service.latest
+        self.totals.setToolTip(result.problem if result is not None else "")
         bad = bool(self.document.report().errors)
         self.totals.setStyleSheet("color: #c62828;" if bad else "")
 

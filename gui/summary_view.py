@@ -166,10 +166,15 @@ class SummaryModel(QAbstractTableModel):
 
 
 class SummaryWidget(QTableView):
-    """A table of blocks in topological order; numbers appear when the service has them."""
+    """A table of blocks in topological order; numbers appear when the service has them.
+
+    Clicking a row emits ``block_clicked(block_id)``."""
+
+    block_clicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.clicked.connect(lambda index: self.block_clicked.emit(self.table.rows[index.row()][0]))
         self.table = SummaryModel(self)
         self.setModel(self.table)
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)

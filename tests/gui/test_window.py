@@ -184,3 +184,16 @@ def test_export_actions_follow_the_export_module(window) -> None:  # type: ignor
     available = importlib.util.find_spec("gui.export_dialogs") is not None
     for name in ("export_code", "export_onnx", "export_weights", "import_module"):
         assert window.actions_by_name[name].isEnabled() == available
+
+
+def test_summary_rows_follow_validation_and_click_selects(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    window.summary_dock.show()
+    window.summary_dock.raise_()
+    doc = window.document
+    doc.undo_stack.push(commands.SetParam(doc, "fc", "out_features", 100))
+    doc.report()
+    qtbot.waitUntil(lambda: window.summary.cell_text(len(doc.report().order) - 1, 2) == "100")
+    row = next(i for i in range(window.summary.table.rowCount()) if window.summary.cell_text(i, 0) == "fc")
+    window.summary.clicked.emit(window.summary.table.index(row, 0))
+    assert window.canvas.selected_block_ids() == ["fc"]
+    assert window.diagnostics_dock.windowTitle() == "Diagnostics"
