@@ -177,7 +177,7 @@ class Editor:
         return True
 
     # ------------------------------------------------------------------ fix-its
-    def fixits(self, block_id: str) -> list[fixits.FixIt]:
+    def fixits_for(self, block_id: str) -> list[fixits.FixIt]:
         return fixits.plan(self.graph, block_id, self.doc.report())
 
     def apply_fixit(self, fix: fixits.FixIt) -> None:

@@ -37,7 +37,7 @@ class GroupFrameItem(QGraphicsItem):
 
     def __init__(self, group: str) -> None:
         super().__init__()
-        self.group = group
+        self.path = group  # not .group: that is QGraphicsItem.group()
         self.depth = group.count(".")
         self.collapsed = False
         self.summary = ""  # "16×32×32 → 32×16×16" shown when collapsed
@@ -109,7 +109,7 @@ class GroupFrameItem(QGraphicsItem):
             painter.setFont(font)
             painter.setPen(self._edge.darker(140))
             painter.drawText(self.label_rect().adjusted(9, 1, 0, 0), Qt.AlignmentFlag.AlignVCenter,
-                             f"▾ {self.group}")
+                             f"▾ {self.path}")
 
     def _paint_box(self, painter: QPainter, lod: float) -> None:
         box = self.box_rect()
@@ -124,7 +124,7 @@ class GroupFrameItem(QGraphicsItem):
             painter.setFont(font)
             painter.setPen(TEXT_COLOR)
             painter.drawText(box.adjusted(10, 6, -6, -BOX_H / 2), Qt.AlignmentFlag.AlignVCenter,
-                             f"▸ {self.group}")
+                             f"▸ {self.path}")
             font.setBold(False)
             font.setPointSizeF(8.0)
             painter.setFont(font)

@@ -7,6 +7,8 @@ their own; a block knows where its ports are and the view hit-tests them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QBrush,
@@ -24,9 +26,10 @@ from builder import catalog
 from builder.graph import Block
 from builder.validate import Diagnostic
 
-try:  # the window engineer's shared colours; a local fallback until it lands
+_style_color_for: Callable[[str], QColor] | None
+try:  # the shared category colours (gui/style.py); a local fallback if it is missing
     from gui.style import color_for as _style_color_for
-except ImportError:  # pragma: no cover - only before gui/style.py exists
+except ImportError:  # pragma: no cover - only without gui/style.py
     _style_color_for = None
 
 BLOCK_W = 170.0
@@ -122,7 +125,7 @@ class BlockItem(QGraphicsItem):
                       | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(2)
-        self.on_moved = None  # set by the scene: called with the block id while dragged
+        self.on_moved: Callable[[str], None] | None = None  # set by the scene; called while dragged
         self.setPos(QPointF(*block.pos))
         self.set_block(block)
 

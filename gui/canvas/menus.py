@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF
@@ -34,9 +35,9 @@ def build_menu(view: CanvasView, item: QGraphicsItem | None, scene_pos: QPointF)
 
 
 def _block_menu(view: CanvasView, menu: QMenu, item: BlockItem) -> None:
-    fixes = view.editor.fixits(item.block_id)
+    fixes = view.editor.fixits_for(item.block_id)
     for fix in fixes:
-        action = menu.addAction(f"Fix: {fix.title}", lambda f=fix: view.editor.apply_fixit(f))
+        action = menu.addAction(f"Fix: {fix.title}", partial(view.editor.apply_fixit, fix))
         action.setObjectName(f"fixit_{fix.code}")
     if fixes:
         menu.addSeparator()
@@ -46,7 +47,7 @@ def _block_menu(view: CanvasView, menu: QMenu, item: BlockItem) -> None:
 
 
 def _frame_menu(view: CanvasView, menu: QMenu, frame: GroupFrameItem) -> None:
-    group = frame.group
+    group = frame.path
     if frame.collapsed:
         menu.addAction(f"Expand {group}", lambda: view.set_group_collapsed(group, False))
     else:

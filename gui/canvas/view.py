@@ -243,7 +243,7 @@ class CanvasView(QGraphicsView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         item = self.itemAt(event.position().toPoint())
         if isinstance(item, GroupFrameItem):
-            self.canvas.set_collapsed(item.group, not item.collapsed)
+            self.canvas.set_collapsed(item.path, not item.collapsed)
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
