@@ -23,8 +23,9 @@ from builder.graph import Graph, GraphError, group_problem, id_problem
 
 FORMAT_NAME = "skipwire-graph"
 FORMAT_VERSION = 1
-MAX_BYTES = 64 * 1024 * 1024  # a graph of a million blocks is far smaller
-MAX_BLOCKS = 100_000
+MAX_BYTES = 16 * 1024 * 1024  # ~300 bytes a block: 50,000 blocks fit; parsing stays under ~0.4 GB
+MAX_BLOCKS = 50_000
+MAX_CONTAINERS = 10 * MAX_BLOCKS  # JSON objects + arrays: a block needs 3, a wire 1
 MAX_TEXT = 10_000
 COORD_LIMIT = 1e9
 
@@ -116,6 +117,12 @@ def loads(raw: bytes | str, where: str = "<graph>") -> Graph:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise GraphFileError(f"{where}: not UTF-8 text (byte {exc.start})") from None
+    if len(raw) > MAX_BYTES:
+        raise GraphFileError(f"{where}: {len(raw):,} characters; graph files are at most {MAX_BYTES:,} bytes")
+    containers = raw.count("{") + raw.count("[")  # each costs ~60 bytes of memory once parsed
+    if containers > MAX_CONTAINERS:
+        raise GraphFileError(f"{where}: {containers:,} JSON objects and lists; a graph file has at most "
+                             f"{MAX_CONTAINERS:,}")
     try:
         doc = json.loads(raw, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
