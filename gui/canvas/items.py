@@ -8,6 +8,7 @@ their own; a block knows where its ports are and the view hit-tests them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import (
@@ -37,6 +38,7 @@ BLOCK_H = 60.0
 PORT_GAP = 18.0
 PORT_R = 4.5
 DETAIL_LOD = 0.45  # below this zoom, skip text
+OVERVIEW_LOD = 0.2  # below this zoom, blocks are plain boxes without ports
 
 _FALLBACK = {
     "Input / Output": "#7f8c8d", "Convolution": "#3b7dd8", "Normalization": "#8e6bbf",
@@ -223,6 +225,11 @@ class BlockItem(QGraphicsItem):
               widget: QWidget | None = None) -> None:
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         rect = QRectF(0, 0, BLOCK_W, self.height)
+        if lod < OVERVIEW_LOD:  # far out: a plain coloured box is all that can be seen
+            painter.setPen(QPen(SELECT_COLOR, 6) if self.isSelected() else self._outline())
+            painter.setBrush(QBrush(self._tint or self._color.lighter(140)))
+            painter.drawRect(rect)
+            return
         painter.setPen(self._outline())
         painter.setBrush(QBrush(self._tint or self._fill))
         painter.drawRoundedRect(rect, 6, 6)
@@ -299,6 +306,13 @@ def wire_path(start: QPointF, end: QPointF, skip: bool = False, lane: float | No
     return path
 
 
+@lru_cache(maxsize=1024)
+def _label_width(text: str) -> float:
+    font = _fonts()[1]
+    font.setPointSizeF(7.5)
+    return QFontMetricsF(font).horizontalAdvance(text) + 6
+
+
 class WireItem(QGraphicsItem):
     """A wire from a block output to an input port, labelled with its tensor shape."""
 
@@ -364,7 +378,7 @@ class WireItem(QGraphicsItem):
         _, small = _fonts()
         small.setPointSizeF(7.5)
         painter.setFont(small)
-        width = QFontMetricsF(small).horizontalAdvance(self._label) + 6
+        width = _label_width(self._label)
         box = QRectF(self._label_pos.x() - width / 2, self._label_pos.y() - 15, width, 13)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(QColor(255, 255, 255, 215))

@@ -7,7 +7,7 @@ pushes one ``Move`` command, snapped to the grid, when the mouse is released.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -42,6 +42,7 @@ from gui.document import Document
 BLOCK_MIME = "application/x-skipwire-block"
 GRID = 20.0
 MIN_ZOOM, MAX_ZOOM = 0.03, 4.0
+GRID_COLOR = QColor("#eceef2")
 OK_COLOR = QColor("#2e9e44")  # the wire being drawn, over a port that accepts it
 
 
@@ -121,6 +122,21 @@ class CanvasView(QGraphicsView):
     def _on_replaced(self) -> None:
         self.resetTransform()
         self.fit_all()
+
+    def drawBackground(self, painter: QPainter, area: QRectF | QRect) -> None:
+        """A light grid (the snap grid when zoomed in, every fifth line when further out)."""
+        super().drawBackground(painter, area)
+        rect = QRectF(area)
+        zoom = self.zoom()
+        if zoom < 0.3:
+            return
+        step = GRID if zoom >= 0.8 else GRID * 5
+        painter.setPen(QPen(GRID_COLOR, 0))
+        left = int(rect.left() // step) * step
+        top = int(rect.top() // step) * step
+        lines = [QLineF(x, rect.top(), x, rect.bottom()) for x in _frange(left, rect.right(), step)]
+        lines += [QLineF(rect.left(), y, rect.right(), y) for y in _frange(top, rect.bottom(), step)]
+        painter.drawLines(lines)
 
     # ------------------------------------------------------------------ selection
     def select_blocks(self, ids: list[str]) -> None:
@@ -378,6 +394,11 @@ class CanvasView(QGraphicsView):
             self.select_blocks([item.block_id])
         menu = self.context_menu_at(event.pos())
         menu.exec(event.globalPos())
+
+
+def _frange(start: float, stop: float, step: float) -> list[float]:
+    count = max(0, int((stop - start) // step) + 1)
+    return [start + i * step for i in range(count)]
 
 
 class _Quiet:
