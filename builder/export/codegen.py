@@ -94,7 +94,7 @@ def _header(graph: Graph, top: str, names: list[str], count: int, shape: tuple[i
     lines = [
         f'"""{top}: {title}',
         "",
-        f"Exported by Skipwire from the graph {graph.name!r}.",
+        f"Exported by Skipwire from the graph {_in_docstring(repr(graph.name))}.",
         f"Parameters: {count:,}. Input: N×{fmt_shape(shape)} (batch, channels, height, width).",
         "Needs only PyTorch. The state-dict keys are those of the model trained in Skipwire.",
         '"""',
@@ -111,6 +111,11 @@ def _header(graph: Graph, top: str, names: list[str], count: int, shape: tuple[i
     if uses_stage:
         text += "\n\n\n" + MAKE_STAGE.rstrip()
     return text + "\n"
+
+
+def _in_docstring(text: str) -> str:
+    """``text`` made safe inside a triple-quoted docstring (a graph name could close it)."""
+    return text.replace('"""', '\\"\\"\\"')
 
 
 def _natural(name: str) -> list[object]:
