@@ -6,8 +6,10 @@ or double-click it to add it at the centre of the view (``block_activated``).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QMimeData, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from collections.abc import Sequence
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QDrag, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from builder import catalog
@@ -38,15 +40,45 @@ def swatch(color: QColor, size: int = 14) -> QIcon:
     return QIcon(pixmap)
 
 
+def drag_pixmap(type_id: str) -> QPixmap:
+    """What follows the cursor while a block is dragged: a small block in its colour."""
+    label = catalog.get(type_id).label
+    color = style.color_for(type_id)
+    pixmap = QPixmap(120, 30)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(color.lighter(160))
+    painter.setPen(color.darker(130))
+    painter.drawRoundedRect(1, 1, 118, 28, 5, 5)
+    painter.setPen(QColor("#222"))
+    painter.drawText(pixmap.rect(), Qt.AlignmentFlag.AlignCenter, label)
+    painter.end()
+    return pixmap
+
+
 class _BlockTree(QTreeWidget):
-    """A tree whose block items drag out as :data:`BLOCK_MIME`."""
+    """A tree whose block items drag out as :data:`BLOCK_MIME` (always a copy)."""
 
     def mimeTypes(self) -> list[str]:  # noqa: N802 (Qt override)
         return [BLOCK_MIME]
 
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt override)
+    def mimeData(self, items: Sequence[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 (Qt override)
         type_ids = [item.data(0, TYPE_ROLE) for item in items if item.data(0, TYPE_ROLE)]
         return block_mime(type_ids[0]) if type_ids else QMimeData()
+
+    def startDrag(self, _actions: Qt.DropAction) -> None:  # noqa: N802 (Qt override)
+        # Our own QDrag with CopyAction only: the default one could end as a MoveAction,
+        # after which the item view removes the dragged item from the palette.
+        item = self.currentItem()
+        type_id = item.data(0, TYPE_ROLE) if item is not None else None
+        if not type_id:
+            return
+        drag = QDrag(self)
+        drag.setMimeData(block_mime(type_id))
+        drag.setPixmap(drag_pixmap(type_id))
+        drag.setHotSpot(QPoint(20, 15))
+        drag.exec(Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)
 
 
 class PaletteWidget(QWidget):

@@ -29,6 +29,38 @@ def test_palette_mime_carries_the_type_id(qtbot) -> None:  # type: ignore[no-unt
     assert bytes(mime.data(BLOCK_MIME)).decode() == "conv2d"
 
 
+def test_palette_drag_is_a_copy_of_the_type_id(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gui.palette as palette_module
+
+    started = []
+
+    class FakeDrag:
+        def __init__(self, source) -> None:  # type: ignore[no-untyped-def]
+            self.source = source
+
+        def setMimeData(self, mime) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+            self.mime = mime
+
+        def setPixmap(self, pixmap) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+            self.pixmap = pixmap
+
+        def setHotSpot(self, _point) -> None:  # type: ignore[no-untyped-def]  # noqa: N802
+            pass
+
+        def exec(self, actions, default):  # type: ignore[no-untyped-def]
+            started.append((bytes(self.mime.data(BLOCK_MIME)).decode(), actions, default))
+            return default
+
+    monkeypatch.setattr(palette_module, "QDrag", FakeDrag)
+    palette = PaletteWidget()
+    qtbot.addWidget(palette)
+    count = len(palette.items())
+    palette.tree.setCurrentItem(palette.item_for("batchnorm2d"))
+    palette.tree.startDrag(Qt.DropAction.CopyAction | Qt.DropAction.MoveAction)
+    assert started == [("batchnorm2d", Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)]
+    assert len(palette.items()) == count  # nothing is removed from the palette
+
+
 def test_palette_search_filters_by_label_and_help(qtbot) -> None:  # type: ignore[no-untyped-def]
     palette = PaletteWidget()
     qtbot.addWidget(palette)
