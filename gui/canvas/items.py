@@ -282,16 +282,18 @@ def _near(a: QPointF, b: QPointF, radius: float) -> bool:
     return d.x() * d.x() + d.y() * d.y() <= radius * radius
 
 
-def wire_path(start: QPointF, end: QPointF, skip: bool = False, lane: float | None = None) -> QPainterPath:
+def wire_path(start: QPointF, end: QPointF, skip: bool = False, lane: float | None = None,
+              enters_frame: bool = False) -> QPainterPath:
     """A cubic curve from an output port to an input port.
 
-    A wire that runs backwards (to the next row of a banded layout) leaves to the right,
-    runs left along ``lane`` (a y in the gap above the target's row, given by the scene) and
-    enters from the left; skip wires take a lane 10 px higher so the two stay apart.
+    A wire that runs backwards (to the next row of a banded layout), or one that enters a
+    group frame in another row, leaves to the right, runs along ``lane`` (a y in the gap
+    above the target's frame, given by the scene) and enters from the left; skip wires take a
+    lane 10 px higher so the two stay apart.
     """
     path = QPainterPath(start)
     dx = end.x() - start.x()
-    if dx >= 40:
+    if dx >= 40 and not (enters_frame and lane is not None and abs(end.y() - start.y()) > 80):
         bend = max(30.0, dx / 2)
         path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
         return path
@@ -327,14 +329,16 @@ class WireItem(QGraphicsItem):
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
         self.setZValue(1)
 
-    def set_ends(self, start: QPointF, end: QPointF, lane: float | None = None) -> None:
+    def set_ends(self, start: QPointF, end: QPointF, lane: float | None = None,
+                 enters_frame: bool = False) -> None:
         self.prepareGeometryChange()
-        self._path = wire_path(start, end, self.skip, lane)
+        self._path = wire_path(start, end, self.skip, lane, enters_frame)
         self._shape = None
         mid = self._path.pointAtPercent(0.5)
-        if end.x() - start.x() < 40:  # a wire back to the next row: label where it is read
-            lane_y = self._path.elementAt(3).y
-            mid = QPointF(start.x() - 40, lane_y) if self.skip else QPointF(end.x() + 40, lane_y)
+        if self._path.elementCount() > 4:  # routed along a lane: label where it is read
+            out, inn = self._path.elementAt(3), self._path.elementAt(4)
+            sign = 1.0 if inn.x >= out.x else -1.0
+            mid = QPointF(out.x + sign * 40, out.y) if self.skip else QPointF(inn.x - sign * 40, inn.y)
         self._label_pos = mid
         self._bounds = self._path.boundingRect().united(QRectF(mid.x() - 40, mid.y() - 16, 80, 20))
         self._bounds.adjust(-4, -4, 4, 4)

@@ -110,18 +110,19 @@ class CanvasScene(QGraphicsScene):
             wire.setVisible(False)
             return
         wire.setVisible(True)
-        wire.set_ends(src.output_port_pos(), dst.input_port_pos(wire.port), self._lane(wire, dst))
+        lane, enters = self._lane(wire, dst)
+        wire.set_ends(src.output_port_pos(), dst.input_port_pos(wire.port), lane, enters)
 
-    def _lane(self, wire: WireItem, dst: Endpoint) -> float | None:
-        """For a wire into a lower row: a y just above the frames the wire enters."""
+    def _lane(self, wire: WireItem, dst: Endpoint) -> tuple[float, bool]:
+        """A y just above the frames the wire enters (or above its target), and whether it enters one."""
         src_groups = parents(self.graph.block(wire.source).group)
         for group in parents(self.graph.block(wire.target).group):
             frame = self.frames.get(group)
             if group not in src_groups and frame is not None and frame.isVisible():
-                return frame.box_rect().top() - 12
+                return frame.box_rect().top() - 12, True
         if isinstance(dst, GroupFrameItem):
-            return dst.box_rect().top() - 12
-        return dst.sceneBoundingRect().top() - 12
+            return dst.box_rect().top() - 12, False
+        return dst.sceneBoundingRect().top() - 12, False
 
     def wires_of(self, block_id: str) -> list[WireItem]:
         return [self.wires[k] for k in self._by_block.get(block_id, ()) if k in self.wires]
