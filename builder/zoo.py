@@ -5,15 +5,17 @@ the same layers and parameter counts: pre-activation ResNet-18, ResNet-34/50/101
 MobileNet, ResNeXt29 (32×4d), DenseNet-121 and GoogLeNet; plus the Wide ResNets of
 Zagoruyko & Komodakis 2016 (WRN-d-k: pre-activation blocks, widths 16k/32k/64k).
 Functional ReLUs and poolings of the reference code are ReLU and pooling blocks; the
-nested modules become groups (``layer2.0``), so module paths read like the originals.
+nested modules become groups (``layer2.0``, ``layer2.0.shortcut``), so module paths, and
+state-dict keys, read like the originals.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from builder.graph import Graph
-from builder.templates import Shape3, _Builder
+if TYPE_CHECKING:  # builder.templates imports this module to register the zoo
+    from builder.graph import Graph
+    from builder.templates import Shape3, _Builder
 
 # ------------------------------------------------------------------------------ helpers
 
@@ -31,6 +33,8 @@ def _bn_relu(b: _Builder, x: str, suffix: str, group: str) -> str:
 
 
 def _start(name: str, description: str, input_shape: Shape3) -> tuple[_Builder, str]:
+    from builder.templates import _Builder
+
     b = _Builder(name, description)
     c, h, w = input_shape
     return b, b.add("input", "input", channels=c, height=h, width=w)
@@ -50,7 +54,7 @@ def _preact_block(b: _Builder, x: str, g: str, in_ch: int, planes: int, stride: 
     out = _bn_relu(b, x, "1", g)
     skip = x
     if stride != 1 or in_ch != planes:
-        skip = _conv(b, out, "shortcut", planes, g, kernel=1, stride=stride)
+        skip = _conv(b, out, "0", planes, f"{g}.shortcut", kernel=1, stride=stride)
     y = _bn_relu(b, _conv(b, out, "conv1", planes, g, stride=stride), "2", g)
     y = _conv(b, y, "conv2", planes, g)
     return b.add("add", "add", y, skip, group=g), planes
@@ -59,8 +63,8 @@ def _preact_block(b: _Builder, x: str, g: str, in_ch: int, planes: int, stride: 
 def _shortcut_bn(b: _Builder, x: str, g: str, in_ch: int, out: int, stride: int) -> str:
     if stride == 1 and in_ch == out:
         return x
-    conv = _conv(b, x, "shortcut_conv", out, g, kernel=1, stride=stride)
-    return b.add("batchnorm2d", "shortcut_bn", conv, group=g)
+    conv = _conv(b, x, "0", out, f"{g}.shortcut", kernel=1, stride=stride)
+    return b.add("batchnorm2d", "1", conv, group=f"{g}.shortcut")
 
 
 def _basic_block(b: _Builder, x: str, g: str, in_ch: int, planes: int, stride: int) -> tuple[str, int]:

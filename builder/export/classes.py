@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from builder.export.pysource import Call, module_call
-from builder.export.structure import CLASS, ROOT, STAGE, Node, Tree, Unit, units, walk_post
+from builder.export.structure import CLASS, ROOT, SEQ, STAGE, Node, Tree, Unit, units, walk_post
 from builder.naming import local_name
 
 Column = tuple[int | None, ...]
@@ -126,7 +126,7 @@ def _optional_candidates(key: tuple[Any, ...]) -> list[int]:
     parts = key[:-1]
     found = []
     for j, part in enumerate(parts):
-        if part[0] != "module" or len(part[3]) != 1 or key[-1][1] == j:
+        if part[0] not in ("module", "seq") or len(part[3]) != 1 or key[-1][1] == j:
             continue
         users = [(i, port) for i, p in enumerate(parts) for port, ref in enumerate(p[-1]) if ref == j]
         if len(users) == 1 and parts[users[0][0]][:2] == ("func", "add") and users[0][1] > 0:
@@ -202,6 +202,11 @@ def _instance(tree: Tree, result: Analysis, node: Node, node_units: list[Unit]) 
             parts.append(("stage", tuple(u.parts), result.stage_text[u.node.path], refs))
             numbers.append([])
             metas.append([])
+        elif u.node is not None and u.node.kind == SEQ:
+            calls = [result.calls[b] for b in u.node.members]
+            parts.append(("seq", tuple(u.parts), tuple(c.skeleton() for c in calls), refs))
+            numbers.append([n for c in calls for n in c.numbers()])
+            metas.append([(f"{attr}_{i}", n) for i, c in enumerate(calls) for n in _int_arg_names(c)])
         elif u.node is not None:
             child = result.class_of[u.node.path]
             parts.append(("class", tuple(u.parts), id(child), refs))
@@ -242,7 +247,9 @@ def _solve(tree: Tree, cd: ClassDef) -> None:
     for j in [j for j in range(len(columns)) if j not in optional] + optional:
         column, (attr, arg) = columns[j], cd.metas[j]
         present = {v for v in column if v is not None}
-        expr = None if len(cd.instances) == 1 else _match(column, args, virtual, arg == "extra_channels")
+        only_some = None in column and len(present) == 1  # optional unit, same value wherever built
+        expr = None if len(cd.instances) == 1 else _match(column, args, virtual, arg == "extra_channels",
+                                                          only_some)
         if expr is None and len(present) == 1:
             expr = repr(next(iter(present)))
         if expr is None:
@@ -257,20 +264,20 @@ def _solve(tree: Tree, cd: ClassDef) -> None:
 
 
 def _match(column: Column, args: dict[str, Column], virtual: dict[str, Column],
-           difference_first: bool = False) -> str | None:
+           difference_first: bool = False, exact_only: bool = False) -> str | None:
     """An expression over existing (or the virtual in/out) parameters equal to ``column``."""
     if difference_first:
         expr = _difference(column, args)
         if expr is not None:
             return expr
-    pools = [args, {k: v for k, v in virtual.items() if k not in args and len(set(v)) > 1}]
-    for pool in pools:
-        for name, values in pool.items():
-            expr = _relation(column, name, values)
+    candidates = {**args, **{k: v for k, v in virtual.items() if k not in args and len(set(v)) > 1}}
+    for ks in ((1,), () if exact_only else (2, 3, 4, 5, 6, 7, 8)):
+        for name, values in candidates.items():
+            expr = _relation(column, name, values, ks)
             if expr is not None:
                 args.setdefault(name, values)
                 return expr
-    return _difference(column, args)
+    return None if exact_only else _difference(column, args)
 
 
 def _difference(column: Column, args: dict[str, Column]) -> str | None:
@@ -281,16 +288,15 @@ def _difference(column: Column, args: dict[str, Column]) -> str | None:
     return None
 
 
-def _relation(column: Column, name: str, values: Column) -> str | None:
+def _relation(column: Column, name: str, values: Column, factors: tuple[int, ...]) -> str | None:
+    """``name``, ``k * name`` or ``name // k`` when that gives ``column`` (None entries ignored)."""
     pairs = [(c, v) for c, v in zip(column, values, strict=True) if c is not None]
     if len(set(values)) < 2:
         return None
-    if all(c == v for c, v in pairs):
-        return name
-    for k in range(2, 9):
+    for k in factors:
         if all(c == k * v for c, v in pairs):
-            return f"{k} * {name}"
-        if all(v == k * c for c, v in pairs):
+            return name if k == 1 else f"{k} * {name}"
+        if k > 1 and all(v == k * c for c, v in pairs):
             return f"{name} // {k}"
     return None
 

@@ -16,7 +16,7 @@ from builder.catalog import fmt_shape
 from builder.export.classes import Analysis, ClassDef, build_classes
 from builder.export.forward import forward_lines
 from builder.export.pysource import MAKE_STAGE, SHORTCUT_PAD, call_lines, statement_lines
-from builder.export.structure import STAGE, Node, Tree, Unit, analyse
+from builder.export.structure import SEQ, STAGE, Node, Tree, Unit, analyse
 from builder.graph import Graph
 from builder.validate import Report, validate
 
@@ -195,6 +195,14 @@ def _init_lines(tree: Tree, analysis: Analysis, node_units: list[Unit], exprs: l
 def _constructor(analysis: Analysis, u: Unit, exprs: list[str] | None, k: int) -> tuple[str, int]:
     if u.node is not None and u.node.kind == STAGE:
         return analysis.stage_text[u.node.path], k
+    if u.node is not None and u.node.kind == SEQ:
+        layers = []
+        for b in u.node.members:
+            call = analysis.calls[b]
+            n = len(call.numbers())
+            layers.append(call.render(exprs[k:k + n] if exprs is not None else None))
+            k += n
+        return f"nn.Sequential({', '.join(layers)})", k
     if u.node is not None:
         child = analysis.class_of[u.node.path]
         n = len(child.params)

@@ -126,7 +126,24 @@ def call_lines(prefix: str, func: str, args: list[str], indent: int, suffix: str
     inner = " " * (indent + 4) + ", ".join(args)
     if len(inner) <= LINE:
         return [f"{pad}{prefix}{func}(", inner, f"{pad}){suffix}"]
-    return [f"{pad}{prefix}{func}(", *(f"{' ' * (indent + 4)}{a}," for a in args), f"{pad}){suffix}"]
+    lines = [f"{pad}{prefix}{func}("]
+    for arg in args:
+        lines += expr_lines(arg, indent + 4, ",")
+    return lines + [f"{pad}){suffix}"]
+
+
+def expr_lines(expr: str, indent: int, suffix: str = "") -> list[str]:
+    """One expression (a call is split recursively when it is too long)."""
+    line = f"{' ' * indent}{expr}{suffix}"
+    if len(line) <= LINE or not _is_call(expr):
+        return [line]
+    func, args = split_call(expr)
+    return call_lines("", func, args, indent, suffix)
+
+
+def _is_call(expr: str) -> bool:
+    head = expr.split("(", 1)[0]
+    return expr.endswith(")") and "(" in expr and head.replace(".", "").replace("_", "").isalnum()
 
 
 def split_call(text: str) -> tuple[str, list[str]]:
@@ -150,7 +167,7 @@ def split_call(text: str) -> tuple[str, list[str]]:
 def statement_lines(target: str, expr: str, indent: int) -> list[str]:
     """``target = expr`` wrapped when ``expr`` is a call and the line is too long."""
     line = f"{' ' * indent}{target} = {expr}"
-    if len(line) <= LINE or not expr.endswith(")") or "(" not in expr:
+    if len(line) <= LINE or not _is_call(expr):
         return [line]
     func, args = split_call(expr)
     return call_lines(f"{target} = ", func, args, indent)

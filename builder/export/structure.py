@@ -18,7 +18,7 @@ from builder.graph import Graph
 from builder.naming import module_paths, safe_group
 from builder.validate import Report
 
-ROOT, CLASS, STAGE, CONTAINER = "root", "class", "stage", "container"
+ROOT, CLASS, STAGE, CONTAINER, SEQ = "root", "class", "stage", "container", "seq"
 
 
 @dataclass(eq=False)
@@ -137,6 +137,9 @@ def _classify(tree: Tree, node: Node, parent_kind: str) -> None:
             _classify(tree, child, CONTAINER)
         return
     node.entry, node.exit = region
+    if _sequential(tree, node):
+        node.kind = SEQ
+        return
     if _stage_candidate(tree, node):
         node.kind = STAGE
         for child in node.children.values():
@@ -152,6 +155,17 @@ def _stage_candidate(tree: Tree, node: Node) -> bool:
     direct = [b for b in node.members if tree.group_of[b] == node.path]
     names = list(node.children)
     return not direct and names == [str(i) for i in range(len(names))]
+
+
+def _sequential(tree: Tree, node: Node) -> bool:
+    """Only module blocks named 0, 1, … each feeding the next: an ``nn.Sequential`` of layers."""
+    if node.children or not all(b in tree.paths for b in node.members):
+        return False
+    names = [tree.paths[b].rsplit(".", 1)[-1] for b in node.members]
+    if names != [str(i) for i in range(len(names))]:
+        return False
+    pairs = zip(node.members, node.members[1:], strict=False)
+    return all(tree.graph.inputs_of(b) == {0: a} for a, b in pairs)
 
 
 def _chained(node: Node) -> bool:
@@ -187,7 +201,7 @@ def _owner(tree: Tree, node: Node, block_id: str) -> Node | None:
     current = node
     for part in below:
         current = current.children[part]
-        if current.kind in (CLASS, STAGE):
+        if current.kind in (CLASS, STAGE, SEQ):
             return current
     return None
 
