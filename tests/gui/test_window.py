@@ -229,3 +229,18 @@ def test_summary_rows_follow_validation_and_click_selects(window, qtbot) -> None
     window.summary.clicked.emit(window.summary.table.index(row, 0))
     assert window.canvas.selected_block_ids() == ["fc"]
     assert window.diagnostics_dock.windowTitle() == "Diagnostics"
+
+
+def test_keyboard_delete_and_undo_act_once(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    doc = window.document
+    window.activateWindow()
+    window.canvas.setFocus()
+    window.canvas.select_blocks(["fc"])
+    before = doc.graph.signature()
+    qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_Delete)
+    assert "fc" not in doc.graph and doc.undo_stack.count() == 1
+    qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert doc.graph.signature() == before and doc.undo_stack.index() == 0
+    qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert "fc" not in doc.graph
