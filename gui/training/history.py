@@ -1,0 +1,168 @@
+"""What the window keeps of a run: bounded, downsampled histories (numpy only, no Qt).
+
+A 5,000-step run must not grow the window's memory without bound, so per-step values live in
+a :class:`Series` of fixed capacity: when it fills, every other row is dropped and from then
+on only every second (fourth, …) step is kept. Gradient samples (one norm per parameterised
+block) are kept the same way for the block × step heatmap; the step-0 profile is kept apart.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+STEP_CAP = 2048  # rows of per-step metrics kept per run
+GRADIENT_CAP = 512  # gradient samples (heatmap columns) kept per run
+STEP_COLUMNS = ("x", "loss", "smooth", "acc", "lr", "grad_norm", "step")
+FINISHED = ("completed", "stopped", "non_finite", "failed")
+PLOTS = ("loss", "accuracy", "lr", "grad_norm", "depth", "heatmap")
+TITLES = {"loss": "Loss (— train, ┄ val)", "accuracy": "Accuracy (— train, ┄ val)",
+          "lr": "Learning rate", "grad_norm": "Total gradient norm (before clipping)",
+          "depth": "Gradient by depth: log10 ‖∂L/∂W‖ (bold now, ⋯ step 0)",
+          "heatmap": "log10 ‖∂L/∂W‖: block × step"}
+
+
+class Series:
+    """Rows of floats with a fixed capacity; older rows are thinned by halving when full."""
+
+    def __init__(self, width: int, cap: int) -> None:
+        self.cap = max(4, cap - cap % 2)
+        self.data = np.zeros((self.cap, width))
+        self.n = 0
+        self.stride = 1
+        self.seen = 0
+
+    def append(self, row: Any) -> None:
+        if self.seen % self.stride == 0:
+            if self.n == self.cap:
+                half = self.cap // 2
+                self.data[:half] = self.data[0:self.cap:2]
+                self.n, self.stride = half, self.stride * 2
+            if self.seen % self.stride == 0:
+                self.data[self.n] = row
+                self.n += 1
+        self.seen += 1
+
+    def view(self) -> np.ndarray:
+        return self.data[:self.n]
+
+    def __len__(self) -> int:
+        return self.n
+
+
+def log10(values: Any) -> np.ndarray:
+    """log10 of norms; zero and non-finite become NaN (pyqtgraph leaves a gap)."""
+    a = np.asarray(values, dtype=float)
+    out = np.full(a.shape, np.nan)
+    ok = np.isfinite(a) & (a > 0)
+    out[ok] = np.log10(a[ok])
+    return out
+
+
+@dataclass
+class RunData:
+    """One run as the window sees it: settings, status, metrics and gradient profiles."""
+
+    name: str
+    graph_name: str
+    config: Any  # TrainConfig
+    kind: str = "run"  # run | twin | compare
+    color: str = ""  # plot colour (#rrggbb), given by the controller
+    device: str = ""
+    status: str = "queued"
+    error: str = ""
+    bad_block: str | None = None
+    run_dir: str | None = None
+    notes: list[str] = field(default_factory=list)
+    steps: Series = field(default_factory=lambda: Series(len(STEP_COLUMNS), STEP_CAP))
+    epochs: list[Any] = field(default_factory=list)  # EpochMetrics
+    block_ids: list[str] = field(default_factory=list)
+    block_types: list[str] = field(default_factory=list)
+    step0: np.ndarray | None = None  # log10 weight-grad norms at step 0
+    heat: Series | None = None  # rows: step, log10 norm per block
+    last_step: Any = None  # the latest StepMetrics
+    seconds: float = 0.0
+    version: int = 0  # bumped on every change; plots redraw only what changed
+    _ema: float = math.nan
+
+    # ---- updates (GUI thread) ----
+    def set_blocks(self, block_ids: list[str], block_types: list[str]) -> None:
+        self.block_ids, self.block_types = list(block_ids), list(block_types)
+        self.heat = Series(len(block_ids) + 1, GRADIENT_CAP)
+        self.version += 1
+
+    def add_step(self, m: Any) -> None:
+        x = (m.epoch - 1) + m.batch / max(1, m.batches)
+        loss = m.loss if math.isfinite(m.loss) else math.nan
+        self._ema = loss if not math.isfinite(self._ema) else 0.9 * self._ema + 0.1 * loss
+        self.steps.append((x, loss, self._ema, m.accuracy, m.lr, m.grad_norm, m.step))
+        self.last_step = m
+        self.version += 1
+
+    def add_epoch(self, m: Any) -> None:
+        self.epochs.append(m)
+        self.version += 1
+
+    def add_gradients(self, sample: Any) -> None:
+        if not self.block_ids or self.heat is None or len(sample.weight_norms) != len(self.block_ids):
+            self.set_blocks(list(sample.block_ids), self.block_types or [""] * len(sample.block_ids))
+        logs = log10(sample.weight_norms)
+        if sample.step == 0 or self.step0 is None:
+            self.step0 = logs
+        assert self.heat is not None
+        self.heat.append(np.concatenate([[sample.step], logs]))
+        self.version += 1
+
+    # ---- reading ----
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def latest_profile(self) -> np.ndarray | None:
+        if self.heat is None or not len(self.heat):
+            return None
+        return self.heat.view()[-1, 1:]
+
+    def recent_profiles(self, count: int = 6) -> list[np.ndarray]:
+        """Up to ``count`` earlier profiles, oldest first, spread over the last third of the run."""
+        if self.heat is None or len(self.heat) < 2:
+            return []
+        rows = self.heat.view()
+        gap = max(1, len(rows) // (3 * count))
+        picks = [len(rows) - 1 - k * gap for k in range(count, 0, -1)]
+        return [rows[i, 1:] for i in picks if i >= 0]
+
+    def final_metrics(self) -> dict[str, float]:
+        if not self.epochs:
+            return {}
+        f = self.epochs[-1]
+        return {"train_loss": f.train_loss, "train_acc": f.train_acc, "val_loss": f.val_loss,
+                "val_acc": f.val_acc}
+
+    def first_last_ratio(self, profile: np.ndarray | None = None) -> float:
+        """First convolution's weight-gradient norm over the last convolution's (not log)."""
+        profile = self.latest_profile() if profile is None else profile
+        convs = [i for i, t in enumerate(self.block_types) if t == "conv2d"]
+        if profile is None or len(convs) < 2:
+            return math.nan
+        return float(10 ** (profile[convs[0]] - profile[convs[-1]]))
+
+    def describe(self) -> str:
+        c = self.config
+        return (f"{self.graph_name} on {c.dataset}: {c.optimizer} lr {c.lr:g}, batch {c.batch_size}, "
+                f"{c.epochs} epochs, clip {c.clip}, seed {c.seed}, device {self.device or c.device}")
+
+
+def write_metrics_csv(run: RunData, path: str | os.PathLike[str]) -> None:
+    """The run's epoch metrics (the MixUp log's columns, then lr and seconds)."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds"))
+        for m in run.epochs:
+            writer.writerow((m.epoch, f"{m.train_loss:.6g}", f"{m.train_acc:.6g}", f"{m.val_loss:.6g}",
+                             f"{m.val_acc:.6g}", f"{m.lr:.6g}", f"{m.seconds:.3f}"))

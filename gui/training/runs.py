@@ -1,0 +1,143 @@
+"""The runs list: every run of this session (graph, config, device, status, final metrics).
+
+Selecting several rows overlays their curves and gradient-by-depth profiles in the plots.
+Each run is also on disk (the engine's run folder: graph.json, config.json, metrics.csv,
+steps.csv, gradients.csv, checkpoint.pt); the folder is shown in the row's tooltip. From here
+a run's metrics are exported as CSV and any plot as PNG.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QMessageBox,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.training.history import PLOTS, TITLES, RunData, write_metrics_csv
+
+COLUMNS = ("run", "graph", "status", "device", "epochs", "train loss", "train acc", "val acc",
+           "grad first/last", "time")
+STATUS_COLORS = {"completed": "#2e7d32", "stopped": "#8d6e00", "non_finite": "#c62828",
+                 "failed": "#c62828", "running": "#1565c0", "paused": "#6a1b9a"}
+
+
+class RunsWidget(QWidget):
+    """A multi-select list of runs with CSV and PNG export."""
+
+    selection_changed = Signal(list)  # [RunData]
+
+    def __init__(self, plots: Callable[[], Any], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.plots = plots  # returns the PlotsWidget (built on first use)
+        self.runs: list[RunData] = []
+        self._rows: dict[int, QTreeWidgetItem] = {}
+        self.tree = QTreeWidget()
+        self.tree.setHeaderLabels(list(COLUMNS))
+        self.tree.setRootIsDecorated(False)
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.tree.setAlternatingRowColors(True)
+        self.tree.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected()))
+        self.csv_button = QPushButton("Metrics CSV…")
+        self.csv_button.setToolTip("Write the selected run's epoch metrics as CSV")
+        self.csv_button.clicked.connect(self.export_csv_dialog)
+        self.plot_choice = QComboBox()
+        self.plot_choice.addItem("all plots", "all")
+        for key in PLOTS:
+            self.plot_choice.addItem(TITLES[key].split(" (")[0].split(":")[0], key)
+        self.png_button = QPushButton("Plot PNG…")
+        self.png_button.clicked.connect(self.export_png_dialog)
+        bar = QHBoxLayout()
+        for w in (self.csv_button, self.plot_choice, self.png_button):
+            bar.addWidget(w)
+        bar.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.tree, 1)
+        layout.addLayout(bar)
+
+    # ------------------------------------------------------------------ rows
+    def add_runs(self, runs: list[RunData], select: bool = True) -> None:
+        """Append ``runs`` and (by default) make them the selection."""
+        for run in runs:
+            self.runs.append(run)
+            item = QTreeWidgetItem(self.tree)
+            self._rows[id(run)] = item
+            self.update_run(run)
+        if select:
+            self.select(runs)
+
+    def select(self, runs: list[RunData]) -> None:
+        self.tree.blockSignals(True)
+        self.tree.clearSelection()
+        for run in runs:
+            self._rows[id(run)].setSelected(True)
+        self.tree.blockSignals(False)
+        self.selection_changed.emit(self.selected())
+
+    def selected(self) -> list[RunData]:
+        return [r for r in self.runs if self._rows[id(r)].isSelected()]
+
+    def update_run(self, run: RunData) -> None:
+        """Refresh ``run``'s row from its data."""
+        item = self._rows[id(run)]
+        final = run.final_metrics()
+        last = run.epochs[-1] if run.epochs else None
+        values = (run.name, run.graph_name, run.status.replace("_", "-"), run.device or run.config.device,
+                  f"{last.epoch}/{last.epochs}" if last else f"0/{run.config.epochs}",
+                  _num(final.get("train_loss")), _pct(final.get("train_acc")), _pct(final.get("val_acc")),
+                  _num(run.first_last_ratio()), f"{run.seconds:.1f} s" if run.seconds else "")
+        for col, text in enumerate(values):
+            item.setText(col, text)
+        item.setForeground(2, QBrush(QColor(STATUS_COLORS.get(run.status, "#333"))))
+        item.setForeground(0, QBrush(QColor(run.color or "#333")))
+        tip = run.describe() + (f"\nfolder: {run.run_dir}" if run.run_dir else "")
+        tip += f"\n{run.error}" if run.error else ""
+        tip += "".join(f"\nadapted: {n}" for n in run.notes)
+        for col in range(len(COLUMNS)):
+            item.setToolTip(col, tip)
+        item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight)
+
+    # ------------------------------------------------------------------ export
+    def export_csv_dialog(self) -> None:
+        runs = self.selected()
+        if not runs:
+            QMessageBox.information(self, "Export metrics", "Select a run first.")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export run metrics", f"{runs[0].name}-metrics.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            self._write(lambda: write_metrics_csv(runs[0], path), path)
+
+    def export_png_dialog(self) -> None:
+        key = self.plot_choice.currentData()
+        path, _ = QFileDialog.getSaveFileName(self, "Export plot", f"{key}.png", "PNG images (*.png)")
+        if path:
+            self._write(lambda: self.plots().export_png(key, path), path)
+
+    def _write(self, action: object, path: str) -> None:
+        try:
+            action()  # type: ignore[operator]
+        except OSError as exc:
+            QMessageBox.warning(self, "Export", f"{path}: {exc.strerror or exc}")
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None or not math.isfinite(value) else f"{value:.4g}"
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None or not math.isfinite(value) else f"{100 * value:.2f}%"

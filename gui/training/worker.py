@@ -1,0 +1,182 @@
+"""The training thread: runs the Qt-free :class:`builder.training.Trainer` off the GUI thread.
+
+A :class:`TrainThread` trains a list of :class:`Job` s one after the other on one data set
+(loaded once, in the thread). The trainer's callbacks run on this thread; each one emits a
+signal, which Qt queues to the window's thread (the receivers live there). ``stop()``,
+``pause()`` and ``resume()`` may be called from the GUI thread: the trainer checks its flags
+before every step, so a stop lands within one step. Errors never escape: a bad setting or data
+set (``ConfigError``, ``DatasetError``, ``ValueError``) is reported as a user error, anything
+else as a failure with the exception's type, and the thread ends normally either way.
+
+:func:`devices` lists where training can run (the CPU always; CUDA devices by index, name and
+memory; MPS where present). It imports torch, so the window calls it lazily.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from builder.graph import Graph
+
+
+@dataclass
+class Job:
+    """One net to train: its name, graph (fitted to the data in the thread), config, folder."""
+
+    name: str
+    graph: Graph
+    config: Any  # TrainConfig
+    run_dir: str | None = None
+    adapt: bool = True
+
+
+@dataclass
+class JobStart:
+    """What the GUI learns when a job's trainer is built."""
+
+    device: str
+    block_ids: list[str]
+    block_types: list[str]
+    notes: list[str]
+    data: str
+
+
+def devices() -> list[tuple[str, str]]:
+    """``(config value, label)`` for every device: CPU first, then CUDA by index, then MPS."""
+    out = [("cpu", "CPU")]
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return out
+    if torch.cuda.is_available():
+        for i in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(i)
+            out.append((f"cuda:{i}", f"cuda:{i} — {props.name}, {props.total_memory / 2**30:.1f} GiB"))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        out.append(("mps", "MPS (Apple GPU)"))
+    return out
+
+
+class TrainThread(QThread):
+    """Trains ``jobs`` in order; every signal carries the job's index."""
+
+    job_started = Signal(int, object)  # JobStart
+    step = Signal(int, object)  # StepMetrics
+    epoch = Signal(int, object)  # EpochMetrics
+    gradients = Signal(int, object)  # GradientSample
+    job_finished = Signal(int, object)  # TrainResult (module dropped)
+    failed = Signal(int, str, bool)  # message, user error (bad setting/data) or crash
+    all_done = Signal()
+
+    def __init__(self, jobs: list[Job], dataset: Any = None, parent: QObject | None = None,
+                 threads: int = 0) -> None:
+        super().__init__(parent)
+        self.jobs = jobs
+        self.dataset = dataset  # a ready Dataset (tests), else loaded from the first job's config
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._trainer: Any = None
+        self._stopped = False
+        self._paused = False
+        self.current = -1
+
+    # ---- control (GUI thread) ----
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            if self._trainer is not None:
+                self._trainer.stop()
+
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            if self._trainer is not None:
+                self._trainer.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            if self._trainer is not None:
+                self._trainer.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    # ---- the thread ----
+    def run(self) -> None:  # noqa: D401 (Qt override)
+        index = 0
+        try:
+            data = self._load()
+            for index, job in enumerate(self.jobs):
+                if self._stopped:
+                    break
+                self.current = index
+                self._train(index, job, data)
+        except Exception as exc:  # noqa: BLE001 - every error becomes a message
+            self._report(index, exc)
+        finally:
+            with self._lock:
+                self._trainer = None
+            self.all_done.emit()
+
+    def _load(self) -> Any:
+        from builder.training.datasets import load_dataset
+
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
+        return self.dataset if self.dataset is not None else load_dataset(self.jobs[0].config)
+
+    def _train(self, index: int, job: Job, data: Any) -> None:
+        from builder.training.adapt import adapt_graph
+        from builder.training.trainer import Trainer
+        from builder.validate import parameterised
+
+        graph, notes = adapt_graph(job.graph, data.input_shape, data.num_classes) if job.adapt \
+            else (job.graph, [])
+        trainer = Trainer(graph, job.config, data, run_dir=job.run_dir,
+                          on_step=lambda m: self.step.emit(index, m),
+                          on_epoch=lambda m: self.epoch.emit(index, m),
+                          on_gradients=lambda g: self.gradients.emit(index, g))
+        with self._lock:
+            if self._stopped:
+                return
+            self._trainer = trainer
+            if self._paused:
+                trainer.pause()
+        ids = parameterised(graph)
+        start = JobStart(job.config.device, ids, [graph.block(b).type for b in ids], notes,
+                         data.describe())
+        self.job_started.emit(index, start)
+        result = trainer.run()
+        result.module = None  # the window keeps numbers only
+        start.device = str(trainer.device) if trainer.device is not None else job.config.device
+        with self._lock:
+            self._trainer = None
+        self.job_finished.emit(index, result)
+
+    def _report(self, index: int, exc: Exception) -> None:
+        from builder.compile import CompileError
+        from builder.training.config import ConfigError
+        from builder.training.datasets import DatasetError
+
+        user = isinstance(exc, (ConfigError, DatasetError, CompileError, ValueError))
+        if user:
+            message = str(exc)
+        else:
+            where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+            place = f" (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
+            message = f"{type(exc).__name__}: {exc}{place}"
+        self.failed.emit(index, message, user)
