@@ -54,6 +54,15 @@ def _export_module_available() -> bool:
         return False
 
 
+def _install_training(window: MainWindow) -> Any:
+    """The training docks and Train menu (``gui.training.install``), when that package is present."""
+    try:
+        from gui.training import install
+    except ImportError:
+        return None
+    return install(window)
+
+
 class MainWindow(QMainWindow):
     """One editor window over one :class:`Document`."""
 
@@ -75,6 +84,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._connect()
+        self.training = _install_training(self)
         self.resize(1400, 860)
         self._default_state = self.saveState(STATE_VERSION)
         self.restore_layout()
