@@ -21,7 +21,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtWidgets import QTableView, QWidget
+from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
 from builder.catalog import fmt_shape
 from builder.graph import Graph
@@ -180,9 +180,11 @@ class SummaryWidget(QTableView):
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
-        self.horizontalHeader().setStretchLastSection(True)
-        self.setColumnWidth(0, 170)
-        self.setColumnWidth(2, 110)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # long ids get the room
+        for column, width in enumerate((0, 120, 110, 90, 120)):
+            if width:
+                self.setColumnWidth(column, width)
         self.note = ""
 
     def show_shapes(self, graph: Graph, report: Report) -> None:
