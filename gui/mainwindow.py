@@ -117,7 +117,7 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.diagnostics_dock, self.summary_dock)
         self.diagnostics_dock.raise_()
         self.resizeDocks([self.palette_dock, self.inspector_dock], [190, 270], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.diagnostics_dock], [110], Qt.Orientation.Vertical)
+        self.resizeDocks([self.diagnostics_dock], [140], Qt.Orientation.Vertical)
 
     def _build_status_bar(self) -> None:
         self.totals = QLabel()
