@@ -57,14 +57,19 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
             shapes = [report.shapes[s] for s in sources]
             _attach(root, paths[block_id], block.spec.make(block.params, shapes))  # type: ignore[misc]
             values[block_id] = fx_graph.create_node("call_module", paths[block_id], (args[0],),
-                                                    name=block_id)
+                                                    name=_node_name(block_id))
         elif block.type == "output":
             fx_graph.output(args[0])
         else:
-            values[block_id] = _functional(fx_graph, block.type, block_id, args)
+            values[block_id] = _functional(fx_graph, block.type, _node_name(block_id), args)
     module = fx.GraphModule(root, fx_graph, class_name=class_name(graph.name))
     module.block_paths = paths  # type: ignore[assignment]
     return module
+
+
+def _node_name(block_id: str) -> str:
+    """The fx node (local variable) name: a block called ``self`` must not shadow forward's self."""
+    return "self_" if block_id == "self" else block_id
 
 
 def _functional(fx_graph: fx.Graph, type_id: str, name: str, args: list[fx.Node]) -> fx.Node:
