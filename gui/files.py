@@ -295,7 +295,10 @@ class FileController(QObject):
         try:
             graph = found.load()
         except fileformat.GraphFileError as exc:
-            self._error("Cannot restore", f"{exc}\nThe recovery file is kept at {found.path}.")
+            kept = found.path.with_name(f"recovery-damaged-{int(time.time())}.json")
+            found.path.replace(kept)  # not offered again, but not deleted either
+            discard_recovery(found.path.parent)
+            self._error("Cannot restore", f"{exc}\nThe damaged recovery file was kept as {kept}.")
             return False
         self.document.set_graph(graph, found.original)
         self.document.undo_stack.resetClean()  # restored work is unsaved work

@@ -199,3 +199,16 @@ def test_dock_layout_is_remembered(window, qtbot) -> None:  # type: ignore[no-un
     second.reset_layout()
     assert not second.summary_dock.isFloating() and not second.palette_dock.isHidden()
     second.save_layout()
+
+
+def test_damaged_recovery_is_kept_aside_not_offered_again(window, boxes) -> None:  # type: ignore[no-untyped-def]
+    folder = window.autosaver.folder
+    (folder / files.RECOVERY_NAME).write_text('{"format": "skipwire-graph", "blocks": [')
+    before = window.document.graph.signature()
+    boxes.answer = Answer.Yes
+    assert not window.files.offer_recovery()
+    assert boxes.kinds() == ["question", "critical"]
+    assert window.document.graph.signature() == before
+    assert files.find_recovery(folder) is None
+    kept = list(folder.glob("recovery-damaged-*.json"))
+    assert len(kept) == 1 and kept[0].read_text().endswith("[")
