@@ -118,6 +118,7 @@ class InspectorWidget(QWidget):
         self.document = document
         self.block_id: str | None = None
         self.editors: dict[str, ParamEditor] = {}
+        self.stats: dict[str, tuple[int, int]] = {}
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(6, 6, 6, 6)
         self.title = QLabel(wordWrap=True, textFormat=Qt.TextFormat.RichText)
@@ -231,7 +232,14 @@ class InspectorWidget(QWidget):
         self.document.undo_stack.push(commands.Rename(self.document, self.block_id, new))
 
     # ------------------------------------------------------------------ document signals
+    def set_stats(self, stats: dict[str, tuple[int, int]]) -> None:
+        """Per-block (parameters, mult-adds) from the latest summary; {} while it is stale."""
+        self.stats = stats
+        if self.block_id is not None and self.block_id in self.document.graph:
+            self._on_validated(self.document.report())
+
     def _on_graph_event(self, event: Event) -> None:
+        self.stats = {}  # the numbers belong to the graph before this change
         if self.block_id is None:
             return
         if event.kind == "block_renamed" and event.data.get("old") == self.block_id:
@@ -249,8 +257,12 @@ class InspectorWidget(QWidget):
         inputs = graph.inputs_of(self.block_id)
         ins = [f"{src} → {fmt_shape(report.shapes.get(src))}" for _, src in sorted(inputs.items())]
         out = fmt_shape(report.shapes.get(self.block_id))
+        counts = ""
+        if self.block_id in self.stats:
+            params, macs = self.stats[self.block_id]
+            counts = f"<br><b>Parameters</b>: {params:,}<br><b>Mult-adds</b>: {macs:,}"
         self.shapes.setText("<b>Input</b>: " + ("<br>".join(ins) or "none")
-                            + f"<br><b>Output</b>: {out}")
+                            + f"<br><b>Output</b>: {out}{counts}")
         diags = report.for_block(self.block_id)
         self.diagnostics.setText("<br>".join(
             f"<span style='color:{style.ERROR_COLOR if d.severity == 'error' else style.WARNING_COLOR}'>"

@@ -305,8 +305,10 @@ class MainWindow(QMainWindow):
         self._update_totals()
         self._summary_timer.start()  # the table follows a little later, off the typing path
 
-    def _on_summary(self, _result: Any) -> None:
+    def _on_summary(self, result: Any) -> None:
         self._update_totals()
+        rows = result.summary.rows if result.summary is not None else []
+        self.inspector.set_stats({r.block_id: (r.params, r.mult_adds) for r in rows})
         self._refresh_summary()
 
     def _refresh_summary(self) -> None:

@@ -244,3 +244,16 @@ def test_keyboard_delete_and_undo_act_once(window, qtbot) -> None:  # type: igno
     qtbot.keyClick(window.canvas.viewport(), Qt.Key.Key_Z,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
     assert "fc" not in doc.graph
+
+
+def test_inspector_shows_counts_from_the_summary(window) -> None:  # type: ignore[no-untyped-def]
+    from gui.summary_view import compute
+
+    doc = window.document
+    window.canvas.select_blocks(["conv1"])
+    result = compute(doc.graph.copy(), window.summary_service.current_version())
+    window.summary_service._on_finished(result)
+    assert "Parameters</b>: 432" in window.inspector.shapes.text()  # 3·16·3·3, no bias
+    doc.undo_stack.push(commands.SetParam(doc, "conv1", "out_channels", 8))
+    doc.report()
+    assert "Parameters" not in window.inspector.shapes.text()  # stale numbers are not shown
