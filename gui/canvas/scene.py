@@ -45,6 +45,8 @@ class CanvasScene(QGraphicsScene):
         self._report: Report | None = None
         self._grow = QTimer(self, singleShot=True, interval=0)
         self._grow.timeout.connect(self.fit_scene_rect)
+        self._recollapse = QTimer(self, singleShot=True, interval=0)
+        self._recollapse.timeout.connect(self._check_shifts)
         document.graph_event.connect(self._on_event)
         document.graph_replaced.connect(self.rebuild)
         document.validated.connect(self.apply_report)
@@ -81,10 +83,10 @@ class CanvasScene(QGraphicsScene):
         item = BlockItem(self.graph.block(block_id), set(self.graph.inputs_of(block_id)))
         item.on_moved = self._on_item_moved
         item.setPos(self.view_pos(block_id))
+        self.blocks[block_id] = item
         if self.collapsed:
             item.setVisible(isinstance(self.endpoint(block_id), BlockItem))
         self.addItem(item)
-        self.blocks[block_id] = item
         return item
 
     def _add_wire_item(self, source: str, target: str, port: int) -> WireItem:
@@ -152,6 +154,8 @@ class CanvasScene(QGraphicsScene):
         if handler is not None:
             handler(event)
         self._grow.start()
+        if self.collapsed or self.shifts:
+            self._recollapse.start()  # once per event-loop turn: members may have moved or changed
 
     def _ev_block_added(self, event: Event) -> None:
         self._add_block_item(event.block_id)
@@ -286,6 +290,13 @@ class CanvasScene(QGraphicsScene):
             self._place_wire(wire)
         self._update_summaries()
         self._grow.start()
+
+    def _check_shifts(self) -> None:
+        """Re-place everything if edits changed how far collapsed groups pull rows up."""
+        fresh = collapse.compute(self.graph, self.collapsed & set(self.frames),
+                                 lambda b: self.blocks[b].height)
+        if fresh.regions != self.shifts.regions:
+            self.refresh_collapse()
 
     def _update_summaries(self) -> None:
         """Set each frame's "input shape → output shape" from the wires that cross its edge."""

@@ -399,3 +399,65 @@ def test_wire_being_drawn_turns_red_over_a_refusing_port(qtbot) -> None:
     QTest.keyClick(view, Qt.Key.Key_Escape)
     assert not view.wire_in_progress() and view.doc.undo_stack.count() == 0
     QTest.mouseRelease(viewport, LEFT, NO_MOD, in_port(view, "add", 1))
+
+
+def _assert_mirrors(view: CanvasView) -> None:
+    QApplication.processEvents()  # coalesced updates (validation, collapse shifts) run here
+    g, canvas = view.doc.graph, view.canvas
+    assert set(canvas.blocks) == set(g.ids())
+    assert set(canvas.wires) == {(w.target, w.port) for w in g.wires()}
+    for w in g.wires():
+        assert canvas.wires[(w.target, w.port)].source == w.source
+    for block_id, item in canvas.blocks.items():
+        assert item.pos() == canvas.view_pos(block_id)
+        assert item.block_id == block_id
+    assert set(canvas.frames) == canvas.group_paths()
+
+
+@pytest.mark.parametrize("seed", [7, 11])
+def test_random_edits_undo_and_redo_keep_the_scene_in_step(qtbot, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    view = make_view(qtbot, small_graph())
+    doc, g = view.doc, view.doc.graph
+    start = g.signature()
+    for _ in range(150):
+        ids = g.ids()
+        op = rng.choice(["add", "remove", "connect", "disconnect", "move", "rename", "group", "undo",
+                         "redo", "collapse", "paste"])
+        a = rng.choice(ids) if ids else None
+        b = rng.choice(ids) if ids else None
+        if op == "add":
+            doc.undo_stack.push(commands.AddBlock(doc, rng.choice(["relu", "add", "conv2d"]),
+                                                  (rng.randrange(0, 800, 20), rng.randrange(0, 600, 20))))
+        elif op == "remove" and a:
+            doc.undo_stack.push(commands.RemoveBlock(doc, a))
+        elif op == "connect" and a and b:
+            result = plan_wire(g, PortRef(a, "out"), PortRef(b, "in", rng.randrange(0, 3)))
+            if isinstance(result, Wire):
+                doc.undo_stack.push(commands.Connect(doc, result.source, result.target, result.port))
+        elif op == "disconnect" and a and g.inputs_of(a):
+            doc.undo_stack.push(commands.Disconnect(doc, a, rng.choice(list(g.inputs_of(a)))))
+        elif op == "move" and a:
+            spot = (rng.randrange(0, 800, 20), rng.randrange(0, 600, 20))
+            doc.undo_stack.push(commands.Move(doc, {a: spot}))
+        elif op == "rename" and a:
+            doc.undo_stack.push(commands.Rename(doc, a, g.fresh_id("r")))
+        elif op == "group" and a:
+            doc.undo_stack.push(commands.SetGroup(doc, [a], rng.choice(["", "s1", "s1.b", "s2"])))
+        elif op == "undo":
+            doc.undo_stack.undo()
+        elif op == "redo":
+            doc.undo_stack.redo()
+        elif op == "collapse" and view.canvas.frames:
+            group = rng.choice(sorted(view.canvas.frames))
+            view.set_group_collapsed(group, group not in view.canvas.collapsed)
+        elif op == "paste" and a:
+            view.select_blocks([a])
+            view.duplicate_selection()
+        _assert_mirrors(view)
+    while doc.undo_stack.canUndo():
+        doc.undo_stack.undo()
+    assert g.signature() == start
+    _assert_mirrors(view)
