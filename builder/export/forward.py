@@ -81,4 +81,5 @@ def _target(i: int, u: Unit, names: dict[str, str], holder: dict[str, str], last
         stem = "_".join(u.parts)
     else:
         stem = local_name(u.block, tree.graph.block(u.block).group)
-    return space.create(stem)
+    head = stem.rsplit("_", 1)[0]  # a branch "b2_conv1" → "b2"
+    return space.create(head if "_" in stem and head else stem)
