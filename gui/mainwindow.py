@@ -44,7 +44,8 @@ EXPORTS = (  # (menu text, function name in gui.export_dialogs)
 EXPORT_MODULE = "gui.export_dialogs"
 STATE_VERSION = 1
 Key = QKeySequence | QKeySequence.StandardKey | str
-OPEN_MIN_ZOOM = 0.62  # below about 0.45 the canvas draws blocks without text
+OPEN_MIN_ZOOM = 0.52  # below about 0.45 the canvas draws blocks without text
+OPEN_MAX_ZOOM = 0.8
 
 
 def _export_module_available() -> bool:
@@ -87,7 +88,8 @@ class MainWindow(QMainWindow):
         self.training = _install_training(self)
         self.resize(1400, 860)
         self._default_state = self.saveState(STATE_VERSION)
-        self.restore_layout()
+        self._sized = False
+        self._restored = self.restore_layout()
         self.setWindowTitle(self.document.title())
 
     # ------------------------------------------------------------------ construction
@@ -116,8 +118,11 @@ class MainWindow(QMainWindow):
                                        Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.diagnostics_dock, self.summary_dock)
         self.diagnostics_dock.raise_()
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [190, 270], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.diagnostics_dock], [140], Qt.Orientation.Vertical)
+
+    def _default_dock_sizes(self) -> None:
+        """Narrow side docks and a short bottom row (only meaningful once the window is shown)."""
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [190, 290], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.diagnostics_dock], [150], Qt.Orientation.Vertical)
 
     def _build_status_bar(self) -> None:
         self.totals = QLabel()
@@ -213,6 +218,10 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            if not self._restored:
+                self._default_dock_sizes()
         if self._background:
             self._background = False
             QTimer.singleShot(200, self.start_background)
@@ -224,16 +233,18 @@ class MainWindow(QMainWindow):
 
     def frame_graph(self) -> None:
         """Fit the graph in the view, unless that makes its text too small to read: then show
-        its beginning (top left) at a legible zoom."""
+        its beginning (top left), as wide as fits, at a legible zoom."""
         canvas = self.canvas
         canvas.fit_all()
         if canvas.zoom() >= OPEN_MIN_ZOOM:
             return
-        canvas.resetTransform()
-        canvas.scale(OPEN_MIN_ZOOM, OPEN_MIN_ZOOM)
         items = canvas.scene().itemsBoundingRect()
-        seen = canvas.viewport().size() / OPEN_MIN_ZOOM
-        margin = 30 / OPEN_MIN_ZOOM
+        fit_width = (canvas.viewport().width() - 40) / max(items.width(), 1.0)
+        zoom = min(max(fit_width, OPEN_MIN_ZOOM), OPEN_MAX_ZOOM)
+        canvas.resetTransform()
+        canvas.scale(zoom, zoom)
+        seen = canvas.viewport().size() / zoom
+        margin = 20 / zoom
         canvas.centerOn(items.left() - margin + seen.width() / 2, items.top() - margin + seen.height() / 2)
 
     # ------------------------------------------------------------------ actions
@@ -340,13 +351,13 @@ class MainWindow(QMainWindow):
         self.totals.setStyleSheet("color: #c62828;" if bad else "")
 
     # ------------------------------------------------------------------ layout persistence
-    def restore_layout(self) -> None:
+    def restore_layout(self) -> bool:
+        """Geometry and dock layout from QSettings; True when a saved layout was applied."""
         store = files.settings()
         geometry, state = store.value("window/geometry"), store.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
+        return isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
 
     def save_layout(self) -> None:
         store = files.settings()
@@ -355,6 +366,7 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
+        self._default_dock_sizes()
         for dock in (self.palette_dock, self.inspector_dock, self.diagnostics_dock, self.summary_dock):
             dock.setVisible(True)
             dock.setFloating(False)
