@@ -118,6 +118,8 @@ class TrainConfig:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ConfigError([f"not valid JSON: {exc.msg} at line {exc.lineno}"], where) from None
+        except (RecursionError, ValueError) as exc:  # nesting too deep, an integer of 4,300+ digits
+            raise ConfigError([f"not valid JSON: {str(exc)[:80]}"], where) from None
         return cls.from_dict(data, where)
 
     @classmethod
@@ -127,6 +129,8 @@ class TrainConfig:
                 text = fh.read(1_000_000)
         except OSError as exc:
             raise ConfigError([f"cannot read: {exc.strerror}"], str(path)) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError([f"not UTF-8 text (byte {exc.start})"], str(path)) from None
         return cls.from_json(text, str(path))
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -148,10 +152,18 @@ _FIELD_TYPES: dict[str, str] = {
 
 def _from_json(value: Any, kind: str) -> Any:
     if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
+        return _float(value)
     if kind == "floats" and isinstance(value, list):
-        return [float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return [_float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
     return value
+
+
+def _float(value: int) -> float:
+    """An int as a float; one too large for a float becomes inf (then reported as not finite)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
 
 
 def _check_type(name: str, value: Any, kind: str) -> str | None:
