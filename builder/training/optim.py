@@ -51,7 +51,10 @@ def resolve_device(name: str, local_rank: int | None = None) -> torch.device:
             name = "mps"
         else:
             name = "cpu"
-    device = torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:  # "cuda:99999999999999999999" passes the config's pattern
+        raise ConfigError([f"device: {name!r} is not a device torch knows"]) from None
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise ConfigError([f"device: {name} requested but CUDA is not available"])
