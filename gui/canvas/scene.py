@@ -183,10 +183,16 @@ class CanvasScene(QGraphicsScene):
             self._refresh_ports(event.block_id)
 
     def _refresh_ports(self, block_id: str) -> None:
-        self.blocks[block_id].set_wired(set(self.graph.inputs_of(block_id)))
+        """After a wire came or went: port fill, port count and (if the block grew) its wires."""
+        item = self.blocks[block_id]
+        height = item.height
+        item.set_wired(set(self.graph.inputs_of(block_id)))
+        grew = item.height != height
         for wire in self.wires_of(block_id):
-            if wire.target == block_id:
+            if grew or wire.target == block_id:
                 self._place_wire(wire)
+        if grew:
+            self.refresh_frames(parents(self.graph.block(block_id).group))
 
     def _ev_param_changed(self, event: Event) -> None:
         self.blocks[event.block_id].set_block(self.graph.block(event.block_id))

@@ -411,6 +411,12 @@ def _assert_mirrors(view: CanvasView) -> None:
     for block_id, item in canvas.blocks.items():
         assert item.pos() == canvas.view_pos(block_id)
         assert item.block_id == block_id
+    for (target, port), wire in canvas.wires.items():
+        if wire.isVisible():
+            path = wire.path()
+            assert path.elementAt(0).x == canvas.endpoint(wire.source).output_port_pos().x()
+            assert path.elementAt(0).y == canvas.endpoint(wire.source).output_port_pos().y()
+            assert path.currentPosition() == canvas.endpoint(target).input_port_pos(port)
     assert set(canvas.frames) == canvas.group_paths()
 
 
