@@ -11,14 +11,18 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QRadioButton,
@@ -58,6 +62,49 @@ def build(name: str, options: dict[str, Any]) -> Graph:
     return generator(**accepted_options(generator, options))
 
 
+SHARED_OPTIONS = ("input_shape", "num_classes")
+
+
+def extra_options(generator: Any) -> dict[str, Any]:
+    """Keyword options of ``generator`` beyond input shape and classes that have a plain
+    int/float/bool/str default (the ones the dialog can offer an editor for)."""
+    if generator is None:
+        return {}
+    try:
+        params = inspect.signature(generator).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in params
+            if p.name not in SHARED_OPTIONS and isinstance(p.default, (int, float, str))}
+
+
+def _editor_for(default: Any) -> QWidget:
+    if isinstance(default, bool):
+        box = QCheckBox()
+        box.setChecked(default)
+        return box
+    if isinstance(default, int):
+        spin = QSpinBox()
+        spin.setRange(0, 100_000)
+        spin.setValue(default)
+        return spin
+    if isinstance(default, float):
+        dspin = QDoubleSpinBox()
+        dspin.setDecimals(4)
+        dspin.setRange(-1e6, 1e6)
+        dspin.setValue(default)
+        return dspin
+    return QLineEdit(str(default))
+
+
+def _editor_value(editor: QWidget) -> Any:
+    if isinstance(editor, QCheckBox):
+        return editor.isChecked()
+    if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+        return editor.value()
+    return editor.text() if isinstance(editor, QLineEdit) else None
+
+
 class TemplateDialog(QDialog):
     """Pick a template and its options; ``graph()`` builds it."""
 
@@ -65,6 +112,10 @@ class TemplateDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Open Template")
         self.list = QListWidget()
+        self.list.setWordWrap(True)
+        self.list.setSpacing(2)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setMinimumWidth(280)
         self._fill_list()
         self.description = QLabel(wordWrap=True)
         form_host = QWidget()
@@ -107,6 +158,11 @@ class TemplateDialog(QDialog):
         right = QVBoxLayout()
         right.addWidget(self.description)
         right.addWidget(form_host)
+        self.extra_host = QWidget()
+        self.extra_form = QFormLayout(self.extra_host)
+        self.extra_form.setContentsMargins(0, 0, 0, 0)
+        self.extra: dict[str, QWidget] = {}
+        right.addWidget(self.extra_host)
         right.addStretch(1)
         top.addLayout(right, 2)
         layout.addLayout(top)
@@ -116,7 +172,7 @@ class TemplateDialog(QDialog):
         self.list.currentRowChanged.connect(self._update_enabled)
         self.list.itemDoubleClicked.connect(lambda _item: self.accept())
         self.list.setCurrentRow(0)
-        self.resize(760, 380)
+        self.resize(900, 400)
         self._built: Graph | None = None
 
     @staticmethod
@@ -133,7 +189,8 @@ class TemplateDialog(QDialog):
         for name, (_generator, description) in templates.TEMPLATES.items():
             if name in CIFAR_NAMES:
                 continue
-            item = QListWidgetItem(f"{name} — {description}")
+            item = QListWidgetItem(description)
+            item.setToolTip(f"template '{name}'")
             item.setData(256, name)
             self.list.addItem(item)
 
@@ -151,8 +208,22 @@ class TemplateDialog(QDialog):
                                      "32/16/8 maps, n blocks per stage, depth 6n+2; global average "
                                      "pool and a linear classifier.")
         else:
-            self.description.setText(templates.TEMPLATES[self.template_name()][1])
+            name = self.template_name()
+            self.description.setText(f"<b>{name}</b>: {templates.TEMPLATES[name][1]}. "
+                                     "Takes the input shape and classes below when it can.")
+        self._build_extra(None if cifar else templates.TEMPLATES[self.template_name()][0])
         self.error.clear()
+
+    def _build_extra(self, generator: Any) -> None:
+        """One editor per further keyword option of ``generator`` (depth, widen, growth…)."""
+        while self.extra_form.rowCount():
+            self.extra_form.removeRow(0)
+        self.extra = {}
+        for name, default in extra_options(generator).items():
+            editor = _editor_for(default)
+            self.extra_form.addRow(name.replace("_", " ").capitalize(), editor)
+            self.extra[name] = editor
+        self.extra_host.setVisible(bool(self.extra))
 
     def options(self) -> dict[str, Any]:
         """The chosen options, as keyword arguments of the template generator."""
@@ -163,6 +234,8 @@ class TemplateDialog(QDialog):
         if self.template_name() == CIFAR:
             options.update(residual=self.residual.isChecked(), depth=self.depth_box.currentData(),
                            shortcut=self.shortcut_box.currentData())
+        for name, editor in self.extra.items():
+            options[name] = _editor_value(editor)
         return options
 
     def graph(self) -> Graph:
@@ -172,7 +245,7 @@ class TemplateDialog(QDialog):
     def accept(self) -> None:
         try:
             self._built = self.graph()
-        except (ValueError, TypeError) as exc:
+        except Exception as exc:  # noqa: BLE001 (a template's refusal is shown, never a crash)
             self.error.setText(f"Cannot build this template: {exc}")
             return
         super().accept()

@@ -10,11 +10,13 @@ the default dock layout is shown. Shots grab the whole X screen, popup menus inc
 Steps, separated by ``;`` or new lines:
   open PATH | fit | zoomin N | zoomout N | select ID[,ID…] | deselect | center ID | wait MS
   summary                      start the background summary and wait for its numbers
+  dock NAME                    raise a dock (palette, inspector, diagnostics, summary)
   set ID PARAM JSON-VALUE      one SetParam command (e.g. ``set fc out_features 100``)
   collapse GROUP | expand GROUP
   wire ID DX DY                press on ID's output port and drag DX, DY view pixels (held)
   release                      let go of the wire being drawn
   menu ID NAME                 open ID's context menu, shoot NAME while it is open, close it
+  template NAME                open the Open Template dialog, shoot NAME, cancel it
   shot NAME                    save NAME.png
 """
 
@@ -96,6 +98,12 @@ class Director:
         while service.latest is None and time.monotonic() < end:
             self.settle(200)
 
+    def do_dock(self, name: str) -> None:
+        """Raise a dock: palette, inspector, diagnostics or summary."""
+        dock = getattr(self.window, f"{name}_dock")
+        dock.show()
+        dock.raise_()
+
     def do_fit(self) -> None:
         self.canvas.fit_all()
 
@@ -170,6 +178,22 @@ class Director:
 
         QTimer.singleShot(500, shoot_and_close)
         menu.exec(where)
+
+    def do_template(self, name: str) -> None:
+        """Open the Open Template dialog, shoot NAME while it is open, cancel it."""
+        from PySide6.QtCore import QTimer
+
+        from gui.template_dialog import TemplateDialog
+
+        dialog = TemplateDialog(self.window)
+
+        def shoot_and_close() -> None:
+            self.settle(150)
+            self.do_shot(name)
+            dialog.reject()
+
+        QTimer.singleShot(500, shoot_and_close)
+        dialog.exec()
 
     def do_shot(self, name: str) -> None:
         screen = self.app.primaryScreen()

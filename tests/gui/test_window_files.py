@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from builder import fileformat
 from gui import commands, files
-from gui.template_dialog import DEPTHS, TemplateDialog, build
+from gui.template_dialog import DEPTHS, TemplateDialog, build, extra_options
 
 from .conftest import GRAPHS
 
@@ -176,6 +176,27 @@ def test_template_dialog_builds_every_depth_and_kind(qtbot) -> None:  # type: ig
     assert {"vgg16", "lenet"} <= set(names)
     for name in names[1:]:
         assert len(build(name, {"input_shape": (3, 32, 32), "num_classes": 10})) > 3, name
+
+
+def test_zoo_options_reach_the_generator(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from builder import templates
+
+    dialog = TemplateDialog()
+    qtbot.addWidget(dialog)
+    for row in range(dialog.list.count()):
+        name = dialog.list.item(row).data(256)
+        dialog.list.setCurrentRow(row)
+        generator = templates.TEMPLATES[name][0] if name != "cifar" else None
+        expected = set(extra_options(generator))
+        assert set(dialog.extra) == expected, name
+    wide = next(r for r in range(dialog.list.count()) if dialog.list.item(r).data(256) == "wide_resnet")
+    dialog.list.setCurrentRow(wide)
+    dialog.extra["depth"].setValue(16)
+    dialog.extra["widen"].setValue(2)
+    assert dialog.options()["depth"] == 16 and dialog.options()["widen"] == 2
+    dialog.extra["depth"].setValue(17)  # not 6n+4: refused with a message, the dialog stays open
+    dialog.accept()
+    assert dialog.built_graph() is None and "Cannot build" in dialog.error.text()
 
 
 def test_open_template_replaces_the_graph(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
