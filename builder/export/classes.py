@@ -330,6 +330,6 @@ def _class_stem(tree: Tree, cd: ClassDef) -> str:
         return "Bottleneck" if len(ones) >= 2 else "BasicBlock"
     name = cd.instances[0].name
     if name.isdigit():
-        return "Block"
+        return "PlainBlock" if types.count("conv2d") >= 2 and "batchnorm2d" in types else "Block"
     words = [w for w in re.split(r"[^0-9A-Za-z]+", re.sub(r"\d+$", "", name)) if w]
     return "".join(w[:1].upper() + w[1:] for w in words) or "Block"

@@ -1,0 +1,78 @@
+"""Plain20: He et al. 2015 CIFAR plain-20: 3 blocks per stage, widths (16, 32, 64).
+
+Exported by Skipwire from the graph 'plain20'.
+Parameters: 269,722. Input: N×3×32×32 (batch, channels, height, width).
+Needs only PyTorch. The state-dict keys are those of the model trained in Skipwire.
+"""
+
+import torch
+from torch import nn
+
+__all__ = ["Plain20", "PlainBlock"]
+
+
+def _make_stage(
+    block: type[nn.Module], first: tuple[int, ...], rest: tuple[int, ...], blocks: int
+) -> nn.Sequential:
+    """``blocks`` blocks in a row: the first built from ``first``, the others from ``rest``."""
+    layers = [block(*first)]
+    layers += [block(*rest) for _ in range(blocks - 1)]
+    return nn.Sequential(*layers)
+
+
+class PlainBlock(nn.Module):
+    """A repeated group of layers. Used 9× (layer1.0, layer1.1, layer1.2, …)."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(
+            in_channels,
+            out_channels,
+            kernel_size=3,
+            stride=stride,
+            padding=1,
+            bias=False,
+        )
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(
+            out_channels, out_channels, kernel_size=3, padding=1, bias=False
+        )
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.relu2 = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv1(x)
+        out = self.bn1(out)
+        out = self.relu1(out)
+        out = self.conv2(out)
+        out = self.bn2(out)
+        out = self.relu2(out)
+        return out
+
+
+class Plain20(nn.Module):
+    """The model: N×3×32×32 in, 269,722 parameters."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, kernel_size=3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.relu1 = nn.ReLU()
+        self.layer1 = nn.Sequential(*(PlainBlock(16, 16, 1) for _ in range(3)))
+        self.layer2 = _make_stage(PlainBlock, (16, 32, 2), (32, 32, 1), blocks=3)
+        self.layer3 = _make_stage(PlainBlock, (32, 64, 2), (64, 64, 1), blocks=3)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(64, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.conv1(x)
+        out = self.bn1(out)
+        out = self.relu1(out)
+        out = self.layer1(out)
+        out = self.layer2(out)
+        out = self.layer3(out)
+        out = self.avgpool(out)
+        out = torch.flatten(out, 1)
+        out = self.fc(out)
+        return out
