@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from builder.graph import Graph
 ORGANISATION = APPLICATION = "Skipwire"
 MAX_RECENT = 10
 AUTOSAVE_MS = 30_000
+AUTOSAVE_ENV = "SKIPWIRE_AUTOSAVE_MS"  # overrides the interval (tests use a short one)
 RECOVERY_NAME = "recovery.skipwire.json"
 SIDECAR_NAME = "recovery.meta.json"
 
@@ -119,12 +121,21 @@ def discard_recovery(folder: Path | None = None) -> None:
         (folder / name).unlink(missing_ok=True)
 
 
+def autosave_interval() -> int:
+    """Milliseconds between autosaves: ``$SKIPWIRE_AUTOSAVE_MS`` (at least 100) or 30 s."""
+    try:
+        return max(100, int(os.environ[AUTOSAVE_ENV]))
+    except (KeyError, ValueError):
+        return AUTOSAVE_MS
+
+
 class Autosaver(QObject):
     """Writes the document to the recovery file every ``interval_ms`` while it is modified."""
 
     def __init__(self, document, folder: Path | None = None,  # type: ignore[no-untyped-def]
-                 interval_ms: int = AUTOSAVE_MS, parent: QObject | None = None) -> None:
+                 interval_ms: int | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        interval_ms = interval_ms or autosave_interval()
         self.document = document
         self.folder = folder or data_dir()
         self.last_error = ""
