@@ -68,9 +68,9 @@ class DiagnosticsWidget(QTreeWidget):
 
     def rows(self) -> list[tuple[str, str]]:
         """(block id, message) of every diagnostic row, in display order."""
-        root = self.invisibleRootItem()
-        return [(root.child(i).data(0, BLOCK_ROLE), root.child(i).text(2))
-                for i in range(root.childCount()) if root.child(i).data(0, BLOCK_ROLE) is not None]
+        items = [self.topLevelItem(i) for i in range(self.topLevelItemCount())]
+        return [(item.data(0, BLOCK_ROLE), item.text(2)) for item in items
+                if item is not None and item.data(0, BLOCK_ROLE) is not None]
 
     def _clicked(self, item: QTreeWidgetItem, _column: int) -> None:
         block_id = item.data(0, BLOCK_ROLE)

@@ -88,8 +88,12 @@ class PaletteWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.search = QLineEdit(placeholderText="Search blocks…", clearButtonEnabled=True)
-        self.tree = _BlockTree(headerHidden=True, rootIsDecorated=True)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search blocks…")
+        self.search.setClearButtonEnabled(True)
+        self.tree = _BlockTree()
+        self.tree.setHeaderHidden(True)
+        self.sections: list[tuple[QTreeWidgetItem, list[QTreeWidgetItem]]] = []  # (category, blocks)
         self.tree.setDragEnabled(True)
         self.tree.setDragDropMode(QTreeWidget.DragDropMode.DragOnly)
         layout = QVBoxLayout(self)
@@ -106,24 +110,22 @@ class PaletteWidget(QWidget):
             head = QTreeWidgetItem(self.tree, [category])
             head.setFlags(Qt.ItemFlag.ItemIsEnabled)
             head.setIcon(0, swatch(style.category_color(category)))
-            for spec in catalog.CATALOG.values():
-                if spec.category == category:
-                    self._add_item(head, spec)
+            specs = [spec for spec in catalog.CATALOG.values() if spec.category == category]
+            self.sections.append((head, [self._add_item(head, spec) for spec in specs]))
             head.setExpanded(True)
 
-    def _add_item(self, head: QTreeWidgetItem, spec: catalog.BlockType) -> None:
+    def _add_item(self, head: QTreeWidgetItem, spec: catalog.BlockType) -> QTreeWidgetItem:
         item = QTreeWidgetItem(head, [spec.label])
         item.setData(0, TYPE_ROLE, spec.type_id)
         item.setIcon(0, swatch(style.color_for(spec.type_id)))
         item.setToolTip(0, f"<b>{spec.label}</b> <i>({spec.type_id})</i><br>{spec.help}")
         item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                       | Qt.ItemFlag.ItemIsDragEnabled)
+        return item
 
     def items(self) -> list[QTreeWidgetItem]:
         """Every block item (not the category headers)."""
-        root = self.tree.invisibleRootItem()
-        return [root.child(i).child(j) for i in range(root.childCount())
-                for j in range(root.child(i).childCount())]
+        return [item for _head, items in self.sections for item in items]
 
     def item_for(self, type_id: str) -> QTreeWidgetItem:
         return next(item for item in self.items() if item.data(0, TYPE_ROLE) == type_id)
@@ -134,12 +136,9 @@ class PaletteWidget(QWidget):
     def filter(self, text: str) -> None:
         """Show only blocks whose label, type id, category or help contains ``text``."""
         needle = text.strip().lower()
-        root = self.tree.invisibleRootItem()
-        for i in range(root.childCount()):
-            head = root.child(i)
+        for head, items in self.sections:
             shown = 0
-            for j in range(head.childCount()):
-                item = head.child(j)
+            for item in items:
                 spec = catalog.get(item.data(0, TYPE_ROLE))
                 hay = f"{spec.label} {spec.type_id} {spec.category} {spec.help}".lower()
                 item.setHidden(bool(needle) and needle not in hay)

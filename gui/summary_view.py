@@ -174,8 +174,8 @@ class SummaryWidget(QTableView):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.clicked.connect(lambda index: self.block_clicked.emit(self.table.rows[index.row()][0]))
         self.table = SummaryModel(self)
+        self.clicked.connect(self._row_clicked)
         self.setModel(self.table)
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.verticalHeader().setVisible(False)
@@ -200,6 +200,9 @@ class SummaryWidget(QTableView):
         self.note = ""
         self.table.set_rows([(r.block_id, r.type_label, fmt_shape(r.shape), f"{r.params:,}",
                               f"{r.mult_adds:,}") for r in result.summary.rows])
+
+    def _row_clicked(self, index: QModelIndex) -> None:
+        self.block_clicked.emit(self.table.rows[index.row()][0])
 
     def cell_text(self, row: int, column: int) -> str:
         return self.table.rows[row][column] if row < len(self.table.rows) else ""

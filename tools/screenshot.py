@@ -63,7 +63,8 @@ class Director:
 
         from gui.mainwindow import MainWindow
 
-        self.app = QApplication.instance() or QApplication(["skipwire-screenshot"])
+        existing = QApplication.instance()
+        self.app = existing if isinstance(existing, QApplication) else QApplication(["skipwire-screenshot"])
         self.out = out
         self.window = MainWindow(background=False)
         self.window.setGeometry(0, 0, 1600, 1000)
