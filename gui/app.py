@@ -56,10 +56,10 @@ def run(argv: list[str]) -> int:
     if measuring:
         window.canvas.viewport().installEventFilter(_FirstPaint(started, app))  # type: ignore[arg-type]
     path = Path(argv[0]) if argv else DEFAULT_GRAPH
-    if path.exists() or argv:
+    # Offer a crash's recovery file before opening anything: loading a graph discards it.
+    restored = False if measuring else window.files.offer_recovery()
+    if not restored and (path.exists() or argv):
         window.files.load(path)
     window.show()
     QTimer.singleShot(0, window.frame_graph)
-    if not measuring:
-        QTimer.singleShot(0, window.files.offer_recovery)
     return app.exec()
