@@ -51,11 +51,13 @@ class GroupFrameItem(QGraphicsItem):
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
 
     # ------------------------------------------------------------------ geometry
-    def set_rect(self, rect: QRectF) -> None:
-        """Set the expanded frame rectangle (scene coordinates)."""
-        if rect != self._rect:
-            self.prepareGeometryChange()
-            self._rect = QRectF(rect)
+    def set_rect(self, rect: QRectF) -> bool:
+        """Set the expanded frame rectangle (scene coordinates); True when it changed."""
+        if rect == self._rect:
+            return False
+        self.prepareGeometryChange()
+        self._rect = QRectF(rect)
+        return True
 
     def expanded_rect(self) -> QRectF:
         return QRectF(self._rect)

@@ -243,6 +243,7 @@ class CanvasScene(QGraphicsScene):
             self.removeItem(self.frames.pop(group))
             self.collapsed.discard(group)
         targets = paths if only is None else {g for g in only if g in paths}
+        boxes_moved = False
         rects: dict[str, QRectF] = {}
         for block in self.graph.blocks():
             if block.group and block.id in self.blocks:
@@ -255,11 +256,15 @@ class CanvasScene(QGraphicsScene):
                 self.addItem(frame)
             rect = rects.get(group, QRectF())
             if group in targets and not rect.isNull():
-                frame.set_rect(rect.adjusted(-PAD, -PAD - LABEL_H, PAD, PAD))
+                if frame.set_rect(rect.adjusted(-PAD, -PAD - LABEL_H, PAD, PAD)) and frame.collapsed:
+                    boxes_moved = True
             outer = frame.expanded_rect()
             parent = group.rpartition(".")[0]
             if parent:
                 rects[parent] = rects[parent].united(outer) if parent in rects else outer
+        if boxes_moved:  # wires attached to a collapsed box follow it
+            for wire in self.wires.values():
+                self._place_wire(wire)
         if only is None:
             self._update_summaries()
 

@@ -417,6 +417,10 @@ def _assert_mirrors(view: CanvasView) -> None:
             assert path.elementAt(0).x == canvas.endpoint(wire.source).output_port_pos().x()
             assert path.elementAt(0).y == canvas.endpoint(wire.source).output_port_pos().y()
             assert path.currentPosition() == canvas.endpoint(target).input_port_pos(port)
+    for group, frame in canvas.frames.items():
+        for block_id in canvas.members(group):
+            item = canvas.blocks[block_id]
+            assert frame.expanded_rect().contains(item.mapRectToScene(item.shape().boundingRect()))
     assert set(canvas.frames) == canvas.group_paths()
 
 
