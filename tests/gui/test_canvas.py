@@ -435,7 +435,7 @@ def test_random_edits_undo_and_redo_keep_the_scene_in_step(qtbot, seed: int) -> 
     for _ in range(150):
         ids = g.ids()
         op = rng.choice(["add", "remove", "connect", "disconnect", "move", "rename", "group", "undo",
-                         "redo", "collapse", "paste"])
+                         "redo", "collapse", "paste", "tidy", "delete"])
         a = rng.choice(ids) if ids else None
         b = rng.choice(ids) if ids else None
         if op == "add":
@@ -466,6 +466,13 @@ def test_random_edits_undo_and_redo_keep_the_scene_in_step(qtbot, seed: int) -> 
         elif op == "paste" and a:
             view.select_blocks([a])
             view.duplicate_selection()
+        elif op == "tidy":
+            view.tidy_up()
+        elif op == "delete" and a:
+            view.select_blocks([a])
+            for wire in list(view.canvas.wires.values())[:2]:
+                wire.setSelected(wire.isVisible())
+            view.delete_selection()
         _assert_mirrors(view)
     while doc.undo_stack.canUndo():
         doc.undo_stack.undo()
