@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.hooks import RemovableHandle
 
 
 @dataclass
@@ -53,9 +54,9 @@ class GradientProbe:
                     owners[position[id(p)]] = block_id
         return owners
 
-    def _install(self, module: nn.Module, paths: dict[str, str]) -> list[object]:
+    def _install(self, module: nn.Module, paths: dict[str, str]) -> list[RemovableHandle]:
         self._out_norms = [None] * len(self.block_ids)
-        handles = []
+        handles: list[RemovableHandle] = []
         for i, block_id in enumerate(self.block_ids):
             sub = module.get_submodule(paths[block_id])
             handles.append(sub.register_forward_hook(self._forward_hook(i)))
@@ -78,7 +79,7 @@ class GradientProbe:
 
     def remove(self) -> None:
         for handle in self._handles:
-            handle.remove()  # type: ignore[attr-defined]
+            handle.remove()
         self._handles = []
 
     def norms(self) -> torch.Tensor:

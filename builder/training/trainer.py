@@ -149,10 +149,12 @@ class _Setup:
         self.module = module.to(self.device)
         if cfg.channels_last:
             self.module = self.module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        self.probe = GradientProbe(self.module, module.block_paths, self.block_ids, cfg.probe_outputs)
+        paths: dict[str, str] = module.block_paths  # type: ignore[assignment]
+        self.probe = GradientProbe(self.module, paths, self.block_ids, cfg.probe_outputs)
         self.optimizer = optim.make_optimizer(cfg, self.module)
         self.scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" else None
-        self.start_epoch, self.start_step, self.history = 0, 0, []
+        self.start_epoch, self.start_step = 0, 0
+        self.history: list[EpochMetrics] = []
         if trainer.resume_from:
             self._restore(trainer.resume_from)
         self.forward: nn.Module = self.module
