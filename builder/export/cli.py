@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="what to write (default: from the output suffix, else py)")
     p.add_argument("--weights", metavar="RUN_OR_CHECKPOINT",
                    help="run folder, training checkpoint or state_dict file with trained weights")
+    p.add_argument("--onnx-exporter", choices=("auto", "torchscript", "dynamo"), default="auto",
+                   help="torch.onnx exporter (auto: the fast TorchScript one, else torch.export)")
     p.set_defaults(func=_cmd_export)
     p = sub.add_parser("import", help="trace a PyTorch nn.Module into a graph file",
                        description="Trace an nn.Module class with torch.fx into a graph when every "
@@ -44,7 +46,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         elif fmt == "onnx":
             from builder.export.onnx_export import export_onnx
 
-            export_onnx(graph, out, args.weights)
+            export_onnx(graph, out, args.weights, exporter=args.onnx_exporter)
             print(f"wrote {out}: ONNX model of {graph.name}")
         else:
             from builder.export.weights import compiled_with_weights, save_state_dict

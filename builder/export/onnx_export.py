@@ -1,4 +1,10 @@
-"""ONNX export through ``torch.onnx`` (the dynamo-based exporter; needs onnx and onnxscript)."""
+"""ONNX export through ``torch.onnx``.
+
+Two exporters: the TorchScript-based one (``dynamo=False``: under a second for a ResNet,
+deprecated but present in torch 2.x) and the torch.export-based one (``dynamo=True``: needs
+onnxscript, 10-25 s on a CPU). ``exporter="auto"`` uses the first and falls back to the second
+when it is missing or fails. Both write a dynamic batch axis.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,7 @@ import io
 import logging
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -20,7 +27,7 @@ class OnnxExportError(ValueError):
 
 
 def export_onnx(graph: Graph, path: str | os.PathLike[str], weights: str | os.PathLike[str] | None = None,
-                opset: int | None = None) -> Path:
+                opset: int | None = None, exporter: str = "auto") -> Path:
     """Write ``graph`` (with ``weights`` if given) as an ONNX file with a dynamic batch axis."""
     from builder.export.weights import compiled_with_weights
     from builder.validate import validate
@@ -29,33 +36,56 @@ def export_onnx(graph: Graph, path: str | os.PathLike[str], weights: str | os.Pa
     module = compiled_with_weights(graph, weights)
     input_id = next(b.id for b in graph.blocks() if b.type == "input")
     shape = report.shapes[input_id]
-    write_onnx(module, (2, *shape), path, opset)
+    write_onnx(module, (2, *shape), path, opset, exporter)
     return Path(path)
 
 
 def write_onnx(module: nn.Module, input_size: tuple[int, ...], path: str | os.PathLike[str],
-               opset: int | None = None) -> None:
+               opset: int | None = None, exporter: str = "auto") -> None:
     """Export ``module`` (eval mode) for inputs of ``input_size`` with batch as a dynamic axis."""
-    try:
-        import onnxscript  # noqa: F401  (the exporter needs it; fail with a clear message)
-    except ImportError:
-        raise OnnxExportError("ONNX export needs the packages onnx and onnxscript "
-                              "(pip install onnx onnxscript)") from None
+    if exporter not in ("auto", "torchscript", "dynamo"):
+        raise OnnxExportError(f"unknown ONNX exporter {exporter!r}; use auto, torchscript or dynamo")
     module = module.eval()
     sample = torch.zeros(*input_size)
+    first_error = None
+    if exporter in ("auto", "torchscript"):
+        try:
+            _quietly(lambda: torch.onnx.export(
+                module, (sample,), str(path), input_names=["input"], output_names=["logits"],
+                dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}}, opset_version=opset,
+                dynamo=False, do_constant_folding=True))
+            return
+        except Exception as exc:  # the exporter raises many types; try the other one
+            first_error = exc
+            if exporter == "torchscript":
+                raise OnnxExportError(f"{path}: ONNX export failed: {_first_line(exc)}") from None
+    try:
+        import onnxscript  # noqa: F401  (the dynamo exporter needs it)
+    except ImportError:
+        why = f" (TorchScript exporter: {_first_line(first_error)})" if first_error else ""
+        raise OnnxExportError(f"ONNX export needs the package onnxscript{why}") from None
     batch = torch.export.Dim("batch", min=1, max=65536)
-    quiet = io.StringIO()
+    try:
+        _quietly(lambda: torch.onnx.export(
+            module, (sample,), str(path), input_names=["input"], output_names=["logits"],
+            dynamic_shapes=({0: batch},), opset_version=opset, dynamo=True, external_data=False))
+    except Exception as exc:
+        raise OnnxExportError(f"{path}: ONNX export failed: {_first_line(exc)}") from None
+
+
+def _quietly(run: Callable[[], object]) -> None:
+    """Run an export without its warnings, progress prints and log lines."""
     logger = logging.getLogger("torch.onnx")
     level = logger.level
     logger.setLevel(logging.ERROR)
     try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(quiet):
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            torch.onnx.export(module, (sample,), str(path), input_names=["input"], output_names=["logits"],
-                              dynamic_shapes=({0: batch},), opset_version=opset, dynamo=True,
-                              external_data=False, verbose=False)
-    except Exception as exc:  # the exporter raises many types; report one line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise OnnxExportError(f"{path}: ONNX export failed: {first[:300]}") from None
+            run()
     finally:
         logger.setLevel(level)
+
+
+def _first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip() if exc is not None else ""
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
