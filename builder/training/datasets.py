@@ -49,6 +49,14 @@ class Dataset:
         return Dataset(self.name, move(self.x_train), move(self.y_train), move(self.x_val),
                        move(self.y_val), self.classes, self.mean, self.std)
 
+    def pin(self) -> Dataset:
+        """The same set in page-locked host memory (faster copies to a CUDA device)."""
+        if not torch.cuda.is_available():
+            return self
+        return Dataset(self.name, self.x_train.pin_memory(), self.y_train.pin_memory(),
+                       self.x_val.pin_memory(), self.y_val.pin_memory(), self.classes, self.mean,
+                       self.std)
+
     def nbytes(self) -> int:
         return sum(t.numel() * t.element_size() for t in (self.x_train, self.y_train, self.x_val,
                                                            self.y_val))

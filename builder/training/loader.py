@@ -1,5 +1,7 @@
 """Batches cut on the device from tensors that already live there, and tensor augmentation.
 
+A set too large for the device stays in (pinned) host memory and each batch is copied over.
+
 Shuffling and augmentation draw from a ``torch.Generator`` seeded by (seed, epoch), so an
 epoch's batches do not depend on what ran before: a resumed run sees the same data. With
 several processes each rank takes every ``world``-th sample of the same permutation.
@@ -47,8 +49,9 @@ class Batches:
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, *, shuffle: bool = False,
                  gen: torch.Generator | None = None, rank: int = 0, world: int = 1,
-                 augment_images: bool = False) -> None:
+                 augment_images: bool = False, device: torch.device | None = None) -> None:
         self.x, self.y, self.batch_size = x, y, batch_size
+        self.device = device if device is not None and device != x.device else None
         self.gen = gen or torch.Generator().manual_seed(0)
         self.shuffle, self.augment = shuffle, augment_images
         self.rank, self.world = rank, world
@@ -76,6 +79,9 @@ class Batches:
             else:
                 idx = self.indices[start:start + self.batch_size]
                 xb, yb = self.x[idx], self.y[idx]
+            if self.device is not None:  # a set too large for the device: copy each batch
+                xb = xb.to(self.device, non_blocking=True)
+                yb = yb.to(self.device, non_blocking=True)
             if self.augment:
                 xb = augment(xb, self.gen)
             yield xb, yb

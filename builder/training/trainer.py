@@ -131,6 +131,14 @@ class Trainer:
             setup.close()
 
 
+def _fits(data: Dataset, device: torch.device) -> bool:
+    """Whether the whole set fits comfortably (half the free memory) on a CUDA device."""
+    if device.type != "cuda":
+        return True
+    free, _ = torch.cuda.mem_get_info(device)
+    return data.nbytes() < free // 2
+
+
 class _Setup:
     """Everything built before the first step: device, data, module, optimizer, records."""
 
@@ -139,7 +147,12 @@ class _Setup:
         self.device = optim.resolve_device(cfg.device, ctx.local_rank if ctx.active else None)
         self.amp = optim.autocast_dtype(cfg, self.device)
         data = trainer.dataset or load_dataset(cfg)
-        self.data = data.to(self.device)
+        self.batch_device = None  # set when the data stays on the host
+        if _fits(data, self.device):
+            self.data = data.to(self.device)
+        else:
+            self.data = data.to("cpu").pin()
+            self.batch_device = self.device
         if cfg.channels_last:
             self.data.x_train = self.data.x_train.contiguous(memory_format=torch.channels_last)
             self.data.x_val = self.data.x_val.contiguous(memory_format=torch.channels_last)
@@ -231,7 +244,8 @@ class _Run:
         gen = epoch_generator(self.cfg.seed, epoch)
         data, ctx = self.s.data, self.t.dist
         batches = Batches(data.x_train, data.y_train, self.cfg.batch_size, shuffle=True, gen=gen,
-                          rank=ctx.rank, world=ctx.world, augment_images=self.cfg.augment)
+                          rank=ctx.rank, world=ctx.world, augment_images=self.cfg.augment,
+                          device=self.s.batch_device)
         mix = np.random.default_rng([self.cfg.seed, epoch])
         self.s.module.train()
         sums = np.zeros(3)  # loss × n, correct, n
@@ -355,7 +369,7 @@ class _Run:
         s, ctx = self.s, self.t.dist
         s.module.eval()
         batches = Batches(s.data.x_val, s.data.y_val, self.cfg.batch_size * 2, rank=ctx.rank,
-                          world=ctx.world)
+                          world=ctx.world, device=s.batch_device)
         sums = torch.zeros(3, dtype=torch.float64, device=s.device)
         for xb, yb in batches:
             with torch.autocast(s.device.type, dtype=s.amp or torch.float32, enabled=s.amp is not None):
