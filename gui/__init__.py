@@ -28,4 +28,8 @@ def _guard_none_refcount() -> None:
         ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
 
 
+# The core (networkx's ~400 modules) before PySide6: once PySide6 is loaded, shiboken's
+# __feature__ hook reads the source of every module imported after it (~0.4 s at start-up).
+import builder.graph  # noqa: E402, F401
+
 _guard_none_refcount()
