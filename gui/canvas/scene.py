@@ -45,8 +45,9 @@ class CanvasScene(QGraphicsScene):
         self._report: Report | None = None
         self._grow = QTimer(self, singleShot=True, interval=0)
         self._grow.timeout.connect(self.fit_scene_rect)
-        self._recollapse = QTimer(self, singleShot=True, interval=0)
-        self._recollapse.timeout.connect(self._check_shifts)
+        self._settle = QTimer(self, singleShot=True, interval=0)
+        self._settle.timeout.connect(self.flush)
+        self._frames_dirty = False
         document.graph_event.connect(self._on_event)
         document.graph_replaced.connect(self.rebuild)
         document.validated.connect(self.apply_report)
@@ -143,8 +144,8 @@ class CanvasScene(QGraphicsScene):
             return
         for wire in self.wires_of(block_id):
             self._place_wire(wire)
-        if block_id in self.graph:
-            self.refresh_frames(parents(self.graph.block(block_id).group))
+        if block_id in self.graph and self.graph.block(block_id).group:
+            self._frames_later()
 
     # ------------------------------------------------------------------ events
     def _on_event(self, event: Event) -> None:
@@ -155,18 +156,31 @@ class CanvasScene(QGraphicsScene):
             handler(event)
         self._grow.start()
         if self.collapsed or self.shifts:
-            self._recollapse.start()  # once per event-loop turn: members may have moved or changed
+            self._settle.start()  # once per event-loop turn: members may have moved or changed
+
+    def _frames_later(self) -> None:
+        """Re-measure group frames once, when this turn of the event loop is done."""
+        self._frames_dirty = True
+        self._settle.start()
+
+    def flush(self) -> None:
+        """Apply deferred work now: frame sizes, then collapse shifts (the event loop does it too)."""
+        if self._frames_dirty:
+            self.refresh_frames()
+        self._check_shifts()
 
     def _ev_block_added(self, event: Event) -> None:
         self._add_block_item(event.block_id)
-        self.refresh_frames()
+        if self.graph.block(event.block_id).group:
+            self._frames_later()
 
     def _ev_block_removed(self, event: Event) -> None:
         item = self.blocks.pop(event.block_id, None)
         self._by_block.pop(event.block_id, None)
         if item is not None:
             self.removeItem(item)
-        self.refresh_frames()
+        if event.data["block"].group:
+            self._frames_later()
 
     def _ev_wire_added(self, event: Event) -> None:
         self._add_wire_item(event.data["source"], event.block_id, event.data["port"])
@@ -191,8 +205,8 @@ class CanvasScene(QGraphicsScene):
         for wire in self.wires_of(block_id):
             if grew or wire.target == block_id:
                 self._place_wire(wire)
-        if grew:
-            self.refresh_frames(parents(self.graph.block(block_id).group))
+        if grew and self.graph.block(block_id).group:
+            self._frames_later()
 
     def _ev_param_changed(self, event: Event) -> None:
         self.blocks[event.block_id].set_block(self.graph.block(event.block_id))
@@ -221,8 +235,7 @@ class CanvasScene(QGraphicsScene):
             self._by_block.setdefault(target, set()).add((target, port))
 
     def _ev_group_changed(self, event: Event) -> None:
-        self.refresh_frames()
-        self.refresh_collapse()
+        self._frames_later()
 
     # ------------------------------------------------------------------ groups
     def group_paths(self) -> set[str]:
@@ -238,6 +251,8 @@ class CanvasScene(QGraphicsScene):
 
     def refresh_frames(self, only: Iterable[str] | None = None) -> None:
         """Create, remove and re-measure group frames (innermost first so parents enclose them)."""
+        if only is None:
+            self._frames_dirty = False
         paths = self.group_paths()
         for group in [g for g in self.frames if g not in paths]:
             self.removeItem(self.frames.pop(group))
@@ -270,6 +285,7 @@ class CanvasScene(QGraphicsScene):
 
     def set_collapsed(self, group: str, collapsed: bool) -> None:
         """Collapse a group frame to one box, or expand it (view state; the graph is untouched)."""
+        self.flush()
         if group not in self.frames:
             raise KeyError(f"no group {group!r} on the canvas")
         if collapsed:
@@ -304,6 +320,8 @@ class CanvasScene(QGraphicsScene):
 
     def _check_shifts(self) -> None:
         """Re-place everything if edits changed how far collapsed groups pull rows up."""
+        if not (self.collapsed or self.shifts):
+            return
         fresh = collapse.compute(self.graph, self.collapsed & set(self.frames),
                                  lambda b: self.blocks[b].height)
         if fresh.regions != self.shifts.regions:

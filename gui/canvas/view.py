@@ -7,7 +7,7 @@ pushes one ``Move`` command, snapped to the grid, when the mouse is released.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -72,7 +72,9 @@ class CanvasView(QGraphicsView):
         self._wire_drag: tuple[PortRef, QGraphicsPathItem] | None = None
         self._pan_from: QPoint | None = None
         self._space = False
-        self.canvas.selectionChanged.connect(self._emit_selection)
+        self._selection_later = QTimer(self, singleShot=True, interval=0)  # one signal per turn
+        self._selection_later.timeout.connect(self._emit_selection)
+        self.canvas.selectionChanged.connect(self._selection_later.start)
         document.graph_replaced.connect(self._on_replaced)
 
     # ------------------------------------------------------------------ navigation
@@ -155,8 +157,8 @@ class CanvasView(QGraphicsView):
         self.select_blocks(list(self.canvas.blocks))
 
     def _emit_selection(self) -> None:
-        if not self.canvas.signalsBlocked():
-            self.selection_changed.emit(self.selected_block_ids())
+        self._selection_later.stop()
+        self.selection_changed.emit(self.selected_block_ids())
 
     # ------------------------------------------------------------------ edits
     def add_block_at_center(self, type_id: str) -> None:
@@ -193,6 +195,7 @@ class CanvasView(QGraphicsView):
 
     def group_selection(self, group: str) -> None:
         self.editor.group(self.selected_block_ids(), group)
+        self.canvas.flush()
 
     def tidy_up(self) -> None:
         if self.editor.tidy_up():

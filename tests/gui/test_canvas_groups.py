@@ -82,6 +82,7 @@ def test_group_selection_is_one_undoable_step_with_a_frame(qtbot) -> None:
     assert {"stage1", "stage1.block"} <= set(view.canvas.frames)
     view.set_group_collapsed("stage1", True)
     view.doc.undo_stack.undo()
+    view.canvas.flush()  # frames are re-measured once per event-loop turn
     assert g.block("relu").group == "" and view.canvas.frames == {}
     assert view.canvas.blocks["relu"].isVisible()
 
@@ -91,6 +92,7 @@ def test_moving_a_block_resizes_its_frames(qtbot, resnet20) -> None:
     before = view.canvas.frames["layer1.0"].expanded_rect()
     pos = resnet20.block("layer1_0_relu2").pos
     view.doc.undo_stack.push(commands.Move(view.doc, {"layer1_0_relu2": (pos[0] + 400, pos[1])}))
+    qtbot.wait(1)  # frames follow on the next turn of the event loop
     after = view.canvas.frames["layer1.0"].expanded_rect()
     assert after.right() == before.right() + 400
     assert view.canvas.frames["layer1"].expanded_rect().contains(after)
