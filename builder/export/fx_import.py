@@ -40,6 +40,20 @@ def load_class(spec: str) -> type[nn.Module]:
     path, _, name = spec.rpartition(":")
     if not path or not name.isidentifier():
         raise ImportFailure(f"{spec!r}: expected path/to/model.py:ClassName")
+    cls = vars(_run_file(path)).get(name)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ImportFailure(f"{path}: no nn.Module class named {name!r}")
+    return cls
+
+
+def module_classes(path: str | os.PathLike[str]) -> dict[str, type[nn.Module]]:
+    """The ``nn.Module`` classes defined in the file at ``path`` (runs that file)."""
+    module = _run_file(path)
+    return {name: obj for name, obj in vars(module).items()
+            if isinstance(obj, type) and issubclass(obj, nn.Module) and obj.__module__ == module.__name__}
+
+
+def _run_file(path: str | os.PathLike[str]) -> Any:
     file = Path(path)
     if not file.is_file():
         raise ImportFailure(f"{path}: file not found")
@@ -53,10 +67,7 @@ def load_class(spec: str) -> type[nn.Module]:
         loader_spec.loader.exec_module(module)
     except Exception as exc:  # the user's file may raise anything
         raise ImportFailure(f"{path}: running the file failed: {type(exc).__name__}: {exc}") from None
-    cls = getattr(module, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
-        raise ImportFailure(f"{path}: no nn.Module class named {name!r}")
-    return cls
+    return module
 
 
 class _Tracer(fx.Tracer):
