@@ -43,9 +43,23 @@ class _FirstPaint(QObject):
         self.app.exit(0)
 
 
+def no_display_problem() -> str | None:
+    """On Linux without X11/Wayland (and no QT_QPA_PLATFORM), what to do instead of a Qt abort."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("skipwire: no display (DISPLAY and WAYLAND_DISPLAY are unset). Run it on a desktop, "
+            "under Xvfb (DISPLAY=:99), or use the command line: python main.py summary FILE.json")
+
+
 def run(argv: list[str]) -> int:
     """Open the editor on ``argv[0]`` (a graph file) or the shipped ResNet-20; returns the exit code."""
     started = time.perf_counter()
+    problem = no_display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "skipwire"])
     from gui import files
     from gui.mainwindow import MainWindow

@@ -89,3 +89,11 @@ def test_inspector_follows_undo_and_multi_selection(window) -> None:  # type: ig
     assert window.inspector.block_id == "head" and window.inspector.id_edit.text() == "head"
     window.canvas.select_blocks(["head", "flatten"])
     assert window.inspector.block_id is None and "2 blocks" in window.inspector.title.text()
+
+
+def test_no_display_gives_one_line_not_a_qt_abort() -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    out = subprocess.run([sys.executable, "main.py"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env=env)
+    assert out.returncode == 2
+    assert out.stderr.strip().startswith("skipwire: no display") and len(out.stderr.strip().splitlines()) == 1
