@@ -11,6 +11,8 @@ Run: ``python bench/bench_canvas.py [--graph resnet110] [--rounds 5]`` (headless
 2. Collapse + expand the stage ``layer2`` (view state only), median.
 3. One parameter edit through the undo stack until the canvas shows the new shapes
    (``doc.report()`` drives the scene), median; baseline ``validate(graph)`` alone.
+4. Bulk edits: delete every block (one macro), undo it, tidy up after scrambling, each until
+   the event loop is idle; baseline the same commands on a Document without a view.
 Rounds alternate canvas and baseline; medians are printed.
 """
 
@@ -156,6 +158,61 @@ def bench_interaction(path: Path, rounds: int) -> None:
     view.close()
 
 
+def bulk_edits(path: Path, with_view: bool) -> dict[str, float]:
+    """Seconds for delete-all, its undo and a tidy-up, with or without a canvas attached."""
+    app = QApplication.instance()
+    doc = Document(fileformat.load(path))
+    view = CanvasView(doc) if with_view else None
+    if view is not None:
+        view.resize(*SIZE)
+        view.show()
+        view.grab()
+    times: dict[str, float] = {}
+
+    def timed(name: str, fn: Callable[[], object]) -> None:
+        t0 = time.perf_counter()
+        fn()
+        app.processEvents()  # type: ignore[union-attr]
+        times[name] = time.perf_counter() - t0
+
+    ids = doc.graph.ids()
+    if view is not None:
+        view.select_all()
+        timed("delete_all", view.delete_selection)
+    else:
+        timed("delete_all", lambda: _delete_all(doc, ids))
+    timed("undo_delete", doc.undo_stack.undo)
+    doc.undo_stack.push(commands.Move(doc, {b: (0.0, 0.0) for b in ids}))
+    app.processEvents()  # type: ignore[union-attr]
+    timed("tidy_up", lambda: view.tidy_up() if view is not None else _tidy(doc))
+    if view is not None:
+        view.close()
+    return times
+
+
+def _delete_all(doc: Document, ids: list[str]) -> None:
+    doc.undo_stack.beginMacro("delete")
+    for block_id in ids:
+        doc.undo_stack.push(commands.RemoveBlock(doc, block_id))
+    doc.undo_stack.endMacro()
+
+
+def _tidy(doc: Document) -> None:
+    from builder.layout import layout
+
+    doc.undo_stack.push(commands.Move(doc, layout(doc.graph), "Tidy up"))
+
+
+def bench_bulk(path: Path, rounds: int) -> None:
+    ours = [bulk_edits(path, True) for _ in range(rounds)]
+    base = [bulk_edits(path, False) for _ in range(rounds)]
+    for key in ours[0]:
+        a = statistics.median(t[key] for t in ours)
+        b = statistics.median(t[key] for t in base)
+        print(f"{key}: with canvas median {a * 1000:.0f} ms, document alone {b * 1000:.0f} ms, "
+              f"ratio {a / b:.1f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--graph", default="resnet110", help="a stem in graphs/ (default resnet110)")
@@ -166,6 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     open_canvas(path)[2].close()  # warm up fonts and Qt's caches once
     bench_open(path, args.rounds)
     bench_interaction(path, args.rounds)
+    bench_bulk(path, max(1, args.rounds // 2))
     del app
     return 0
 
