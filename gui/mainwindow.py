@@ -11,10 +11,18 @@ import html
 import importlib
 import importlib.util
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QKeySequence,
+)
 from PySide6.QtWidgets import (
     QDockWidget,
     QInputDialog,
@@ -72,6 +80,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         files.ensure_app_names()
         self.setObjectName("SkipwireMainWindow")
+        self.setAcceptDrops(True)  # a graph file dropped on the window opens it
         self.document = document or Document(Graph("untitled"))
         self.canvas = CanvasView(self.document, self)
         self.setCentralWidget(self.canvas)
@@ -349,6 +358,28 @@ class MainWindow(QMainWindow):
         self.totals.setToolTip(result.problem if result is not None else "")
         bad = bool(self.document.report().errors)
         self.totals.setStyleSheet("color: #c62828;" if bad else "")
+
+    # ------------------------------------------------------------------ graph files dropped on the window
+    @staticmethod
+    def dropped_graph(event: QDropEvent | QDragEnterEvent | QDragMoveEvent) -> Path | None:
+        """The local .json file a drag carries, if it carries exactly one."""
+        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
+        paths = [Path(u.toLocalFile()) for u in urls if u.isLocalFile()]
+        return paths[0] if len(paths) == 1 and paths[0].suffix.lower() == ".json" else None
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        if self.dropped_graph(event) is not None:
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: N802 (Qt override)
+        if self.dropped_graph(event) is not None:
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        path = self.dropped_graph(event)
+        if path is not None:
+            event.acceptProposedAction()
+            QTimer.singleShot(0, lambda: self.files.open(path))  # prompts run after the drop ends
 
     # ------------------------------------------------------------------ layout persistence
     def restore_layout(self) -> bool:

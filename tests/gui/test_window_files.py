@@ -233,3 +233,26 @@ def test_damaged_recovery_is_kept_aside_not_offered_again(window, boxes) -> None
     assert files.find_recovery(folder) is None
     kept = list(folder.glob("recovery-damaged-*.json"))
     assert len(kept) == 1 and kept[0].read_text().endswith("[")
+
+
+def test_dropping_a_graph_file_opens_it(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(GRAPHS / "lenet.json"))])
+    where, action = QPoint(5, 5), Qt.DropAction.CopyAction
+    buttons, mods = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    enter = QDragEnterEvent(where, action, mime, buttons, mods)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    QApplication.sendEvent(window, QDropEvent(QPointF(where), action, mime, buttons, mods))
+    qtbot.waitUntil(lambda: window.document.path == GRAPHS / "lenet.json")
+    assert window.document.graph.name == fileformat.load(GRAPHS / "lenet.json").name
+    other = QMimeData()
+    other.setUrls([QUrl.fromLocalFile("/tmp/picture.png")])
+    refused = QDragEnterEvent(where, action, other, buttons, mods)
+    refused.ignore()
+    QApplication.sendEvent(window, refused)
+    assert not refused.isAccepted()
