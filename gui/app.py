@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
@@ -53,6 +54,24 @@ def no_display_problem() -> str | None:
             "under Xvfb (DISPLAY=:99), or use the command line: python main.py summary FILE.json")
 
 
+def install_excepthook(window: Any) -> None:
+    """An exception escaping a Qt slot is a bug: keep its traceback on stderr, autosave the
+    document at once, and say so in the status bar (the editor keeps running)."""
+    previous = sys.excepthook
+
+    def hook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        previous(kind, value, tb)
+        saved = False
+        try:
+            saved = window.autosaver.save_now()
+        except Exception:  # noqa: BLE001 (reporting must not raise again)
+            pass
+        note = " — your work was autosaved" if saved else ""
+        window.statusBar().showMessage(f"Internal error: {kind.__name__}: {value}{note}", 15000)
+
+    sys.excepthook = hook
+
+
 def run(argv: list[str]) -> int:
     """Open the editor on ``argv[0]`` (a graph file) or the shipped ResNet-20; returns the exit code."""
     started = time.perf_counter()
@@ -74,6 +93,7 @@ def run(argv: list[str]) -> int:
     restored = False if measuring else window.files.offer_recovery()
     if not restored and (path.exists() or argv):
         window.files.load(path)
+    install_excepthook(window)
     window.show()
     QTimer.singleShot(0, window.frame_graph)
     return app.exec()

@@ -97,3 +97,21 @@ def test_no_display_gives_one_line_not_a_qt_abort() -> None:
                          timeout=120, env=env)
     assert out.returncode == 2
     assert out.stderr.strip().startswith("skipwire: no display") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_excepthook_autosaves_and_tells_the_user(window, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from gui.app import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", lambda *args: None)
+    doc = window.document
+    doc.undo_stack.push(commands.SetParam(doc, "fc", "out_features", 5))
+    install_excepthook(window)
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert "RuntimeError: boom" in window.statusBar().currentMessage()
+    assert "autosaved" in window.statusBar().currentMessage()
+    from gui import files
+
+    assert files.find_recovery(window.autosaver.folder) is not None
