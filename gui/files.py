@@ -151,8 +151,9 @@ class Autosaver(QObject):
         meta = {"original_path": str(self.document.path) if self.document.path else None,
                 "saved_at": time.time(), "graph_name": self.document.graph.name}
         try:
-            fileformat.atomic_write(self.folder / RECOVERY_NAME, fileformat.dumps(self.document.graph))
+            # sidecar first: a crash between the two writes must not leave a graph without its path
             fileformat.atomic_write(self.folder / SIDECAR_NAME, json.dumps(meta, indent=1))
+            fileformat.atomic_write(self.folder / RECOVERY_NAME, fileformat.dumps(self.document.graph))
         except OSError as exc:
             self.last_error = f"autosave to {self.folder} failed: {exc.strerror or exc}"
             return False
