@@ -49,6 +49,7 @@ class GroupFrameItem(QGraphicsItem):
         self.setZValue(-10 + self.depth)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
+        self.setToolTip(f"group {group}: double-click to collapse or expand")
 
     # ------------------------------------------------------------------ geometry
     def set_rect(self, rect: QRectF) -> bool:

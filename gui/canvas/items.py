@@ -347,6 +347,8 @@ class WireItem(QGraphicsItem):
         if text != self._label or skip != self.skip:
             self._label = text
             self.skip = skip
+            kind = "skip connection" if skip else "wire"
+            self.setToolTip(f"{kind} {self.source} → {self.target} (input {self.port}): {text or '?'}")
             self.update()
 
     @property

@@ -68,6 +68,7 @@ class CanvasView(QGraphicsView):
         self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
         self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontAdjustForAntialiasing, True)
         self.setAcceptDrops(True)
+        self.viewport().setMouseTracking(True)  # hover over a port shows the wiring cursor
         self.setBackgroundBrush(QColor("#f7f8fa"))
         self._wire_drag: tuple[PortRef, QGraphicsPathItem] | None = None
         self._pan_from: QPoint | None = None
@@ -245,6 +246,11 @@ class CanvasView(QGraphicsView):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if event.buttons() == Qt.MouseButton.NoButton and not self._space:
+            if self.port_at(event.position().toPoint()) is not None:
+                self.viewport().setCursor(Qt.CursorShape.CrossCursor)  # a port: drag to wire
+            else:
+                self.viewport().unsetCursor()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:

@@ -478,3 +478,12 @@ def test_random_edits_undo_and_redo_keep_the_scene_in_step(qtbot, seed: int) -> 
         doc.undo_stack.undo()
     assert g.signature() == start
     _assert_mirrors(view)
+
+
+def test_hovering_a_port_shows_a_cross_cursor_and_wires_have_tooltips(qtbot) -> None:
+    view = make_view(qtbot, small_graph())
+    QTest.mouseMove(view.viewport(), out_port(view, "relu"))
+    assert view.viewport().cursor().shape() == Qt.CursorShape.CrossCursor
+    QTest.mouseMove(view.viewport(), block_center(view, "relu"))
+    assert view.viewport().cursor().shape() == Qt.CursorShape.ArrowCursor
+    assert view.canvas.wires[("relu", 0)].toolTip() == "wire input → relu (input 0): 3×8×8"
