@@ -347,9 +347,12 @@ class WireItem(QGraphicsItem):
         if text != self._label or skip != self.skip:
             self._label = text
             self.skip = skip
-            kind = "skip connection" if skip else "wire"
-            self.setToolTip(f"{kind} {self.source} → {self.target} (input {self.port}): {text or '?'}")
+            self.refresh_tip()
             self.update()
+
+    def refresh_tip(self) -> None:
+        kind = "skip connection" if self.skip else "wire"
+        self.setToolTip(f"{kind} {self.source} → {self.target} (input {self.port}): {self._label or '?'}")
 
     @property
     def label(self) -> str:

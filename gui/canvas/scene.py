@@ -229,6 +229,8 @@ class CanvasScene(QGraphicsScene):
         for wire in self.wires.values():
             if wire.source == old:
                 wire.source = new
+            if new in (wire.source, wire.target):
+                wire.refresh_tip()
         self._by_block.clear()
         for (target, port), wire in self.wires.items():
             self._by_block.setdefault(wire.source, set()).add((target, port))

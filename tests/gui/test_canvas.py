@@ -349,6 +349,7 @@ def test_param_rename_and_validation_update_items(qtbot) -> None:
     doc.undo_stack.push(commands.Rename(doc, "relu", "act"))
     assert "act" in view.canvas.blocks and ("act", 0) in view.canvas.wires
     assert view.canvas.wires[("add", 0)].source == "act"
+    assert view.canvas.wires[("add", 0)].toolTip().startswith("wire act → add (input 0)")
     doc.undo_stack.push(commands.SetParam(doc, "input", "channels", 5))
     doc.report()
     assert view.canvas.wires[("act", 0)].label == "5×8×8"
