@@ -303,7 +303,7 @@ def _start_graph(name: str) -> Graph:
     return fileformat.load(GRAPHS / f"{name}.json")
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), start=st.sampled_from(("empty",) + SHIPPED))
 @example(seed=0, start="empty")
 @example(seed=1, start="resnet20")
@@ -318,15 +318,15 @@ def test_storm_keeps_invariants_and_undo_returns_every_state(qapp: Any, seed: in
 
 
 def test_storm_on_a_big_shipped_graph(qapp: Any) -> None:
-    """ResNet-110 (388 blocks): validation and the round trip run every 20 edits to keep it quick."""
-    graph = fileformat.load(GRAPHS / "resnet110.json")
+    """ResNet-56 (199 blocks): validation and the round trip run every 20 edits to keep it quick."""
+    graph = fileformat.load(GRAPHS / "resnet56.json")
     original = graph.copy()
     storm = Storm(graph, random.Random(110))
     storm.run(200, check_every=20)
     replay_through_undo_stack(original, storm, random.Random(111))
 
 
-@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("seed", range(1))
 def test_long_storm_from_empty(seed: int) -> None:
     """1,000 edits on a graph that starts empty (core only, round trip every 10)."""
     storm = Storm(Graph("long"), random.Random(1000 + seed))

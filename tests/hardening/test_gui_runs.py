@@ -1,6 +1,6 @@
 """Long runs and worker failures in the training window (offscreen).
 
-* 1,504 training steps with live plots (``bench/soak_gui.py`` runs 5,000): resident memory is
+* 1,024 training steps with live plots (``bench/soak_gui.py`` runs 5,000): resident memory is
   measured before the run, after the first 300 steps (torch, pyqtgraph and the plots are loaded
   by then) and at the end; growth after warm-up is bounded and the plotted histories stay capped.
 * An exception inside the trainer mid-run, a data folder that is gone and a device that is
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from builder.graph import Graph  # noqa: E402
 
 WAIT_MS = 240_000
-EPOCHS = int(os.environ.get("SKIPWIRE_SOAK_EPOCHS", "47"))  # × 32 steps: 1,504 (157 → 5,024)
+EPOCHS = int(os.environ.get("SKIPWIRE_SOAK_EPOCHS", "32"))  # × 32 steps: 1,024 (157 → 5,024)
 WARM_STEPS = 300
 
 
