@@ -74,20 +74,21 @@ def _fonts() -> tuple[QFont, QFont]:
     return title, small
 
 
-_ELIDED: dict[tuple[str, bool], str] = {}
+@lru_cache(maxsize=8192)
+def _elided(text: str) -> str:
+    """``text`` shortened to fit a block's small-text line (cached: shapes repeat a lot)."""
+    return QFontMetricsF(_fonts()[1]).elidedText(text, Qt.TextElideMode.ElideRight, BLOCK_W - 16)
 
 
-def _elided(text: str, title: bool = False) -> str:
-    """``text`` shortened to fit a block line (cached: shapes and labels repeat a lot)."""
-    key = (text, title)
-    found = _ELIDED.get(key)
-    if found is None:
-        if len(_ELIDED) > 20000:
-            _ELIDED.clear()
-        font = _fonts()[0 if title else 1]
-        mode = Qt.TextElideMode.ElideMiddle if title else Qt.TextElideMode.ElideRight
-        found = _ELIDED[key] = QFontMetricsF(font).elidedText(text, mode, BLOCK_W - 16)
-    return found
+@lru_cache(maxsize=4096)
+def fit_title(block_id: str) -> tuple[str, float]:
+    """The id as drawn and its point size: 9 pt, 8 pt if that fits, else 8 pt elided in the middle."""
+    font = _fonts()[0]
+    width = BLOCK_W - 16
+    if QFontMetricsF(font).horizontalAdvance(block_id) <= width:
+        return block_id, 9.0
+    font.setPointSizeF(8.0)
+    return QFontMetricsF(font).elidedText(block_id, Qt.TextElideMode.ElideMiddle, width), 8.0
 
 
 def params_text(block: Block) -> str:
@@ -116,6 +117,7 @@ class BlockItem(QGraphicsItem):
         self._fill = QColor(self._color).lighter(185)
         self._wired: set[int] = set(wired)
         self._lines = ("", "", _elided("→ ?"))
+        self._title_pt = 9.0
         self._shape_text = "?"
         self._severity = ""  # "", "warning" or "error"
         self._tip = ""
@@ -139,7 +141,8 @@ class BlockItem(QGraphicsItem):
     def set_block(self, block: Block) -> None:
         """Refresh the id and parameter text (after a rename or a parameter change)."""
         self.block_id = block.id
-        self._lines = (_elided(block.id, True), _elided(params_text(block)), self._lines[2])
+        title, self._title_pt = fit_title(block.id)
+        self._lines = (title, _elided(params_text(block)), self._lines[2])
         self.update()
 
     def set_shape(self, text: str) -> None:
@@ -257,6 +260,7 @@ class BlockItem(QGraphicsItem):
         dark = self._tint is not None and self._tint.lightnessF() < 0.45
         text, muted = (QColor("white"), QColor("#e6e6e6")) if dark else (TEXT_COLOR, MUTED_TEXT)
         painter.setPen(text)
+        title.setPointSizeF(self._title_pt)
         painter.setFont(title)
         painter.drawText(QRectF(12, top, BLOCK_W - 16, 16), Qt.AlignmentFlag.AlignVCenter, self._lines[0])
         painter.setFont(small)
