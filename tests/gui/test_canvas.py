@@ -488,3 +488,17 @@ def test_hovering_a_port_shows_a_cross_cursor_and_wires_have_tooltips(qtbot) -> 
     QTest.mouseMove(view.viewport(), block_center(view, "relu"))
     assert view.viewport().cursor().shape() == Qt.CursorShape.ArrowCursor
     assert view.canvas.wires[("relu", 0)].toolTip() == "wire input → relu (input 0): 3×8×8"
+
+
+def test_clicking_a_wire_selects_it_and_delete_removes_only_the_wire(qtbot) -> None:
+    view = make_view(qtbot, small_graph())
+    wire = view.canvas.wires[("add", 0)]
+    where = view.mapFromScene(wire.path().pointAtPercent(0.3))
+    QTest.mouseClick(view.viewport(), LEFT, NO_MOD, where)
+    assert wire.isSelected() and view.selected_block_ids() == []
+    QTest.keyClick(view.viewport(), Qt.Key.Key_Delete)
+    g = view.doc.graph
+    assert g.inputs_of("add") == {} and {"relu", "add"} <= set(g.ids())
+    assert view.doc.undo_stack.undoText().startswith("Delete 1 wire")
+    view.doc.undo_stack.undo()
+    assert g.inputs_of("add") == {0: "relu"}
