@@ -41,6 +41,7 @@ class GroupFrameItem(QGraphicsItem):
         self.depth = group.count(".")
         self.collapsed = False
         self.summary = ""  # "16×32×32 → 32×16×16" shown when collapsed
+        self.count = 0  # blocks inside, shown when collapsed
         self._rect = QRectF()  # the expanded frame, in scene coordinates
         tint = QColor(_TINTS[self.depth % len(_TINTS)])
         self._edge = tint
@@ -127,7 +128,7 @@ class GroupFrameItem(QGraphicsItem):
             painter.setFont(font)
             painter.setPen(TEXT_COLOR)
             painter.drawText(box.adjusted(10, 6, -6, -BOX_H / 2), Qt.AlignmentFlag.AlignVCenter,
-                             f"▸ {self.path}")
+                             f"▸ {self.path}  ({self.count} blocks)")
             font.setBold(False)
             font.setPointSizeF(8.0)
             painter.setFont(font)

@@ -336,6 +336,10 @@ class CanvasScene(QGraphicsScene):
             return
         ins: dict[str, str] = {}
         outs: dict[str, str] = {}
+        counts: dict[str, int] = {}
+        for block in self.graph.blocks():
+            for group in parents(block.group):
+                counts[group] = counts.get(group, 0) + 1
         for wire in self.graph.wires():
             src_groups = parents(self.graph.block(wire.source).group)
             dst_groups = parents(self.graph.block(wire.target).group)
@@ -349,6 +353,7 @@ class CanvasScene(QGraphicsScene):
             first_in = fmt_shape(report.shapes.get(ins[group])) if group in ins else "—"
             first_out = fmt_shape(report.shapes.get(outs[group])) if group in outs else "—"
             frame.summary = f"{first_in} → {first_out}"
+            frame.count = counts.get(group, 0)
             if frame.collapsed:
                 frame.update()
 

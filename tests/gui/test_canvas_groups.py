@@ -37,6 +37,7 @@ def test_collapse_then_expand_leaves_the_graph_unchanged(qtbot, resnet20) -> Non
     assert not canvas.blocks["layer2_0_conv1"].isVisible()
     assert canvas.blocks["layer3_0_conv1"].isVisible()
     assert frame.summary == "16×32×32 → 32×16×16"
+    assert frame.count == 22  # three residual blocks of 7 and the ShortcutPad
     # wires from outside re-attach to the box; wires inside are hidden
     into = canvas.wires[("layer2_0_conv1", 0)]
     assert into.path().currentPosition() == frame.input_port_pos()
