@@ -39,9 +39,9 @@ class _Recorder(fx.Interpreter):
 
 
 def _actual_shapes(graph: Graph, module: fx.GraphModule) -> dict[str, tuple[int, ...]]:
-    """Block id → the per-sample shape torch produced for it (batch of two)."""
+    """Block id → the per-sample shape torch produced for it (eval mode, batch of one)."""
     input_block = next(b for b in graph.blocks() if b.type == "input")
-    x = torch.randn(2, *validate(graph).shapes[input_block.id])
+    x = torch.randn(1, *validate(graph).shapes[input_block.id])
     recorder = _Recorder(module.eval())
     with torch.no_grad():
         out = recorder.run(x)
