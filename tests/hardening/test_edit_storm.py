@@ -40,7 +40,7 @@ BAD_POSITIONS = ((math.nan, 0.0), (0.0, math.inf), (2e9, 0.0), ("a", "b"), (1.0,
 # ----------------------------------------------------------------------------- invariants
 
 
-def check_invariants(graph: Graph, *, full: bool = True) -> None:
+def check_invariants(graph: Graph, *, full: bool = True, deep: bool = True) -> None:
     """Everything that must hold of any graph the mutation API can produce."""
     wired: set[tuple[str, int]] = set()
     assert graph.nx.number_of_nodes() == len(list(graph.blocks()))
@@ -67,7 +67,8 @@ def check_invariants(graph: Graph, *, full: bool = True) -> None:
     for diag in report.diagnostics:
         assert diag.code in CODES and (diag.block_id == "" or diag.block_id in graph), diag
     assert fileformat.loads(fileformat.dumps(graph)) == graph
-    assert graph.copy() == graph
+    if deep:  # a deep copy is slow: every 10th edit
+        assert graph.copy() == graph
 
 
 # ----------------------------------------------------------------------------- the storm
@@ -222,7 +223,7 @@ class Storm:
         assert no_op or (self.graph.version > version and len(self.events) > n_events), (kind, args)
         self.ops.append((kind, args, result))
         self.signatures.append(self.graph.signature())
-        check_invariants(self.graph, full=len(self.ops) % check_every == 0)
+        check_invariants(self.graph, full=len(self.ops) % check_every == 0, deep=len(self.ops) % 10 == 0)
 
     def run(self, steps: int, check_every: int = 1) -> None:
         for _ in range(MAX_ATTEMPTS_PER_STEP * steps):
