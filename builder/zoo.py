@@ -199,7 +199,7 @@ def densenet121(growth: int = 32, input_shape: Shape3 = (3, 32, 32), num_classes
     return b.done()
 
 
-INCEPTIONS = (
+INCEPTIONS: tuple[tuple[str, tuple[int, ...]] | str, ...] = (
     ("a3", (64, 96, 128, 16, 32, 32)), ("b3", (128, 128, 192, 32, 96, 64)), "maxpool",
     ("a4", (192, 96, 208, 16, 48, 64)), ("b4", (160, 112, 224, 24, 64, 64)),
     ("c4", (128, 128, 256, 24, 64, 64)), ("d4", (112, 144, 288, 32, 64, 64)),
@@ -233,11 +233,11 @@ def googlenet(input_shape: Shape3 = (3, 32, 32), num_classes: int = 10) -> Graph
     x = _conv_bn_relu(b, x, "pre", 1, 192, "", 3)
     pools = 0
     for item in INCEPTIONS:
-        if item == "maxpool":
+        if isinstance(item, tuple):
+            x = _inception(b, x, item[0], item[1])
+        else:
             pools += 1
             x = b.add("maxpool2d", f"maxpool{pools}", x, kernel_size=3, stride=2, padding=1)
-        else:
-            x = _inception(b, x, item[0], item[1])
     x = b.add("avgpool2d", "avgpool", x, kernel_size=8, stride=1)
     x = b.add("flatten", "flatten", x)
     b.add("output", "output", b.add("linear", "linear", x, out_features=num_classes))

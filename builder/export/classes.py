@@ -17,7 +17,12 @@ from builder.export.pysource import Call, module_call
 from builder.export.structure import CLASS, ROOT, SEQ, STAGE, Node, Tree, Unit, units, walk_post
 from builder.naming import local_name
 
-Column = tuple[int | None, ...]
+Column = tuple[int | None, ...]  # one integer argument across instances (None: unit absent)
+Values = tuple[int, ...]  # a constructor parameter across instances
+
+
+class _NoMerge(Exception):
+    """An optional unit's argument cannot be written in the class's parameters."""
 _POSITIONAL = {"nn.Conv2d": ("in_channels", "out_channels"), "nn.Linear": ("in_features", "out_features"),
                "nn.BatchNorm2d": ("num_features",), "nn.MaxPool2d": ("kernel_size",),
                "nn.AvgPool2d": ("kernel_size",), "nn.AdaptiveAvgPool2d": ("output_size",)}
@@ -155,13 +160,17 @@ def _make_class(tree: Tree, present: list[_Instance], absent: list[_Instance],
     rows: list[tuple[Node, list[int | None]]] = [(p.node, [v for ns in p.numbers for v in ns])
                                                  for p in present]
     for a in absent:
-        numbers: list[list[int | None]] = list(a.numbers)
-        numbers.insert(j, [None] * len(first.metas[j]))  # type: ignore[arg-type]
+        assert j is not None
+        numbers: list[list[int | None]] = [list(ns) for ns in a.numbers]
+        numbers.insert(j, [None] * len(first.metas[j]))
         rows.append((a.node, [v for ns in numbers for v in ns]))
     rank = {b: i for i, b in enumerate(tree.order)}
     rows.sort(key=lambda r: rank[r[0].members[0]])
     cd = ClassDef("", [r[0] for r in rows], first.units, first.node, metas, col_unit, [r[1] for r in rows], j)
-    _solve(tree, cd)
+    try:
+        _solve(tree, cd)
+    except _NoMerge:
+        return None
     if j is not None:
         mask = [n in {p.node for p in present} for n in cd.instances]
         cd.condition = _condition(cd, mask)
@@ -241,7 +250,7 @@ def _solve(tree: Tree, cd: ClassDef) -> None:
     shapes = tree.report.shapes
     virtual = {"in_channels": tuple(shapes[n.entry][0] for n in cd.instances),
                "out_channels": tuple(shapes[n.exit][0] for n in cd.instances)}
-    args: dict[str, Column] = {}
+    args: dict[str, Values] = {}
     exprs: dict[int, str] = {}
     optional = [j for j, u in enumerate(cd.col_unit) if u == cd.optional]
     for j in [j for j in range(len(columns)) if j not in optional] + optional:
@@ -253,8 +262,11 @@ def _solve(tree: Tree, cd: ClassDef) -> None:
         if expr is None and len(present) == 1:
             expr = repr(next(iter(present)))
         if expr is None:
-            expr = _new_param(column, attr, arg, args, virtual)  # type: ignore[arg-type]
-            args[expr] = column  # type: ignore[assignment]
+            values = tuple(v for v in column if v is not None)
+            if len(values) != len(column):
+                raise _NoMerge(attr)
+            expr = _new_param(values, attr, arg, args, virtual)
+            args[expr] = values
         exprs[j] = expr
     cd.exprs = [exprs[j] for j in range(len(columns))]
     order = [n for n in ("in_channels", "out_channels", "stride") if n in args]
@@ -263,7 +275,7 @@ def _solve(tree: Tree, cd: ClassDef) -> None:
         cd.args[node.path] = [args[p][i] for p in cd.params]
 
 
-def _match(column: Column, args: dict[str, Column], virtual: dict[str, Column],
+def _match(column: Column, args: dict[str, Values], virtual: dict[str, Values],
            difference_first: bool = False, exact_only: bool = False) -> str | None:
     """An expression over existing (or the virtual in/out) parameters equal to ``column``."""
     if difference_first:
@@ -280,7 +292,7 @@ def _match(column: Column, args: dict[str, Column], virtual: dict[str, Column],
     return None if exact_only else _difference(column, args)
 
 
-def _difference(column: Column, args: dict[str, Column]) -> str | None:
+def _difference(column: Column, args: dict[str, Values]) -> str | None:
     for a, va in args.items():
         for b, vb in args.items():
             if a != b and all(c is None or c == x - y for c, x, y in zip(column, va, vb, strict=True)):
@@ -288,7 +300,7 @@ def _difference(column: Column, args: dict[str, Column]) -> str | None:
     return None
 
 
-def _relation(column: Column, name: str, values: Column, factors: tuple[int, ...]) -> str | None:
+def _relation(column: Column, name: str, values: Values, factors: tuple[int, ...]) -> str | None:
     """``name``, ``k * name`` or ``name // k`` when that gives ``column`` (None entries ignored)."""
     pairs = [(c, v) for c, v in zip(column, values, strict=True) if c is not None]
     if len(set(values)) < 2:
@@ -301,8 +313,8 @@ def _relation(column: Column, name: str, values: Column, factors: tuple[int, ...
     return None
 
 
-def _new_param(column: Column, attr: str, arg: str, args: dict[str, Column],
-               virtual: dict[str, Column]) -> str:
+def _new_param(column: Values, attr: str, arg: str, args: dict[str, Values],
+               virtual: dict[str, Values]) -> str:
     for name, values in virtual.items():
         if column == values and name not in args:
             return name

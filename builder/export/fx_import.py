@@ -250,7 +250,8 @@ def _map_other_module(m: nn.Module, node: fx.Node) -> tuple[str, dict[str, Any]]
         return "dropout", {"p": float(m.p)}
     if _is_shortcut_pad(m):
         in_c = _shape(node.args[0])[1]
-        return "shortcut_pad", {"stride": int(m.stride), "out_channels": in_c + int(m.extra_channels)}
+        stride, extra = getattr(m, "stride"), getattr(m, "extra_channels")  # noqa: B009  (untyped attrs)
+        return "shortcut_pad", {"stride": int(stride), "out_channels": in_c + int(extra)}
     return None
 
 
@@ -273,7 +274,8 @@ def _map_function(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None
             return "concat", {}, list(args[0])
         return None
     if t in _ACTS or (node.op == "call_method" and t in ("relu", "relu_", "sigmoid", "tanh")):
-        name = _ACTS.get(t) or str(t).rstrip("_")  # type: ignore[call-overload]
+        name = _ACTS.get(t) if callable(t) else None  # type: ignore[arg-type]
+        name = name or str(t).rstrip("_")
         return name, {}, args[:1]
     if _is_flatten(node):
         return "flatten", {}, args[:1]
@@ -284,7 +286,7 @@ def _is_flatten(node: fx.Node) -> bool:
     t, args = node.target, node.args
     if t is torch.flatten or (node.op == "call_method" and t == "flatten"):
         start = args[1] if len(args) > 1 else node.kwargs.get("start_dim", 0)
-        return start == 1 and len(_shape(args[0])) == 4
+        return bool(start == 1 and len(_shape(args[0])) == 4)
     if node.op == "call_method" and t in ("view", "reshape"):
         shape, out = _shape(args[0]), _shape(node)
         return len(out) == 2 and out[0] == shape[0] and len(shape) > 2
