@@ -261,9 +261,12 @@ def _check_call(node: ast.Call, defined: set[str]) -> None:
 
 
 @pytest.mark.parametrize("shortcut", [False, True])
-def test_exported_code_cannot_be_made_to_emit_injected_code(shortcut: bool) -> None:
+@pytest.mark.parametrize("description", [True, False], ids=["described", "name_as_title"])
+def test_exported_code_cannot_be_made_to_emit_injected_code(shortcut: bool, description: bool) -> None:
     export = pytest.importorskip("builder.export.codegen", reason="the exporter is part of the tree")
     graph = odd_graph(shortcut)
+    if not description:
+        graph.description = ""
     code = export.export_code(graph)
     _check_exported_source(code.source)
     assert PAYLOAD not in _code_without_strings(code.source)
@@ -271,6 +274,16 @@ def test_exported_code_cannot_be_made_to_emit_injected_code(shortcut: bool) -> N
 
     assert code.module_paths == compile_graph(graph).block_paths  # same submodule names, same keys
     assert not Path(SENTINEL).exists()
+
+
+@pytest.mark.parametrize("name", ['x\n"""\nimport os\n"""', '"""', "a\\", 'a\\"""', '""', '"', '\\"""x',
+                                  '\u2028"""\u2029', 'x\r"""\rimport os\r', '""""'], ids=repr)
+def test_graph_names_cannot_close_the_module_docstring(name: str) -> None:
+    export = pytest.importorskip("builder.export.codegen", reason="the exporter is part of the tree")
+    for description in ("", name):
+        graph = odd_graph(False)
+        graph.name, graph.description = name, description
+        _check_exported_source(export.export_code(graph).source)
 
 
 def _code_without_strings(source: str) -> str:
