@@ -287,3 +287,22 @@ def test_a_data_folder_deleted_mid_run_does_not_disturb_the_run(tmp_path: Path) 
     result = Trainer(_tiny_graph(), config, on_step=on_step).run()
     assert deleted and result.status == "completed" and result.epochs_done == 3
     assert np.isfinite(result.final.train_loss)
+
+
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
+def test_weights_files_for_export_refuse_pickled_code_and_damage(tmp_path: Path, checkpoint: Path) -> None:
+    weights = pytest.importorskip("builder.export.weights", reason="the exporter is part of the tree")
+    SENTINEL.unlink(missing_ok=True)
+    state = torch.load(checkpoint, weights_only=True)
+    evil = tmp_path / "evil.pt"
+    torch.save({"model": {**state["model"], "x": _Boom()}}, evil)
+    plain = tmp_path / "plain.pt"
+    plain.write_bytes(pickle.dumps(_Boom()))
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(checkpoint.read_bytes()[:1000])
+    for path in (evil, plain, cut, tmp_path / "missing.pt"):
+        with pytest.raises(weights.WeightsError) as info:
+            weights.read_state_dict(path)
+        assert str(info.value).startswith(str(path)) and "\n" not in str(info.value)
+    assert set(weights.read_state_dict(checkpoint)) == set(state["model"])
+    assert not SENTINEL.exists()
