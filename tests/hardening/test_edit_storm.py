@@ -313,6 +313,7 @@ def test_storm_keeps_invariants_and_undo_returns_every_state(qapp: Any, seed: in
     original = graph.copy()
     storm = Storm(graph, random.Random(seed))
     storm.run(STEPS)
+    print(f"storm from {start} (seed {seed}): {len(storm.ops)} edits applied, {storm.refused} refused")
     assert storm.refused > 0, "the storm should also try illegal edits"
     assert len({kind for kind, _, _ in storm.ops}) >= 7, "most kinds of edit should have succeeded"
     replay_through_undo_stack(original, storm, random.Random(seed + 1))
@@ -324,6 +325,7 @@ def test_storm_on_a_big_shipped_graph(qapp: Any) -> None:
     original = graph.copy()
     storm = Storm(graph, random.Random(110))
     storm.run(200, check_every=20)
+    print(f"storm on resnet56: {len(storm.ops)} edits applied, {storm.refused} refused")
     replay_through_undo_stack(original, storm, random.Random(111))
 
 
@@ -332,6 +334,7 @@ def test_long_storm_from_empty(seed: int) -> None:
     """1,000 edits on a graph that starts empty (core only, round trip every 10)."""
     storm = Storm(Graph("long"), random.Random(1000 + seed))
     storm.run(1000, check_every=10)
+    print(f"long storm from empty: {len(storm.ops)} edits applied, {storm.refused} refused")
     assert storm.refused > 50
 
 
