@@ -94,11 +94,49 @@ def ab(name: str, a, b, repeats: int) -> float:  # type: ignore[no-untyped-def]
     return cpu_b / cpu_a
 
 
+def micro(graph, data, reps: int = 200) -> None:  # type: ignore[no-untyped-def]
+    """Per-step instrumentation cost, timed alone, as a fraction of a median training step."""
+    from builder.training.probes import GradientProbe
+    from builder.validate import parameterised
+
+    torch.manual_seed(0)
+    model = compile_graph(graph)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    xb, yb = data.x_train[:128], data.y_train[:128]
+    steps = []
+    for _ in range(15):
+        t = time.process_time()
+        loss = F.cross_entropy(model(xb), yb)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        loss.item()
+        steps.append(time.process_time() - t)
+    step = statistics.median(steps[3:])
+    probe = GradientProbe(model, model.block_paths, parameterised(graph))
+
+    def timed(fn) -> float:  # type: ignore[no-untyped-def]
+        t = time.process_time()
+        for _ in range(reps):
+            fn()
+        return (time.process_time() - t) / reps
+
+    head = lambda: torch.stack([loss.detach(), loss.detach(), torch.linalg.vector_norm(probe.norms())])
+    always = timed(lambda: head().cpu().tolist())
+    measured = timed(lambda: probe.sample(torch.cat([head(), probe.pack(probe.norms())]).cpu().tolist(),
+                                          0, 1))
+    print(f"{graph.name}: step {1000 * step:.1f} ms CPU; per-step sync of loss/correct/total norm "
+          f"{1000 * always:.3f} ms ({100 * always / step:.2f}% of a step); with the per-layer probe "
+          f"{1000 * measured:.3f} ms ({100 * measured / step:.2f}%, probe alone "
+          f"{100 * (measured - always) / step:.2f}%)", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--micro-only", action="store_true", help="only the per-step cost figures")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data = digits()
@@ -107,6 +145,10 @@ def main() -> int:
           f"{args.epochs} epochs per run, {args.repeats} repeats")
     r20, _ = adapt_graph(templates.cifar_resnet(20), data.input_shape, 10)
     r56, _ = adapt_graph(templates.cifar_resnet(56), data.input_shape, 10)
+    micro(r20, data)
+    micro(r56, data)
+    if args.micro_only:
+        return 0
     ab("ResNet-20 trainer (no probe) vs bare loop", lambda: bare_loop(r20, base, data),
        lambda: trainer_run(r20, base, data), args.repeats)
     ab("ResNet-56 trainer (no probe) vs bare loop", lambda: bare_loop(r56, base, data),
