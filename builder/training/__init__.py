@@ -16,7 +16,10 @@ queued signals)::
     result = trainer.run()   # TrainResult: status completed | stopped | non_finite, history, error
 
 ``trainer.pause()``, ``trainer.resume()`` and ``trainer.stop()`` may be called from any thread
-and take effect before the next step. Callbacks run on the training thread. ``Trainer(...,
+and take effect before the next step. Callbacks run on the training thread. Problems found
+before the first step are raised by ``run()`` with one-line messages: ``CompileError`` (graph
+errors), ``ConfigError`` (e.g. ``cuda:3`` missing), ``DatasetError``, ``ValueError`` (a bad
+checkpoint). ``trainer.module`` is the compiled module once ``run()`` has built it. ``Trainer(...,
 resume_from="runs/x/checkpoint.pt")`` continues a run; ``compare.compare`` trains several
 graphs on identical data and settings; ``cli`` adds ``train`` and ``compare`` to ``main.py``.
 
