@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("spec", help="path/to/model.py:ClassName (the class is built with no arguments)")
     p.add_argument("-o", "--output", required=True, help="graph file to write (.json)")
     p.add_argument("--input", default="3x32x32", help="input shape CxHxW (default 3x32x32)")
-    p.add_argument("--name", help="graph name (default: the class name in lower case)")
+    p.add_argument("--name", help="graph name (default: the one in a file Skipwire exported, else the "
+                   "class name in lower case)")
     p.set_defaults(func=_cmd_import)
 
 
@@ -79,14 +80,17 @@ def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[
 def _cmd_import(args: argparse.Namespace) -> int:
     from builder import fileformat
     from builder.cli import _shape
-    from builder.export.fx_import import ImportFailure, import_module, load_class
+    from builder.export.fx_import import ImportFailure, exported_name, import_module, load_class
 
     shape = _shape(args.input)
     try:
         cls = load_class(args.spec)
-        graph = import_module(cls(), shape, name=args.name or cls.__name__.lower())
+        known = exported_name(cls)  # a file Skipwire wrote: keep its graph name and description
+        graph = import_module(cls(), shape, name=args.name or (known[0] if known else cls.__name__.lower()))
     except ImportFailure as exc:
         raise CliError(str(exc)) from None
+    if known:
+        graph.description = known[1]
     fileformat.save(graph, args.output)
     print(f"wrote {args.output}: {graph.name}, {len(graph)} blocks")
     return EXIT_OK

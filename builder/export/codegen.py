@@ -10,15 +10,18 @@ Repeated groups become classes (:mod:`builder.export.classes`), chains of them
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from builder.catalog import fmt_shape
 from builder.export.classes import Analysis, ClassDef, build_classes
 from builder.export.forward import forward_lines
-from builder.export.pysource import MAKE_STAGE, SHORTCUT_PAD, call_lines, statement_lines
+from builder.export.pysource import MAKE_STAGE, SHORTCUT_PAD, access, call_lines, statement_lines
 from builder.export.structure import SEQ, STAGE, Node, Tree, Unit, analyse
 from builder.graph import Graph
 from builder.validate import Report, validate
+
+HEADER = "exported by Skipwire from the graph"  # the import reads the graph name back from it
 
 
 class ExportError(ValueError):
@@ -88,15 +91,14 @@ def export_code(graph: Graph, report: Report | None = None) -> ExportedCode:
 
 def _header(graph: Graph, top: str, names: list[str], count: int, shape: tuple[int, ...],
             uses_pad: bool, uses_stage: bool) -> str:
-    title = graph.description.strip().splitlines()[0] if graph.description.strip() else graph.name
-    title = title.replace('"""', "'''").replace("\\", "/")
+    description = " ".join(graph.description.split()).replace('"""', "'''").replace("\\", "/")
+    lines = [f'"""{top}: {HEADER} {_in_docstring(repr(graph.name))}.', ""]
+    if description:
+        lines += [*textwrap.wrap(description, 88), ""]
     exported = (["ShortcutPad"] if uses_pad else []) + names + [top]
-    lines = [
-        f'"""{top}: {title}',
-        "",
-        f"Exported by Skipwire from the graph {_in_docstring(repr(graph.name))}.",
+    lines += [
         f"Parameters: {count:,}. Input: N×{fmt_shape(shape)} (batch, channels, height, width).",
-        "Needs only PyTorch. The state-dict keys are those of the model trained in Skipwire.",
+        "Needs only PyTorch; the state-dict keys are those of the model trained in Skipwire.",
         '"""',
         "",
         "import torch",
@@ -135,8 +137,8 @@ def _list_lines(target: str, items: list[str]) -> list[str]:
 def _class_source(tree: Tree, analysis: Analysis, cd: ClassDef) -> str:
     node = cd.unit_node
     where = ", ".join(n.path for n in cd.instances[:3]) + (", …" if len(cd.instances) > 3 else "")
-    lines = [f"\nclass {cd.name}(nn.Module):",
-             f'    """{_describe(tree, cd)} Used {len(cd.instances)}× ({where})."""', ""]
+    lines = [f"class {cd.name}(nn.Module):", f'    """{_describe(tree, cd)}', "",
+             f"    Used {len(cd.instances)}× ({where}).", '    """', ""]
     params = ["self"] + [f"{p}: int" for p in cd.params]
     lines += call_lines("def ", "__init__", params, 4, " -> None:")
     lines.append("        super().__init__()")
@@ -211,12 +213,6 @@ def _constructor(analysis: Analysis, u: Unit, exprs: list[str] | None, k: int) -
     call = analysis.calls[u.block]
     n = len(call.numbers())
     return call.render(exprs[k:k + n] if exprs is not None else None), k + n
-
-
-def access(parts: list[str]) -> str:
-    """Source that reaches the submodule at ``parts`` below ``self``."""
-    head = f"self.{parts[0]}" if parts[0].isidentifier() else f"getattr(self, {parts[0]!r})"
-    return head + "".join(f"[{p!r}]" for p in parts[1:]).replace("'", '"')
 
 
 def _assign(parts: list[str], expr: str, indent: int = 8) -> list[str]:

@@ -7,15 +7,13 @@ written inside it, so a residual block reads ``out = out + self.shortcut(x)``.
 
 from __future__ import annotations
 
-from builder.export.pysource import Namespace, statement_lines
+from builder.export.pysource import Namespace, access, statement_lines
 from builder.export.structure import Node, Tree, Unit
 from builder.naming import local_name
 
 
 def forward_lines(tree: Tree, node: Node, node_units: list[Unit], entry: str, exit_id: str) -> list[str]:
     """The body of ``forward(self, x)`` for a class (or the root) made of ``node_units``."""
-    from builder.export.codegen import access
-
     graph = tree.graph
     producer = {u.output: i for i, u in enumerate(node_units)}
     uses: dict[str, list[int]] = {}

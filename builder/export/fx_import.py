@@ -13,6 +13,7 @@ never for graph files.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import operator
 import os
@@ -68,6 +69,28 @@ def _run_file(path: str | os.PathLike[str]) -> Any:
     except Exception as exc:  # the user's file may raise anything
         raise ImportFailure(f"{path}: running the file failed: {type(exc).__name__}: {exc}") from None
     return module
+
+
+_EXPORTED = re.compile(r"\w+: {header} ('.*'|\".*\")\.\n\n(?:(.*?)\n\n)?Parameters: ", re.S)
+
+
+def exported_name(cls: type) -> tuple[str, str] | None:
+    """(graph name, description) when ``cls`` comes from a file Skipwire exported, else None.
+
+    Read from the module docstring (``ast.literal_eval`` of the quoted name: data, never
+    code), so export → import → export reproduces the same file.
+    """
+    from builder.export.codegen import HEADER
+
+    doc = getattr(sys.modules.get(cls.__module__), "__doc__", None) or ""
+    match = re.match(_EXPORTED.pattern.format(header=HEADER), doc, re.S)
+    if match is None:
+        return None
+    try:
+        name = ast.literal_eval(match.group(1))
+    except (ValueError, SyntaxError):
+        return None
+    return (name, " ".join((match.group(2) or "").split())) if isinstance(name, str) else None
 
 
 class _Tracer(fx.Tracer):

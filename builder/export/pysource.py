@@ -146,6 +146,12 @@ def _is_call(expr: str) -> bool:
     return expr.endswith(")") and "(" in expr and head.replace(".", "").replace("_", "").isalnum()
 
 
+def access(parts: list[str]) -> str:
+    """Source that reaches the submodule at ``parts`` below ``self``."""
+    head = f"self.{parts[0]}" if parts[0].isidentifier() else f"getattr(self, {parts[0]!r})"
+    return head + "".join(f"[{p!r}]" for p in parts[1:]).replace("'", '"')
+
+
 def split_call(text: str) -> tuple[str, list[str]]:
     """``"f(a, g(b, c), d=1)"`` → ``("f", ["a", "g(b, c)", "d=1"])`` (top-level commas only)."""
     head, body = text.split("(", 1)

@@ -11,7 +11,7 @@ from builder import fileformat, templates
 from builder.cli import main
 from builder.compile import compile_graph
 
-from .conftest import load_source
+from .conftest import GRAPHS, load_source
 from .test_import import HAND_WRITTEN
 
 
@@ -99,6 +99,15 @@ def test_import_command_writes_a_graph(tmp_path, capsys):
     assert main(["import", f"{source}:Unsupported", "-o", str(tmp_path / "u.json")]) == 2
     err = capsys.readouterr().err
     assert "softmax" in err and "hand.py:" in err
+
+
+def test_cli_round_trip_export_import_export_gives_the_same_file(tmp_path):
+    first, second, graph = tmp_path / "a.py", tmp_path / "b.py", tmp_path / "back.json"
+    assert main(["export", str(GRAPHS / "googlenet.json"), "-o", str(first)]) == 0
+    assert main(["import", f"{first}:Googlenet", "-o", str(graph)]) == 0
+    assert fileformat.load(graph).name == "googlenet"  # read back from the docstring
+    assert main(["export", str(graph), "-o", str(second)]) == 0
+    assert first.read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
 
 
 def test_export_of_a_graph_with_errors_fails_cleanly(tmp_path, capsys):

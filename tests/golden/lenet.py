@@ -1,8 +1,9 @@
-"""Lenet: LeNet-5 style network (mixup-cifar10 models/lenet.py).
+"""Lenet: exported by Skipwire from the graph 'lenet'.
 
-Exported by Skipwire from the graph 'lenet'.
+LeNet-5 style network (mixup-cifar10 models/lenet.py).
+
 Parameters: 62,006. Input: N×3×32×32 (batch, channels, height, width).
-Needs only PyTorch. The state-dict keys are those of the model trained in Skipwire.
+Needs only PyTorch; the state-dict keys are those of the model trained in Skipwire.
 """
 
 import torch

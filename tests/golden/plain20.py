@@ -1,8 +1,9 @@
-"""Plain20: He et al. 2015 CIFAR plain-20: 3 blocks per stage, widths (16, 32, 64).
+"""Plain20: exported by Skipwire from the graph 'plain20'.
 
-Exported by Skipwire from the graph 'plain20'.
+He et al. 2015 CIFAR plain-20: 3 blocks per stage, widths (16, 32, 64).
+
 Parameters: 269,722. Input: N×3×32×32 (batch, channels, height, width).
-Needs only PyTorch. The state-dict keys are those of the model trained in Skipwire.
+Needs only PyTorch; the state-dict keys are those of the model trained in Skipwire.
 """
 
 import torch
@@ -21,7 +22,10 @@ def _make_stage(
 
 
 class PlainBlock(nn.Module):
-    """A repeated group of layers. Used 9× (layer1.0, layer1.1, layer1.2, …)."""
+    """A repeated group of layers.
+
+    Used 9× (layer1.0, layer1.1, layer1.2, …).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()

@@ -1,8 +1,10 @@
-"""Resnet20: He et al. 2015 CIFAR ResNet-20 (option A shortcuts): 3 blocks per stage, widths (16, 32, 64).
+"""Resnet20: exported by Skipwire from the graph 'resnet20'.
 
-Exported by Skipwire from the graph 'resnet20'.
+He et al. 2015 CIFAR ResNet-20 (option A shortcuts): 3 blocks per stage, widths (16, 32,
+64).
+
 Parameters: 269,722. Input: N×3×32×32 (batch, channels, height, width).
-Needs only PyTorch. The state-dict keys are those of the model trained in Skipwire.
+Needs only PyTorch; the state-dict keys are those of the model trained in Skipwire.
 """
 
 import torch
@@ -38,7 +40,10 @@ def _make_stage(
 
 
 class BasicBlock(nn.Module):
-    """Residual block: the skip path is added to the output. Used 9× (layer1.0, layer1.1, layer1.2, …)."""
+    """Residual block: the skip path is added to the output.
+
+    Used 9× (layer1.0, layer1.1, layer1.2, …).
+    """
 
     def __init__(self, in_channels: int, out_channels: int, stride: int) -> None:
         super().__init__()
