@@ -38,3 +38,20 @@ def adapt_graph(graph: Graph, input_shape: tuple[int, int, int], num_classes: in
         problems = "; ".join(str(d) for d in report.errors[:3])
         raise ValueError(f"{graph.name} does not fit {'×'.join(map(str, input_shape))} images: {problems}")
     return out, notes
+
+
+def fit_problem(graph: Graph, input_shape: tuple[int, ...], num_classes: int) -> str | None:
+    """Why ``graph`` cannot train on images of ``input_shape`` with ``num_classes`` classes."""
+    report = validate(graph)
+    if not report.ok:
+        more = f" (and {len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        return f"{graph.name}: {report.errors[0]}{more}"
+    for block in graph.blocks():
+        shape = report.shapes.get(block.id)
+        if block.type == "input" and shape != tuple(input_shape):
+            return (f"{graph.name}: block {block.id} takes {'×'.join(map(str, shape or ()))} images "
+                    f"but the data are {'×'.join(map(str, input_shape))}")
+        if block.type == "output" and shape != (num_classes,):
+            return (f"{graph.name}: the output gives {'×'.join(map(str, shape or ()))} values "
+                    f"but the data have {num_classes} classes")
+    return None

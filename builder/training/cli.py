@@ -102,6 +102,11 @@ def _prepare(args: argparse.Namespace, base: dict[str, Any] | None = None) -> tu
 
 def _fit(graph: Any, data: Any, args: argparse.Namespace, out: Any) -> Any:
     if args.no_adapt:
+        from builder.training.adapt import fit_problem
+
+        problem = fit_problem(graph, data.input_shape, data.num_classes)
+        if problem:
+            raise CliError(problem)
         return graph
     from builder.training.adapt import adapt_graph
 

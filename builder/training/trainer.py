@@ -22,6 +22,7 @@ from torch import nn
 from builder.compile import compile_graph
 from builder.graph import Graph
 from builder.training import optim, records
+from builder.training.adapt import fit_problem
 from builder.training.config import TrainConfig
 from builder.training.datasets import Dataset, load_dataset
 from builder.training.distributed import SINGLE, DistContext, all_sum
@@ -156,6 +157,9 @@ class _Setup:
         if cfg.channels_last:
             self.data.x_train = self.data.x_train.contiguous(memory_format=torch.channels_last)
             self.data.x_val = self.data.x_val.contiguous(memory_format=torch.channels_last)
+        problem = fit_problem(trainer.graph, data.input_shape, data.num_classes)
+        if problem:
+            raise ValueError(problem)
         torch.manual_seed(cfg.seed)
         module = compile_graph(trainer.graph)
         self.block_ids = parameterised(trainer.graph)

@@ -56,6 +56,9 @@ def test_config_file_and_flags(graph_files, tmp_path: Path, capsys) -> None:
     (["--optimizer", "rmsprop"], "skipwire: config: optimizer: must be one of sgd, adam, adamw"),
     (["--dataset", "mnist", "--data-dir", "/nonexistent"], "skipwire: /nonexistent: data folder not found"),
     (["--device", "cuda:7"], "skipwire: config: device: cuda:7 requested but CUDA is not available"),
+    (["--no-adapt"], "skipwire: plain8: the output gives 4 values but the data have 10 classes"),
+    (["--no-adapt", "--image-size", "5"],
+     "skipwire: plain8: block input takes 3×8×8 images but the data are 3×5×5"),
 ])
 def test_bad_settings_are_one_line(graph_files, capsys, args: list[str], message: str) -> None:
     code = main(["train", str(graph_files[0]), "--dataset", "synthetic", "--epochs", "1", "--quiet",

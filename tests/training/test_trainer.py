@@ -228,3 +228,8 @@ def test_plain_and_residual_graphs_compile_for_digits() -> None:
     assert notes[-1] == "fc: out_features 4 → 7"
     with pytest.raises(ValueError, match="does not fit 3×1×1 images"):
         adapt_graph(templates.lenet(), (3, 1, 1), 10)
+
+
+def test_a_graph_that_does_not_fit_the_data_is_one_clear_error(data) -> None:
+    with pytest.raises(ValueError, match="resnet8: the output gives 4 values but the data have 7 classes"):
+        Trainer(tiny_net(), quick_config(), datasets.synthetic(n=20, num_classes=7)).run()
