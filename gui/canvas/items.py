@@ -7,7 +7,7 @@ their own; a block knows where its ports are and the view hit-tests them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -151,7 +151,9 @@ class BlockItem(QGraphicsItem):
             self._lines = (self._lines[0], self._lines[1], _elided("→ " + text))
             self.update()
 
-    def set_diagnostics(self, diagnostics: list[Diagnostic]) -> None:
+    def set_diagnostics(self, diagnostics: Sequence[Diagnostic]) -> None:
+        if not diagnostics and not self._tip:
+            return  # the common case: still nothing to show
         severity = ""
         if diagnostics:
             severity = "error" if any(d.severity == "error" for d in diagnostics) else "warning"

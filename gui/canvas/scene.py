@@ -364,16 +364,15 @@ class CanvasScene(QGraphicsScene):
         by_block: dict[str, list] = {}
         for diag in report.diagnostics:
             by_block.setdefault(diag.block_id, []).append(diag)
+        texts = {block_id: fmt_shape(shape) for block_id, shape in report.shapes.items()}
         for block_id, item in self.blocks.items():
-            item.set_shape(fmt_shape(report.shapes.get(block_id)))
-            item.set_diagnostics(by_block.get(block_id, []))
+            item.set_shape(texts.get(block_id, "?"))
+            item.set_diagnostics(by_block.get(block_id, ()))
         depth = self._depths(report)
         for wire in self.wires.values():
-            span = depth.get(wire.target, 0) - depth.get(wire.source, 0)
-            shape = report.shapes.get(wire.source)
-            skip = span > 1
+            skip = depth.get(wire.target, 0) - depth.get(wire.source, 0) > 1
             moved = skip != wire.skip
-            wire.set_label(fmt_shape(shape) if shape else "", skip)
+            wire.set_label(texts.get(wire.source, ""), skip)
             if moved:
                 self._place_wire(wire)
         if self.collapsed:
