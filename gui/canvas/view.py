@@ -72,6 +72,7 @@ class CanvasView(QGraphicsView):
         self.setBackgroundBrush(QColor("#f7f8fa"))
         self._wire_drag: tuple[PortRef, QGraphicsPathItem] | None = None
         self._pan_from: QPoint | None = None
+        self._frame_drag: tuple[QPointF, dict[str, QPointF]] | None = None
         self._space = False
         self._selection_later = QTimer(self, singleShot=True, interval=0)  # one signal per turn
         self._selection_later.timeout.connect(self._emit_selection)
@@ -231,7 +232,18 @@ class CanvasView(QGraphicsView):
                 self._start_wire(port)
                 event.accept()
                 return
+            item = self.itemAt(event.position().toPoint())
+            if isinstance(item, GroupFrameItem):
+                self._start_frame_drag(item, self.mapToScene(event.position().toPoint()))
+                event.accept()
+                return
         super().mousePressEvent(event)
+
+    def _start_frame_drag(self, frame: GroupFrameItem, scene_pos: QPointF) -> None:
+        """Pressing a frame's label (or a collapsed box) selects its blocks and drags them."""
+        members = self.canvas.members(frame.path)
+        self.select_blocks(members)
+        self._frame_drag = (scene_pos, {b: self.canvas.blocks[b].pos() for b in members})
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
@@ -243,6 +255,13 @@ class CanvasView(QGraphicsView):
             return
         if self._wire_drag is not None:
             self._follow_wire(self.mapToScene(event.position().toPoint()))
+            event.accept()
+            return
+        if self._frame_drag is not None:
+            start, origins = self._frame_drag
+            offset = self.mapToScene(event.position().toPoint()) - start
+            for block_id, origin in origins.items():
+                self.canvas.blocks[block_id].setPos(origin + offset)
             event.accept()
             return
         super().mouseMoveEvent(event)
@@ -260,6 +279,11 @@ class CanvasView(QGraphicsView):
             return
         if self._wire_drag is not None:
             self._finish_wire(self.port_at(event.position().toPoint()))
+            event.accept()
+            return
+        if self._frame_drag is not None:
+            self._frame_drag = None
+            self._commit_moves()
             event.accept()
             return
         super().mouseReleaseEvent(event)

@@ -124,3 +124,20 @@ def test_moving_a_block_below_a_collapsed_group_keeps_model_coordinates(qtbot, r
     assert resnet20.block("layer3_0_conv1").pos == (before[0], before[1] + 40)
     view.set_group_collapsed("layer2", False)
     assert item.pos() == QPointF(before[0], before[1] + 40)
+
+
+def test_dragging_a_frame_label_moves_its_blocks_as_one_step(qtbot, resnet20) -> None:
+    view = make_view(qtbot, resnet20)
+    frame = view.canvas.frames["layer1.1"]
+    view.centerOn(frame.label_rect().center())
+    members = view.canvas.members("layer1.1")
+    before = {b: resnet20.block(b).pos for b in members}
+    others = {b.id: b.pos for b in resnet20.blocks() if b.id not in members}
+    start = view.mapFromScene(frame.label_rect().center())
+    drag(view, start, start + QPoint(0, 38))
+    assert set(view.selected_block_ids()) == set(members)
+    assert view.doc.undo_stack.count() == 1
+    assert {b: resnet20.block(b).pos for b in members} == {b: (x, y + 40) for b, (x, y) in before.items()}
+    assert {b.id: b.pos for b in resnet20.blocks() if b.id not in members} == others
+    view.doc.undo_stack.undo()
+    assert {b: resnet20.block(b).pos for b in members} == before
