@@ -74,7 +74,10 @@ def _cmd_template(args: argparse.Namespace) -> int:
         graph = templates.make(args.name, **options)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    fileformat.save(graph, args.output)
+    try:
+        fileformat.save(graph, args.output)
+    except OSError as exc:
+        raise CliError(f"{args.output}: cannot write the file ({exc.strerror or exc})") from None
     print(f"wrote {args.output}: {graph.name}, {len(graph)} blocks")
     return EXIT_OK
 

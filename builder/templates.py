@@ -49,13 +49,17 @@ class _Builder:
         return self.graph
 
 
+MAX_CIFAR_DEPTH = 1202  # the deepest net of He et al.'s CIFAR study (~4,000 blocks)
+
+
 def cifar_resnet(depth: int = 20, residual: bool = True, shortcut: str = "A",
                  input_shape: Shape3 = (3, 32, 32), num_classes: int = 10,
                  widths: tuple[int, int, int] = (16, 32, 64),
                  strides: tuple[int, int, int] = (1, 2, 2)) -> Graph:
     """He et al.'s CIFAR ResNet-``depth`` (or its plain twin when ``residual`` is False)."""
-    if depth < 8 or (depth - 2) % 6:
-        raise ValueError(f"depth must be 6n+2 with n ≥ 1 (20, 32, 44, 56, 110…), got {depth}")
+    if depth < 8 or (depth - 2) % 6 or depth > MAX_CIFAR_DEPTH:
+        raise ValueError(f"depth must be 6n+2 from 8 to {MAX_CIFAR_DEPTH} (20, 32, 44, 56, 110…), "
+                         f"got {depth}")
     if shortcut not in ("A", "B"):
         raise ValueError(f"shortcut must be 'A' or 'B', got {shortcut!r}")
     n = (depth - 2) // 6
