@@ -94,12 +94,19 @@ def test_template_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert graph.block("fc3").params["out_features"] == 5
 
 
-@pytest.mark.parametrize("args", [("resnet", "--depth", "21"), ("lenet", "--input", "3x32")])
+@pytest.mark.parametrize("args", [("resnet", "--depth", "21"), ("resnet", "--depth", "1208"),
+                                  ("lenet", "--input", "3x32")])
 def test_template_bad_options_exit_2(args: tuple[str, ...], tmp_path: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "template", *args, "-o", str(tmp_path / "x.json"))
     assert code == EXIT_BAD_INPUT and err.count("\n") == 1
     assert not (tmp_path / "x.json").exists()
+
+
+def test_template_unwritable_output_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "no" / "such" / "dir" / "x.json"
+    code, _, err = _run(capsys, "template", "lenet", "-o", str(target))
+    assert code == EXIT_BAD_INPUT and "cannot write the file" in err and err.count("\n") == 1
 
 
 def _subcommands() -> list[str]:
