@@ -23,6 +23,21 @@ DEFAULT_GRAPH = GRAPHS / "resnet20.json"
 FIRST_PAINT_ENV = "SKIPWIRE_FIRST_PAINT"
 
 
+class _AfterFirstPaint(QObject):
+    """Calls ``action`` once, on the event loop turn after ``target``'s first paint."""
+
+    def __init__(self, action: Any, parent: QObject) -> None:
+        super().__init__(parent)
+        self.action = action
+        self.done = False
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.Paint and not self.done:
+            self.done = True
+            QTimer.singleShot(0, self.action)
+        return False
+
+
 class _FirstPaint(QObject):
     """Prints the time to the first paint of ``target`` and quits the app."""
 
@@ -85,9 +100,12 @@ def run(argv: list[str]) -> int:
 
     files.ensure_app_names()
     measuring = bool(os.environ.get(FIRST_PAINT_ENV))
-    window = MainWindow(background=not measuring)
+    window = MainWindow(background=not measuring, training=False)
+    viewport = window.canvas.viewport()
     if measuring:
-        window.canvas.viewport().installEventFilter(_FirstPaint(started, app))  # type: ignore[arg-type]
+        viewport.installEventFilter(_FirstPaint(started, app))  # type: ignore[arg-type]
+    else:  # the training docks import numpy and pyqtgraph: after the window is drawn
+        viewport.installEventFilter(_AfterFirstPaint(window.install_training, window))
     path = Path(argv[0]) if argv else DEFAULT_GRAPH
     # Offer a crash's recovery file before opening anything: loading a graph discards it.
     restored = False if measuring else window.files.offer_recovery()

@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
     """One editor window over one :class:`Document`."""
 
     def __init__(self, document: Document | None = None, parent: QWidget | None = None,
-                 background: bool = True) -> None:
+                 background: bool = True, training: bool = True) -> None:
         super().__init__(parent)
         files.ensure_app_names()
         self.setObjectName("SkipwireMainWindow")
@@ -94,7 +94,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._connect()
-        self.training = _install_training(self)
+        # False: the caller installs training after the first paint (install_training).
+        self.training = _install_training(self) if training else None
         self.resize(1400, 860)
         self._default_state = self.saveState(STATE_VERSION)
         self._sized = False
@@ -398,9 +399,21 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
         self._default_dock_sizes()
-        for dock in (self.palette_dock, self.inspector_dock, self.diagnostics_dock, self.summary_dock):
-            dock.setVisible(True)
+        for dock in self.findChildren(QDockWidget):
             dock.setFloating(False)
+            dock.setVisible(True)
+        self.diagnostics_dock.raise_()
+        self.inspector_dock.raise_()
+
+    def install_training(self) -> None:
+        """Add the training docks now (start-up defers them, with their numpy/pyqtgraph imports,
+        until the window has been drawn) and put them where the saved layout had them."""
+        if self.training is not None:
+            return
+        self.training = _install_training(self)
+        state = files.settings().value("window/state")
+        if isinstance(state, QByteArray):
+            self.restoreState(state, STATE_VERSION)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if not self.files.maybe_save():

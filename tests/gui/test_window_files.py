@@ -256,3 +256,26 @@ def test_dropping_a_graph_file_opens_it(window, qtbot) -> None:  # type: ignore[
     refused.ignore()
     QApplication.sendEvent(window, refused)
     assert not refused.isAccepted()
+
+
+def test_training_installed_after_start_keeps_its_saved_place(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QDockWidget
+
+    from gui.mainwindow import MainWindow
+
+    assert window.training is not None  # gui.training is part of this build
+    names = {d.objectName() for d in window.findChildren(QDockWidget)} - {
+        "palette_dock", "inspector_dock", "diagnostics_dock", "summary_dock"}
+    moved = next(d for d in window.findChildren(QDockWidget) if d.objectName() in names)
+    moved.setFloating(True)
+    window.save_layout()
+    late = MainWindow(background=False, training=False)
+    qtbot.addWidget(late)
+    assert late.training is None
+    late.install_training()
+    assert late.training is not None
+    again = next(d for d in late.findChildren(QDockWidget) if d.objectName() == moved.objectName())
+    assert again.isFloating()
+    late.reset_layout()
+    assert not again.isFloating()
+    late.save_layout()
