@@ -20,30 +20,26 @@ from PySide6.QtGui import (
     QPen,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsPathItem, QGraphicsView, QMenu, QWidget
+from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
-from builder.graph import Wire
 from gui import commands
 from gui.canvas.editing import Editor
 from gui.canvas.groups import GroupFrameItem
 from gui.canvas.items import (
     BLOCK_H,
     BLOCK_W,
-    ERROR_COLOR,
-    SELECT_COLOR,
     BlockItem,
     WireItem,
-    wire_path,
 )
 from gui.canvas.scene import CanvasScene
-from gui.canvas.wiring import PortRef, plan_wire
+from gui.canvas.wiredrag import OK_COLOR, WireDrag
+from gui.canvas.wiring import PortRef
 from gui.document import Document
 
 BLOCK_MIME = "application/x-skipwire-block"
 GRID = 20.0
 MIN_ZOOM, MAX_ZOOM = 0.03, 4.0
 GRID_COLOR = QColor("#eceef2")
-OK_COLOR = QColor("#2e9e44")  # the wire being drawn, over a port that accepts it
 
 
 def snap(x: float, y: float) -> tuple[float, float]:
@@ -70,7 +66,7 @@ class CanvasView(QGraphicsView):
         self.setAcceptDrops(True)
         self.viewport().setMouseTracking(True)  # hover over a port shows the wiring cursor
         self.setBackgroundBrush(QColor("#f7f8fa"))
-        self._wire_drag: tuple[PortRef, QGraphicsPathItem] | None = None
+        self._wire_drag: WireDrag | None = None
         self._pan_from: QPoint | None = None
         self._frame_drag: tuple[QPointF, dict[str, QPointF]] | None = None
         self._space = False
@@ -313,49 +309,20 @@ class CanvasView(QGraphicsView):
 
     # ------------------------------------------------------------------ wire drawing
     def _start_wire(self, port: PortRef) -> None:
-        temp = QGraphicsPathItem()
-        pen = QPen(SELECT_COLOR, 2.0, Qt.PenStyle.DashLine)
-        temp.setPen(pen)
-        temp.setZValue(10)
-        self.canvas.addItem(temp)
-        self._wire_drag = (port, temp)
-        self._follow_wire(self._port_scene_pos(port))
-
-    def _port_scene_pos(self, port: PortRef) -> QPointF:
-        item = self.canvas.blocks[port.block_id]
-        return item.output_port_pos() if port.kind == "out" else item.input_port_pos(port.port)
+        self._wire_drag = WireDrag(self.canvas, port)
+        self._follow_wire(self._wire_drag.anchor())
 
     def _follow_wire(self, scene_pos: QPointF) -> None:
         assert self._wire_drag is not None
-        port, temp = self._wire_drag
-        anchor = self._port_scene_pos(port)
-        path = wire_path(anchor, scene_pos) if port.kind == "out" else wire_path(scene_pos, anchor)
-        temp.setPath(path)
-        target = self.port_at(self.mapFromScene(scene_pos))
-        ok = target is None or not isinstance(plan_wire(self.doc.graph, port, target), str)
-        temp.setPen(QPen(SELECT_COLOR if target is None else (OK_COLOR if ok else ERROR_COLOR), 2.0,
-                         Qt.PenStyle.DashLine if target is None else Qt.PenStyle.SolidLine))
+        self._wire_drag.follow(scene_pos, self.port_at(self.mapFromScene(scene_pos)))
 
     def wire_in_progress(self) -> bool:
         return self._wire_drag is not None
 
     def _finish_wire(self, end: PortRef | None) -> None:
         assert self._wire_drag is not None
-        start, temp = self._wire_drag
-        self._wire_drag = None
-        self.canvas.removeItem(temp)
-        if end is None:
-            self.status_message.emit("Wire cancelled: drop it on a port")
-            return
-        result = plan_wire(self.doc.graph, start, end)
-        if isinstance(result, str):
-            self.status_message.emit(f"Wire refused: {result}")
-            return
-        self._connect(result)
-
-    def _connect(self, wire: Wire) -> None:
-        self.doc.undo_stack.push(commands.Connect(self.doc, wire.source, wire.target, wire.port))
-        self.status_message.emit(f"Connected {wire.source} → {wire.target} (input {wire.port})")
+        drag, self._wire_drag = self._wire_drag, None
+        self.status_message.emit(drag.finish(end))
 
     # ------------------------------------------------------------------ keys
     def keyPressEvent(self, event: QKeyEvent) -> None:
@@ -447,4 +414,4 @@ class _Quiet:
         self.scene.blockSignals(self._was)
 
 
-__all__ = ["BLOCK_MIME", "CanvasView", "WireItem", "snap"]
+__all__ = ["BLOCK_MIME", "OK_COLOR", "CanvasView", "WireItem", "snap"]

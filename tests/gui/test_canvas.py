@@ -40,6 +40,7 @@ def small_graph() -> Graph:
 def make_view(qtbot, graph: Graph) -> CanvasView:  # type: ignore[no-untyped-def]
     doc = Document(graph)
     view = CanvasView(doc)
+    doc.setParent(view)  # both go at teardown: no late signals from a half-collected document
     qtbot.addWidget(view)
     view.resize(1000, 700)
     view.show()
@@ -132,7 +133,7 @@ def test_wire_follows_the_mouse_and_dropping_on_empty_space_cancels(qtbot) -> No
     QTest.mousePress(viewport, LEFT, NO_MOD, start)
     QTest.mouseMove(viewport, start + QPoint(60, 80))
     assert view.wire_in_progress()
-    temp = view._wire_drag[1]  # type: ignore[index]
+    temp = view._wire_drag.temp  # type: ignore[union-attr]
     end = temp.path().currentPosition()
     assert abs(end.x() - view.mapToScene(start + QPoint(60, 80)).x()) < 2
     QTest.mouseRelease(viewport, LEFT, NO_MOD, start + QPoint(60, 80))
@@ -393,7 +394,7 @@ def test_wire_being_drawn_turns_red_over_a_refusing_port(qtbot) -> None:
     viewport = view.viewport()
     QTest.mousePress(viewport, LEFT, NO_MOD, out_port(view, "sig"))
     QTest.mouseMove(viewport, in_port(view, "add", 0))  # taken by relu
-    temp = view._wire_drag[1]  # type: ignore[index]
+    temp = view._wire_drag.temp  # type: ignore[union-attr]
     assert temp.pen().color() == ERROR_COLOR
     QTest.mouseMove(viewport, in_port(view, "add", 1))
     assert temp.pen().color() == OK_COLOR
@@ -502,3 +503,23 @@ def test_clicking_a_wire_selects_it_and_delete_removes_only_the_wire(qtbot) -> N
     assert view.doc.undo_stack.undoText().startswith("Delete 1 wire")
     view.doc.undo_stack.undo()
     assert g.inputs_of("add") == {0: "relu"}
+
+
+def test_dragging_a_wired_input_picks_the_wire_up_and_reroutes_it(qtbot) -> None:
+    view = make_view(qtbot, small_graph())
+    g = view.doc.graph
+    before = g.signature()
+    seen = messages(view)
+    viewport = view.viewport()
+    QTest.mousePress(viewport, LEFT, NO_MOD, in_port(view, "add", 0))
+    QTest.mouseMove(viewport, in_port(view, "add", 0) + QPoint(-40, 60))
+    assert not view.canvas.wires[("add", 0)].isVisible()  # the wire is in the hand
+    QTest.mouseMove(viewport, in_port(view, "sig"))
+    QTest.mouseRelease(viewport, LEFT, NO_MOD, in_port(view, "sig"))
+    assert g.inputs_of("sig") == {0: "relu"} and g.inputs_of("add") == {}
+    assert view.doc.undo_stack.count() == 1 and "Moved the wire" in seen[-1]
+    view.doc.undo_stack.undo()
+    assert g.signature() == before
+    drag(view, in_port(view, "add", 0), in_port(view, "add", 0) + QPoint(-70, 90))  # drop on nothing
+    assert g.signature() == before and view.canvas.wires[("add", 0)].isVisible()
+    assert seen[-1] == "Wire left as it was"

@@ -1,0 +1,86 @@
+"""A wire being drawn with the mouse: the curve that follows it and what the drop does.
+
+A drag starts on a port. From an output, or from a free input, it draws a new wire; from an
+input that is already wired it picks that wire up (the wire hides while it moves) and a drop
+on another input re-routes it in one undo step. A drop on empty space cancels: nothing
+changes. The curve is green over a port that accepts it, red over one that refuses it.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QGraphicsPathItem
+
+from builder.graph import Wire
+from gui import commands
+from gui.canvas.items import ERROR_COLOR, SELECT_COLOR, wire_path
+from gui.canvas.scene import CanvasScene
+from gui.canvas.wiring import PortRef, plan_wire
+
+OK_COLOR = QColor("#2e9e44")  # the wire being drawn, over a port that accepts it
+
+
+class WireDrag:
+    """One drag from a port until the mouse is released (or Escape)."""
+
+    def __init__(self, canvas: CanvasScene, start: PortRef) -> None:
+        self.canvas = canvas
+        self.picked: tuple[str, int] | None = None  # (target, port) of a wire picked up
+        source = canvas.graph.inputs_of(start.block_id).get(start.port) if start.kind == "in" else None
+        if source is not None:
+            self.picked = (start.block_id, start.port)
+            canvas.wires[self.picked].setVisible(False)
+            start = PortRef(source, "out")
+        self.start = start
+        self.temp = QGraphicsPathItem()
+        self.temp.setZValue(10)
+        canvas.addItem(self.temp)
+
+    def anchor(self) -> QPointF:
+        item = self.canvas.blocks[self.start.block_id]
+        return item.output_port_pos() if self.start.kind == "out" else item.input_port_pos(self.start.port)
+
+    def follow(self, scene_pos: QPointF, target: PortRef | None) -> None:
+        """Redraw the curve to ``scene_pos``; colour it by what a drop on ``target`` would do."""
+        anchor = self.anchor()
+        out = self.start.kind == "out"
+        self.temp.setPath(wire_path(anchor, scene_pos) if out else wire_path(scene_pos, anchor))
+        if target is None:
+            self.temp.setPen(QPen(SELECT_COLOR, 2.0, Qt.PenStyle.DashLine))
+            return
+        ok = isinstance(self._plan(target), Wire) or self._same_place(target)
+        self.temp.setPen(QPen(OK_COLOR if ok else ERROR_COLOR, 2.0))
+
+    def _same_place(self, target: PortRef) -> bool:
+        spot = (target.block_id, target.port)
+        return self.picked is not None and target.kind == "in" and spot == self.picked
+
+    def _plan(self, target: PortRef) -> Wire | str:
+        return plan_wire(self.canvas.graph, self.start, target)
+
+    def finish(self, end: PortRef | None) -> str:
+        """Apply the drop on ``end`` (None: empty space) and say what happened."""
+        self.close()
+        doc = self.canvas.doc
+        if end is None or self._same_place(end):
+            return "Wire left as it was" if self.picked else "Wire cancelled: drop it on a port"
+        result = self._plan(end)
+        if isinstance(result, str):
+            return f"Wire refused: {result}"
+        if self.picked is None:
+            doc.undo_stack.push(commands.Connect(doc, result.source, result.target, result.port))
+            return f"Connected {result.source} → {result.target} (input {result.port})"
+        target, port = self.picked
+        doc.undo_stack.beginMacro(f"Reconnect {result.source} → {result.target}")
+        doc.undo_stack.push(commands.Disconnect(doc, target, port))
+        doc.undo_stack.push(commands.Connect(doc, result.source, result.target, result.port))
+        doc.undo_stack.endMacro()
+        return f"Moved the wire from {target} (input {port}) to {result.target} (input {result.port})"
+
+    def close(self) -> None:
+        """Remove the temporary curve and show a picked-up wire again."""
+        if self.temp.scene() is not None:
+            self.canvas.removeItem(self.temp)
+        if self.picked is not None and self.picked in self.canvas.wires:
+            self.canvas.wires[self.picked].setVisible(True)
