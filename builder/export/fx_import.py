@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import inspect
 import operator
 import os
 import re
@@ -112,15 +113,16 @@ def _is_shortcut_pad(m: nn.Module) -> bool:
 
 def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported") -> Graph:
     """Trace ``module`` into a graph for inputs of ``input_shape`` (C, H, W)."""
+    defaults = _forward_defaults(module)
     try:
-        fx_graph = _Tracer().trace(module)
+        fx_graph = _Tracer().trace(module, concrete_args=defaults or None)
     except Exception as exc:  # tracing fails on data-dependent control flow and more
         raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {exc}") from None
     traced = fx.GraphModule(module, fx_graph)
     was_training = module.training
     module.eval()
     try:
-        ShapeProp(traced).propagate(torch.zeros(2, *input_shape))
+        ShapeProp(traced).propagate(torch.zeros(2, *input_shape), *defaults.values())
     except Exception as exc:
         raise ImportFailure(f"{type(module).__name__} fails on a 2×{'×'.join(map(str, input_shape))} "
                             f"input: {type(exc).__name__}: {exc}") from None
@@ -137,6 +139,15 @@ def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: st
     return graph
 
 
+def _forward_defaults(module: nn.Module) -> dict[str, Any]:
+    """Arguments of ``forward`` after the input that have defaults (traced with those values)."""
+    try:
+        params = list(inspect.signature(module.forward).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in params if p.default is not inspect.Parameter.empty}
+
+
 class _GraphBuilder:
     """Turns fx nodes into blocks, one at a time."""
 
@@ -145,10 +156,18 @@ class _GraphBuilder:
         self.graph = Graph(name)
         self.value: dict[fx.Node, str] = {}  # fx node → block id giving its value
         self.counts: dict[tuple[str, str], int] = {}
+        self.fixed: set[fx.Node] = set()  # defaulted forward arguments and the checks fx adds on them
 
     def visit(self, node: fx.Node) -> None:
+        inputs = list(node.all_input_nodes)
+        if inputs and all(a in self.fixed for a in inputs):
+            self.fixed.add(node)  # e.g. `assert lin == 0` for forward(x, lin=0): no block
+            return
         if node.op == "placeholder":
             if any(b.type == "input" for b in self.graph.blocks()):
+                if node.args:  # a forward argument with a default value, traced as that constant
+                    self.fixed.add(node)
+                    return
                 raise ImportFailure(f"forward takes more than one input ({node.name!r})")
             c, h, w = _shape(node)[1:]
             self.value[node] = self.graph.add_block(

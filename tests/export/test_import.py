@@ -52,6 +52,23 @@ class TinyResNet(nn.Module):
         return self.linear(out)
 
 
+class MixupStyle(nn.Module):
+    """Like mixup-cifar10's ResNet: extra forward arguments with defaults pick the layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.linear = nn.Linear(4, 2)
+
+    def forward(self, x, lin=0, lout=5):
+        out = x
+        if lin < 1 and lout > -1:
+            out = F.relu(self.bn1(self.conv1(out)))
+        out = F.adaptive_avg_pool2d(out, 1)
+        return self.linear(torch.flatten(out, 1))
+
+
 class Unsupported(nn.Module):
     def __init__(self):
         super().__init__()
@@ -102,6 +119,17 @@ def test_resnet20_round_trips_export_import_export(tmp_path):
     imported.description = graph.description
     assert export_code(imported).source == first.source
     assert {b.id for b in imported.blocks()} - {"input"} == {b.id for b in graph.blocks()} - {"input"}
+
+
+def test_forward_arguments_with_defaults_are_traced_with_their_defaults(hand):
+    original = load_class(f"{hand}:MixupStyle")().eval()
+    graph = import_module(original, (3, 8, 8))
+    assert sorted(b.type for b in graph.blocks()) == sorted(
+        ["input", "conv2d", "batchnorm2d", "relu", "global_avgpool", "flatten", "linear", "output"])
+    compiled = compile_graph(graph).eval()
+    compiled.load_state_dict(original.state_dict(), strict=True)
+    x = torch.randn(2, 3, 8, 8)
+    assert torch.allclose(compiled(x), original(x), atol=1e-6)
 
 
 def test_unsupported_operation_names_the_op_and_the_source_line(hand):
