@@ -257,3 +257,17 @@ def test_inspector_shows_counts_from_the_summary(window) -> None:  # type: ignor
     doc.undo_stack.push(commands.SetParam(doc, "conv1", "out_channels", 8))
     doc.report()
     assert "Parameters" not in window.inspector.shapes.text()  # stale numbers are not shown
+
+
+def test_delete_key_in_the_inspector_edits_text_not_the_graph(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    doc = window.document
+    window.activateWindow()
+    window.canvas.select_blocks(["fc"])
+    edit = window.inspector.id_edit
+    edit.setFocus()
+    edit.setCursorPosition(0)
+    qtbot.keyClick(edit, Qt.Key.Key_Delete)
+    assert "fc" in doc.graph and doc.undo_stack.count() == 0
+    assert edit.text() == "c"
+    qtbot.keyClick(edit, Qt.Key.Key_F)  # F is "fit" on the canvas, a letter here
+    assert edit.text() == "fc"
