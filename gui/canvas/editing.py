@@ -7,6 +7,7 @@ holds plain JSON (blocks and the wires between them), never code.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QMimeData
@@ -74,10 +75,11 @@ def _check_clip(data: Any) -> None:
 class Editor:
     """Selection edits for one document; the view supplies the selection and shows results."""
 
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document,
+                 is_free: Callable[[list[tuple[float, float]]], bool] | None = None) -> None:
         self.doc = document
         self._clip: dict[str, Any] | None = None
-        self._pastes = 0
+        self.is_free = is_free or (lambda spots: True)  # the view says where blocks would overlap
 
     @property
     def graph(self) -> Graph:
@@ -116,7 +118,6 @@ class Editor:
         if not block_ids:
             return False
         self._clip = snapshot(self.graph, block_ids)
-        self._pastes = 0
         mime = QMimeData()
         mime.setData(CLIP_MIME, json.dumps(self._clip).encode("utf-8"))
         clipboard = QGuiApplication.clipboard()
@@ -134,26 +135,36 @@ class Editor:
         return self._clip
 
     def paste(self) -> list[str]:
-        """Paste the clipboard with fresh ids, offset a little more each time; returns new ids."""
+        """Paste the clipboard with fresh ids where the copies overlap nothing; returns new ids."""
         data = self._clipboard_data()
         if not data or not data["blocks"]:
             return []
-        self._pastes += 1
-        return self.insert(data, PASTE_STEP * self._pastes, "Paste")
+        return self.insert(data, self.free_offset(data), "Paste")
 
     def duplicate(self, block_ids: list[str]) -> list[str]:
         if not block_ids:
             return []
-        return self.insert(snapshot(self.graph, block_ids), PASTE_STEP, "Duplicate")
+        data = snapshot(self.graph, block_ids)
+        return self.insert(data, self.free_offset(data), "Duplicate")
 
-    def insert(self, data: dict[str, Any], offset: float, verb: str) -> list[str]:
+    def free_offset(self, data: dict[str, Any]) -> tuple[float, float]:
+        """The first offset (right and down a step, then further down) where no copy overlaps a block."""
+        spots = [(float(b["pos"][0]), float(b["pos"][1])) for b in data["blocks"]]
+        dy = PASTE_STEP
+        for _ in range(400):
+            if self.is_free([(x + PASTE_STEP, y + dy) for x, y in spots]):
+                break
+            dy += PASTE_STEP / 2
+        return (PASTE_STEP, dy)
+
+    def insert(self, data: dict[str, Any], offset: tuple[float, float], verb: str) -> list[str]:
         """Add copies of ``data``'s blocks (ungrouped) and their inner wires in one macro."""
         mapping = fresh_ids(self.graph, [b["id"] for b in data["blocks"]])
         stack = self.doc.undo_stack
         stack.beginMacro(f"{verb} {len(mapping)} block(s)")
         try:
             for b in data["blocks"]:
-                pos = (b["pos"][0] + offset, b["pos"][1] + offset)
+                pos = (b["pos"][0] + offset[0], b["pos"][1] + offset[1])
                 stack.push(commands.AddBlock(self.doc, b["type"], pos, dict(b["params"]),
                                              mapping[b["id"]]))
             for source, target, port in data.get("wires", []):

@@ -19,7 +19,7 @@ from builder.layout import depths
 from builder.validate import Report
 from gui.canvas import collapse
 from gui.canvas.groups import LABEL_H, PAD, GroupFrameItem, parents
-from gui.canvas.items import BlockItem, WireItem
+from gui.canvas.items import BLOCK_H, BLOCK_W, BlockItem, WireItem
 from gui.document import Document
 
 Endpoint = BlockItem | GroupFrameItem
@@ -389,6 +389,15 @@ class CanvasScene(QGraphicsScene):
         """Tint the named blocks (e.g. by gradient magnitude); every other block loses its tint."""
         for block_id, item in self.blocks.items():
             item.set_tint(tints.get(block_id))
+
+    def is_free(self, spots: list[tuple[float, float]]) -> bool:
+        """True when blocks at these model positions would overlap no visible block."""
+        for x, y in spots:
+            top = y + self.shifts.dy(None, y)
+            area = QRectF(x - 10, top - 10, BLOCK_W + 20, BLOCK_H + 20)
+            if any(isinstance(item, BlockItem) and item.isVisible() for item in self.items(area)):
+                return False
+        return True
 
     def selected_block_ids(self) -> list[str]:
         return [item.block_id for item in self.selectedItems() if isinstance(item, BlockItem)]

@@ -56,7 +56,7 @@ class CanvasView(QGraphicsView):
         super().__init__(parent)
         self.doc = document
         self.canvas = CanvasScene(document, self)
-        self.editor = Editor(document)
+        self.editor = Editor(document, self.canvas.is_free)
         self.setScene(self.canvas)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
@@ -164,7 +164,12 @@ class CanvasView(QGraphicsView):
         self._add_block(type_id, center)
 
     def _add_block(self, type_id: str, scene_pos: QPointF) -> None:
-        pos = snap(*self.canvas.model_pos(scene_pos - QPointF(BLOCK_W / 2, BLOCK_H / 2)))
+        x, y = snap(*self.canvas.model_pos(scene_pos - QPointF(BLOCK_W / 2, BLOCK_H / 2)))
+        for _ in range(200):  # a block dropped onto others slides down to the first free spot
+            if self.canvas.is_free([(x, y)]):
+                break
+            y += GRID
+        pos = (x, y)
         command = commands.AddBlock(self.doc, type_id, pos)
         self.doc.undo_stack.push(command)
         if command.block_id:

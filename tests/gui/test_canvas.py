@@ -185,11 +185,34 @@ def test_plan_wire_rules_without_a_mouse() -> None:
 # ---------------------------------------------------------------------------- drops and adds
 
 
+def overlaps(view: CanvasView) -> list[tuple[str, str]]:
+    """Pairs of visible blocks whose boxes overlap."""
+    items = [(b, i.mapRectToScene(i.shape().boundingRect())) for b, i in view.canvas.blocks.items()
+             if i.isVisible()]
+    return [(a, b) for n, (a, ra) in enumerate(items) for b, rb in items[n + 1:] if ra.intersects(rb)]
+
+
+def drop_block(view: CanvasView, type_id: str, point: QPointF) -> None:
+    mime = QMimeData()
+    mime.setData(BLOCK_MIME, type_id.encode())
+    viewport = view.viewport()
+    QApplication.sendEvent(viewport, QDragEnterEvent(point.toPoint(), Qt.DropAction.CopyAction, mime, LEFT,
+                                                     NO_MOD))
+    QApplication.sendEvent(viewport, QDropEvent(point, Qt.DropAction.CopyAction, mime, LEFT, NO_MOD))
+
+
+def test_a_block_dropped_onto_another_slides_to_a_free_spot(qtbot) -> None:
+    view = make_view(qtbot, small_graph())
+    drop_block(view, "tanh", QPointF(block_center(view, "sig")))
+    new = next(b for b in view.doc.graph.blocks() if b.type == "tanh")
+    assert new.pos[0] == 240.0 and new.pos[1] > 160.0 and overlaps(view) == []
+
+
 def test_dropping_block_mime_adds_the_block_at_the_drop_point(qtbot) -> None:
     view = make_view(qtbot, small_graph())
     mime = QMimeData()
     mime.setData(BLOCK_MIME, b"conv2d")
-    point = QPointF(300, 400)
+    point = QPointF(view.mapFromScene(QPointF(600, 330)))  # free space
     viewport = view.viewport()
     enter = QDragEnterEvent(point.toPoint(), Qt.DropAction.CopyAction, mime, LEFT, NO_MOD)
     QApplication.sendEvent(viewport, enter)
@@ -250,13 +273,14 @@ def test_copy_paste_and_duplicate_use_fresh_ids(qtbot) -> None:
     view.paste()
     assert set(view.selected_block_ids()) == {"relu_copy1", "add_copy1"}
     assert g.inputs_of("add_copy1") == {0: "relu_copy1"}  # the inner wire comes along
-    assert g.block("relu_copy1").pos == (280.0, 40.0)
+    assert g.block("relu_copy1").pos == (280.0, 80.0)  # right and down until nothing is covered
     view.paste()
     assert {"relu_copy2", "add_copy2"} <= set(g.ids())
-    assert g.block("relu_copy2").pos == (320.0, 80.0)
+    assert g.block("relu_copy2").pos[0] == 280.0 and g.block("relu_copy2").pos[1] > 80.0
     view.select_blocks(["sig"])
     view.duplicate_selection()
     assert view.selected_block_ids() == ["sig_copy1"]
+    assert overlaps(view) == []
     count = len(g)
     view.doc.undo_stack.undo()  # one step per paste/duplicate
     assert len(g) == count - 1
