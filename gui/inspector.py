@@ -7,6 +7,7 @@ block's inferred input and output shapes and its diagnostics.
 from __future__ import annotations
 
 import html
+import time
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -35,6 +36,32 @@ def _bounds(param: Param, low_default: int = 0) -> tuple[int, int]:
     low = int(param.minimum) if param.minimum is not None else low_default
     high = int(param.maximum) if param.maximum is not None else SPIN_LIMIT
     return max(low, -SPIN_LIMIT), min(high, SPIN_LIMIT)
+
+
+class EditParam(commands.SetParam):
+    """A SetParam from the inspector. Quick successive edits of one parameter (spin-box arrow
+    clicks, the mouse wheel) merge into one undo step; an edit back to where the run started
+    leaves no step at all."""
+
+    MERGE_ID = 0x5E7
+    MERGE_SECONDS = 1.0
+
+    def __init__(self, doc: Document, block_id: str, name: str, value: Any) -> None:
+        super().__init__(doc, block_id, name, value)
+        self.stamp = time.monotonic()
+
+    def id(self) -> int:
+        return self.MERGE_ID
+
+    def mergeWith(self, other: Any) -> bool:  # noqa: N802 (Qt override)
+        if not isinstance(other, EditParam) or (other.block_id, other.name) != (self.block_id, self.name):
+            return False
+        if other.stamp - self.stamp > self.MERGE_SECONDS:
+            return False
+        self.value, self.stamp = other.value, other.stamp
+        self.setText(other.text())
+        self.setObsolete(self.value == self.old and type(self.value) is type(self.old))
+        return True
 
 
 class ParamEditor(QWidget):
@@ -212,7 +239,7 @@ class InspectorWidget(QWidget):
         self.error.clear()
         value = param.coerce(value)
         if value != block.params[name] or type(value) is not type(block.params[name]):
-            self.document.undo_stack.push(commands.SetParam(self.document, self.block_id, name, value))
+            self.document.undo_stack.push(EditParam(self.document, self.block_id, name, value))
 
     def _rename(self) -> None:
         if self.block_id is None:

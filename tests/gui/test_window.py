@@ -271,3 +271,30 @@ def test_delete_key_in_the_inspector_edits_text_not_the_graph(window, qtbot) -> 
     assert edit.text() == "c"
     qtbot.keyClick(edit, Qt.Key.Key_F)  # F is "fit" on the canvas, a letter here
     assert edit.text() == "fc"
+
+
+def test_quick_spin_steps_are_one_undo_step(window) -> None:  # type: ignore[no-untyped-def]
+    doc = window.document
+    window.canvas.select_blocks(["conv1"])
+    spin = window.inspector.editors["out_channels"].widget
+    before = doc.graph.signature()
+    for _ in range(3):
+        spin.stepUp()
+    assert doc.graph.block("conv1").params["out_channels"] == 19
+    assert doc.undo_stack.count() == 1 and "= 19" in doc.undo_stack.undoText()
+    doc.undo_stack.undo()
+    assert doc.graph.signature() == before and spin.value() == 16
+    doc.undo_stack.redo()
+    assert doc.graph.block("conv1").params["out_channels"] == 19
+    window.inspector.editors["bias"].widget.setChecked(True)  # another parameter: its own step
+    assert doc.undo_stack.count() == 2
+
+
+def test_spin_steps_back_to_the_start_leave_no_step(window) -> None:  # type: ignore[no-untyped-def]
+    doc = window.document
+    window.canvas.select_blocks(["conv1"])
+    spin = window.inspector.editors["out_channels"].widget
+    spin.stepUp()
+    spin.stepDown()
+    assert doc.graph.block("conv1").params["out_channels"] == 16
+    assert doc.undo_stack.count() == 0 and not doc.modified
