@@ -21,13 +21,11 @@ def forward_lines(tree: Tree, node: Node, node_units: list[Unit], entry: str, ex
         for src in u.inputs:
             uses.setdefault(src, []).append(i)
     kinds = [graph.block(u.block).type if u.block and u.block not in tree.paths else "" for u in node_units]
-    inlined = set()
-    for i, u in enumerate(node_units):
-        consumers = uses.get(u.output, [])
-        if (not kinds[i] and u.output != exit_id and len(consumers) == 1
-                and kinds[consumers[0]] == "add" and node_units[consumers[0]].inputs[0] != u.output):
-            inlined.add(i)
-    position = [_position(i, inlined, uses, node_units) for i in range(len(node_units))]
+    side = {i for i, u in enumerate(node_units) if _skip_path(i, u, kinds, uses, node_units, exit_id)}
+    inlined = {i for i in side if node_units[i].inputs == [entry]}  # ``out + self.shortcut(x)``
+    sequence = _schedule(node_units, side - inlined, producer)
+    slot = {i: k for k, i in enumerate(sequence)}
+    position = {i: slot[_consumer(i, inlined, uses, node_units)] for i in range(len(node_units))}
     last_use = {v: max(position[c] for c in cs) for v, cs in uses.items()}
     last_use[exit_id] = len(node_units) + 1
     names = {entry: "x"}
@@ -48,10 +46,11 @@ def forward_lines(tree: Tree, node: Node, node_units: list[Unit], entry: str, ex
             return args[0]
         return f"{access(u.parts)}({args[0]})"
 
-    for i, u in enumerate(node_units):
+    for i in sequence:
         if i in inlined:
             continue
-        target = _target(i, u, names, holder, last_use, position, space, tree, kinds[i])
+        u = node_units[i]
+        target = _target(slot[i], u, names, holder, last_use, space, tree)
         lines += statement_lines(target, expr(i), 8)
         names[u.output] = target
         holder[target] = u.output
@@ -59,21 +58,42 @@ def forward_lines(tree: Tree, node: Node, node_units: list[Unit], entry: str, ex
     return lines
 
 
-def _position(i: int, inlined: set[int], uses: dict[str, list[int]], node_units: list[Unit]) -> int:
+def _skip_path(i: int, u: Unit, kinds: list[str], uses: dict[str, list[int]], node_units: list[Unit],
+               exit_id: str) -> bool:
+    """A module call whose only use is a later operand of an Add (a shortcut)."""
+    consumers = uses.get(u.output, [])
+    return (not kinds[i] and u.output != exit_id and len(consumers) == 1
+            and kinds[consumers[0]] == "add" and node_units[consumers[0]].inputs[0] != u.output)
+
+
+def _schedule(node_units: list[Unit], hoisted: set[int], producer: dict[str, int]) -> list[int]:
+    """Unit order with each hoisted shortcut right after the unit producing its input."""
+    after: dict[int, list[int]] = {}
+    for i in sorted(hoisted):
+        sources = [producer[s] for s in node_units[i].inputs if s in producer]
+        after.setdefault(max(sources, default=-1), []).append(i)
+    sequence = list(after.get(-1, []))
+    for i in range(len(node_units)):
+        if i not in hoisted:
+            sequence += [i, *after.get(i, [])]
+    return sequence
+
+
+def _consumer(i: int, inlined: set[int], uses: dict[str, list[int]], node_units: list[Unit]) -> int:
     while i in inlined:
         i = uses[node_units[i].output][0]
     return i
 
 
-def _target(i: int, u: Unit, names: dict[str, str], holder: dict[str, str], last_use: dict[str, int],
-            position: list[int], space: Namespace, tree: Tree, kind: str) -> str:
+def _target(position: int, u: Unit, names: dict[str, str], holder: dict[str, str],
+            last_use: dict[str, int], space: Namespace, tree: Tree) -> str:
     """Reuse a dying input's variable, else ``out`` when free, else a fresh name."""
     for src in u.inputs:
         name = names.get(src)
-        if name and name != "x" and last_use.get(src) == i and holder.get(name) == src:
+        if name and name != "x" and last_use.get(src) == position and holder.get(name) == src:
             return name
     current = holder.get("out")
-    if current is None or last_use.get(current, -1) <= i:
+    if current is None or last_use.get(current, -1) <= position:
         return "out"
     if u.parts:
         stem = "_".join(u.parts)
