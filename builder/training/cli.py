@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                               description="Train a graph file; torchrun runs it on several GPUs.")
     p.add_argument("file", help="graph file (.json)")
     p.add_argument("--run-dir", help="run folder (default runs/NAME-TIME)")
-    p.add_argument("--resume", help="checkpoint.pt to continue from")
+    p.add_argument("--resume", help="checkpoint.pt to continue from (its run folder and config.json "
+                   "are reused; flags such as --epochs override)")
     _common(p)
     p.set_defaults(func=cmd_train)
     p = subparsers.add_parser("compare", help="train several graphs alike and plot them",
@@ -126,11 +127,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     from builder.training.trainer import Trainer
 
     graph = load_graph(args.file)
+    resume_dir = os.path.dirname(os.path.abspath(args.resume)) if args.resume else None
+    if resume_dir and not args.config and os.path.isfile(os.path.join(resume_dir, "config.json")):
+        args.config = os.path.join(resume_dir, "config.json")  # the run's own settings, then flags
     config, data = _prepare(args)
     ctx = distributed.from_env(config.device)
     out = sys.stdout if ctx.is_main else open(os.devnull, "w")  # noqa: SIM115
     graph = _fit(graph, data, args, out)
-    run_dir = args.run_dir or os.path.join("runs", f"{graph.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    run_dir = args.run_dir or resume_dir or os.path.join(
+        "runs", f"{graph.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     print(data.describe(), file=out)
     bar = Progress(config.epochs, enabled=ctx.is_main and not args.quiet)
     trainer = Trainer(graph, config, data, on_step=bar.step, on_epoch=bar.epoch,
