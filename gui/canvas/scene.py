@@ -256,11 +256,12 @@ class CanvasScene(QGraphicsScene):
         if only is None:
             self._frames_dirty = False
         paths = self.group_paths()
+        changed: set[str] = set()  # groups whose frame appeared, went or moved
         for group in [g for g in self.frames if g not in paths]:
             self.removeItem(self.frames.pop(group))
             self.collapsed.discard(group)
+            changed.add(group)
         targets = paths if only is None else {g for g in only if g in paths}
-        boxes_moved = False
         rects: dict[str, QRectF] = {}
         for block in self.graph.blocks():
             if block.group and block.id in self.blocks:
@@ -271,19 +272,26 @@ class CanvasScene(QGraphicsScene):
             if frame is None:
                 frame = self.frames[group] = GroupFrameItem(group)
                 self.addItem(frame)
+                changed.add(group)
             rect = rects.get(group, QRectF())
             if group in targets and not rect.isNull():
-                if frame.set_rect(rect.adjusted(-PAD, -PAD - LABEL_H, PAD, PAD)) and frame.collapsed:
-                    boxes_moved = True
+                if frame.set_rect(rect.adjusted(-PAD, -PAD - LABEL_H, PAD, PAD)):
+                    changed.add(group)
             outer = frame.expanded_rect()
             parent = group.rpartition(".")[0]
             if parent:
                 rects[parent] = rects[parent].united(outer) if parent in rects else outer
-        if boxes_moved:  # wires attached to a collapsed box follow it
-            for wire in self.wires.values():
-                self._place_wire(wire)
+        if changed:  # wires route above the frames they enter, and attach to collapsed boxes
+            self._replace_wires_near(changed)
         if only is None:
             self._update_summaries()
+
+    def _replace_wires_near(self, groups: set[str]) -> None:
+        """Re-place the wires with an end inside one of ``groups``."""
+        for wire in self.wires.values():
+            ends = (self.graph.block(wire.source).group, self.graph.block(wire.target).group)
+            if any(g in groups for end in ends for g in parents(end)):
+                self._place_wire(wire)
 
     def set_collapsed(self, group: str, collapsed: bool) -> None:
         """Collapse a group frame to one box, or expand it (view state; the graph is untouched)."""

@@ -443,6 +443,11 @@ def _assert_mirrors(view: CanvasView) -> None:
             assert path.elementAt(0).x == canvas.endpoint(wire.source).output_port_pos().x()
             assert path.elementAt(0).y == canvas.endpoint(wire.source).output_port_pos().y()
             assert path.currentPosition() == canvas.endpoint(target).input_port_pos(port)
+            before = [path.elementAt(i) for i in range(path.elementCount())]
+            canvas._place_wire(wire)  # placing it again from scratch changes nothing
+            again = wire.path()
+            assert [(e.x, e.y) for e in before] == [(again.elementAt(i).x, again.elementAt(i).y)
+                                                   for i in range(again.elementCount())]
     for group, frame in canvas.frames.items():
         for block_id in canvas.members(group):
             item = canvas.blocks[block_id]
