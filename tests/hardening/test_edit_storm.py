@@ -304,7 +304,7 @@ def _start_graph(name: str) -> Graph:
     return fileformat.load(GRAPHS / f"{name}.json")
 
 
-@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32 - 1), start=st.sampled_from(("empty",) + SHIPPED))
 @example(seed=0, start="empty")
 @example(seed=1, start="resnet20")

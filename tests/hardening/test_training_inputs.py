@@ -113,11 +113,11 @@ def test_config_that_is_not_utf8(tmp_path: Path) -> None:
 # ----------------------------------------------------------------------------- checkpoints
 
 
-def _tiny_graph() -> Graph:
+def _tiny_graph(classes: int = 10) -> Graph:
     graph = Graph("tiny")
     ids = [graph.add_block("input", {"channels": 3, "height": 8, "width": 8})]
     for kind, params in (("conv2d", {"out_channels": 4}), ("batchnorm2d", None), ("relu", None),
-                         ("global_avgpool", None), ("flatten", None), ("linear", {"out_features": 10}),
+                         ("global_avgpool", None), ("flatten", None), ("linear", {"out_features": classes}),
                          ("output", None)):
         ids.append(graph.add_block(kind, params))
         graph.connect(ids[-2], ids[-1], 0)
@@ -267,7 +267,7 @@ def test_a_data_folder_that_is_gone_is_a_message(tmp_path: Path) -> None:
     config = TrainConfig(dataset="folder", data_dir=str(root), image_size=8, epochs=1, device="cpu")
     shutil.rmtree(root)
     with pytest.raises(DatasetError, match="not found"):
-        Trainer(_tiny_graph(), config).run()
+        Trainer(_tiny_graph(classes=2), config).run()
     with pytest.raises(DatasetError):
         load_dataset(config)
 
@@ -284,7 +284,7 @@ def test_a_data_folder_deleted_mid_run_does_not_disturb_the_run(tmp_path: Path) 
             shutil.rmtree(root)
             deleted.append(m.step)
 
-    result = Trainer(_tiny_graph(), config, on_step=on_step).run()
+    result = Trainer(_tiny_graph(classes=2), config, on_step=on_step).run()
     assert deleted and result.status == "completed" and result.epochs_done == 3
     assert np.isfinite(result.final.train_loss)
 
