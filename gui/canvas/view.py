@@ -22,6 +22,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
 
+from builder.graph import group_problem
 from gui import commands
 from gui.canvas.editing import Editor
 from gui.canvas.groups import GroupFrameItem
@@ -197,8 +198,15 @@ class CanvasView(QGraphicsView):
         self.select_blocks(self.editor.duplicate(self.selected_block_ids()))
 
     def group_selection(self, group: str) -> None:
-        self.editor.group(self.selected_block_ids(), group)
+        """Put the selected blocks into group path ``group`` (one SetGroup step)."""
+        ids = self.selected_block_ids()
+        problem = group_problem(group)
+        if problem or not ids:
+            self.status_message.emit(f"Cannot group: {problem or 'no blocks are selected'}")
+            return
+        self.editor.group(ids, group)
         self.canvas.flush()
+        self.status_message.emit(f"Grouped {len(ids)} block(s) as {group}" if group else "Ungrouped")
 
     def tidy_up(self) -> None:
         if self.editor.tidy_up():

@@ -141,3 +141,15 @@ def test_dragging_a_frame_label_moves_its_blocks_as_one_step(qtbot, resnet20) ->
     assert {b.id: b.pos for b in resnet20.blocks() if b.id not in members} == others
     view.doc.undo_stack.undo()
     assert {b: resnet20.block(b).pos for b in members} == before
+
+
+def test_group_selection_refuses_a_bad_path_with_a_reason(qtbot) -> None:
+    view = make_view(qtbot, small_graph())
+    seen: list[str] = []
+    view.status_message.connect(seen.append)
+    view.select_blocks(["relu"])
+    view.group_selection("2bad..path")
+    assert view.doc.undo_stack.count() == 0 and "not a group path" in seen[-1]
+    view.select_blocks([])
+    view.group_selection("fine")
+    assert view.doc.undo_stack.count() == 0 and "no blocks are selected" in seen[-1]
