@@ -341,7 +341,15 @@ def _class_stem(tree: Tree, cd: ClassDef) -> str:
         ones = [b for b in blocks if b.type == "conv2d" and b.params["kernel_size"] == 1]
         return "Bottleneck" if len(ones) >= 2 else "BasicBlock"
     name = cd.instances[0].name
+    convs = [tree.graph.block(u.block) for u in cd.units if u.block and u.block in tree.paths
+             and tree.graph.block(u.block).type == "conv2d"]
+    if any(c.params["groups"] > 1 and c.params["groups"] == _in_channels(tree, c.id) for c in convs):
+        return "DepthwiseSeparable"
     if name.isdigit():
         return "PlainBlock" if types.count("conv2d") >= 2 and "batchnorm2d" in types else "Block"
     words = [w for w in re.split(r"[^0-9A-Za-z]+", re.sub(r"\d+$", "", name)) if w]
     return "".join(w[:1].upper() + w[1:] for w in words) or "Block"
+
+
+def _in_channels(tree: Tree, block_id: str) -> int:
+    return tree.report.shapes[tree.graph.inputs_of(block_id)[0]][0]

@@ -78,7 +78,7 @@ def build(plan) -> Graph:
     return g.graph
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(plans())
 def test_random_graph_exports_with_parity(plan):
     graph = build(plan)
