@@ -27,8 +27,9 @@ from builder.training.trainer import Trainer
 from .conftest import ROOT
 
 EPOCHS = 6
+DEVICE = os.environ.get("SKIPWIRE_HARDENING_DEVICE", "cpu")  # "cuda" on a GPU machine
 SETTINGS = {"dataset": "synthetic", "image_size": 16, "epochs": EPOCHS, "batch_size": 32, "seed": 3,
-            "device": "cpu", "lr": 0.1}
+            "device": DEVICE, "lr": 0.1}
 
 
 def _graph() -> Graph:
