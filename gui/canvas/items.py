@@ -26,12 +26,7 @@ from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from builder import catalog
 from builder.graph import Block
 from builder.validate import Diagnostic
-
-_style_color_for: Callable[[str], QColor] | None
-try:  # the shared category colours (gui/style.py); a local fallback if it is missing
-    from gui.style import color_for as _style_color_for
-except ImportError:  # pragma: no cover - only without gui/style.py
-    _style_color_for = None
+from gui import style
 
 BLOCK_W = 170.0
 BLOCK_H = 60.0
@@ -40,29 +35,16 @@ PORT_R = 4.5
 DETAIL_LOD = 0.45  # below this zoom, skip text
 OVERVIEW_LOD = 0.2  # below this zoom, blocks are plain boxes without ports
 
-_FALLBACK = {
-    "Input / Output": "#7f8c8d", "Convolution": "#3b7dd8", "Normalization": "#8e6bbf",
-    "Activations": "#e08a2c", "Pooling": "#2a9d8f", "Shape": "#8a8f98", "Dense": "#c0504d",
-    "Regularization": "#b5a33a", "Merge": "#d1495b",
-}
-
 ABBREV = {"out_channels": "out", "kernel_size": "k", "stride": "s", "out_features": "out",
           "negative_slope": "slope", "channels": "C", "height": "H", "width": "W"}
 
-ERROR_COLOR = QColor("#d62828")
-WARNING_COLOR = QColor("#e9a23b")
+ERROR_COLOR = QColor(style.ERROR_COLOR)  # the same red and amber as the diagnostics list
+WARNING_COLOR = QColor(style.WARNING_COLOR)
 SELECT_COLOR = QColor("#1f6feb")
 WIRE_COLOR = QColor("#5b6573")
 SKIP_COLOR = QColor("#e36414")
 TEXT_COLOR = QColor("#1d232b")
 MUTED_TEXT = QColor("#4a5360")
-
-
-def category_color(type_id: str) -> QColor:
-    """The colour of a block type's category (from ``gui.style`` when available)."""
-    if _style_color_for is not None:
-        return QColor(_style_color_for(type_id))
-    return QColor(_FALLBACK.get(catalog.get(type_id).category, "#888888"))
 
 
 def _fonts() -> tuple[QFont, QFont]:
@@ -113,7 +95,7 @@ class BlockItem(QGraphicsItem):
         super().__init__()
         self.block_id = block.id
         self.type_id = block.type
-        self._color = category_color(block.type)
+        self._color = QColor(style.color_for(block.type))  # one colour per category, app-wide
         self._fill = QColor(self._color).lighter(185)
         self._wired: set[int] = set(wired)
         self._lines = ("", "", _elided("→ ?"))
