@@ -147,29 +147,8 @@ class _Setup:
         cfg, ctx = trainer.config, trainer.dist
         self.device = optim.resolve_device(cfg.device, ctx.local_rank if ctx.active else None)
         self.amp = optim.autocast_dtype(cfg, self.device)
-        data = trainer.dataset or load_dataset(cfg)
-        self.batch_device = None  # set when the data stays on the host
-        if _fits(data, self.device):
-            self.data = data.to(self.device)
-        else:
-            self.data = data.to("cpu").pin()
-            self.batch_device = self.device
-        if cfg.channels_last:
-            self.data.x_train = self.data.x_train.contiguous(memory_format=torch.channels_last)
-            self.data.x_val = self.data.x_val.contiguous(memory_format=torch.channels_last)
-        problem = fit_problem(trainer.graph, data.input_shape, data.num_classes)
-        if problem:
-            raise ValueError(problem)
-        torch.manual_seed(cfg.seed)
-        module = compile_graph(trainer.graph)
-        self.block_ids = parameterised(trainer.graph)
-        self.module = module.to(self.device)
-        if cfg.channels_last:
-            self.module = self.module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
-        paths: dict[str, str] = module.block_paths  # type: ignore[assignment]
-        self.probe = GradientProbe(self.module, paths, self.block_ids, cfg.probe_outputs)
-        self.optimizer = optim.make_optimizer(cfg, self.module)
-        self.scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" else None
+        self._load_data(trainer)
+        self._build(trainer)
         self.start_epoch, self.start_step = 0, 0
         self.history: list[EpochMetrics] = []
         if trainer.resume_from:
@@ -185,10 +164,42 @@ class _Setup:
             resume = self.start_epoch if trainer.resume_from else None
             self.recorder = records.RunRecorder(trainer.run_dir, trainer.graph, cfg, resume)
 
+    def _load_data(self, trainer: Trainer) -> None:
+        data = trainer.dataset or load_dataset(trainer.config)
+        problem = fit_problem(trainer.graph, data.input_shape, data.num_classes)
+        if problem:
+            raise ValueError(problem)
+        self.batch_device = None  # set when the data stay on the host
+        if _fits(data, self.device):
+            self.data = data.to(self.device)
+        else:
+            self.data = data.to("cpu").pin()
+            self.batch_device = self.device
+        if trainer.config.channels_last:
+            self.data.x_train = self.data.x_train.contiguous(memory_format=torch.channels_last)
+            self.data.x_val = self.data.x_val.contiguous(memory_format=torch.channels_last)
+
+    def _build(self, trainer: Trainer) -> None:
+        cfg = trainer.config
+        torch.manual_seed(cfg.seed)
+        module = compile_graph(trainer.graph)
+        self.block_ids = parameterised(trainer.graph)
+        self.module = module.to(self.device)
+        if cfg.channels_last:
+            self.module = self.module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+        paths: dict[str, str] = module.block_paths  # type: ignore[assignment]
+        self.probe = GradientProbe(self.module, paths, self.block_ids, cfg.probe_outputs)
+        self.optimizer = optim.make_optimizer(cfg, self.module)
+        self.scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" else None
+
     def _restore(self, path: str) -> None:
         state = records.load_checkpoint(path)
-        self.module.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        try:
+            self.module.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, KeyError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ValueError(f"{path}: the checkpoint does not fit this graph ({first})") from None
         if self.scaler is not None and "scaler" in state:
             self.scaler.load_state_dict(state["scaler"])
         if "rng" in state:

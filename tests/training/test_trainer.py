@@ -233,3 +233,13 @@ def test_plain_and_residual_graphs_compile_for_digits() -> None:
 def test_a_graph_that_does_not_fit_the_data_is_one_clear_error(data) -> None:
     with pytest.raises(ValueError, match="resnet8: the output gives 4 values but the data have 7 classes"):
         Trainer(tiny_net(), quick_config(), datasets.synthetic(n=20, num_classes=7)).run()
+
+
+def test_resuming_another_graph_is_one_clear_error(net, data, tmp_path: Path) -> None:
+    Trainer(net, quick_config(epochs=1), data, run_dir=str(tmp_path / "a")).run()
+    other = tiny_net(residual=False)
+    other.set_param("layer1_0_conv1", "out_channels", 6)
+    other.set_param("layer1_0_conv2", "out_channels", 4)
+    with pytest.raises(ValueError, match=r"checkpoint\.pt: the checkpoint does not fit this graph"):
+        Trainer(other, quick_config(epochs=2), data,
+                resume_from=str(tmp_path / "a" / "checkpoint.pt")).run()
