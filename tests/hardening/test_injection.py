@@ -209,6 +209,18 @@ def test_odd_graph_is_valid_and_compiles(tmp_path: Path) -> None:
     assert not Path(SENTINEL).exists()
 
 
+def test_reserved_submodule_names_cover_every_graph_module_attribute() -> None:
+    """A block id equal to any of them would clash in compile (this torch's attribute list)."""
+    from torch import fx, nn
+
+    from builder.naming import RESERVED, safe_name
+
+    module = fx.GraphModule(nn.Module(), fx.Graph())
+    names = {n for n in set(dir(module)) | set(vars(module)) if n.isidentifier()}
+    assert {n for n in names if not n.startswith("_")} <= RESERVED
+    assert all(safe_name(n) not in names for n in names)
+
+
 ALLOWED_IMPORTS = {"torch", "torch.nn", "torch.nn.functional"}
 SAFE_CALL_NAMES = {"super", "range", "len", "zip", "enumerate", "isinstance", "int", "tuple", "list", "max",
                    "min", "sum", "float"}
