@@ -36,6 +36,7 @@ FLAGS: dict[str, tuple[str, Any, str]] = {
     "--device": ("device", str, "auto, cpu, cuda, cuda:N or mps"),
     "--precision": ("precision", str, "fp32, bf16 or fp16 (CUDA)"),
     "--probe-every": ("probe_every", int, "per-layer gradient norms every k steps (0 = off)"),
+    "--val-every": ("val_every", int, "epochs between validation passes (0 = only at the end)"),
 }
 SWITCHES = {"--augment": "augment", "--nesterov": "nesterov", "--channels-last": "channels_last",
             "--compile": "compile", "--probe-outputs": "probe_outputs"}
@@ -54,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                               description="He et al.'s experiment: same data, seed and settings; "
                               "writes a PNG (loss, error, gradient by depth) and prints a table. "
                               "Defaults: digits, SGD lr 0.05 momentum 0.9, wd 1e-4, batch 128, "
-                              "30 epochs, lr ×0.1 at 50%% and 75%%.")
+                              "30 epochs, lr ×0.1 at 50%% and 75%%, validation at the end only.")
     p.add_argument("files", nargs="+", help="graph files (.json)")
     p.add_argument("-o", "--output", default="compare.png", help="PNG to write (default compare.png)")
     _common(p)
@@ -177,9 +178,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     def on_epoch(name: str, m: Any) -> None:
         if not quiet:
+            val = "" if m.val_acc != m.val_acc else f"  val err {100 * (1 - m.val_acc):5.2f}%"
             print(f"{name:<12} epoch {m.epoch:>3}/{m.epochs}  loss {m.train_loss:.4f}  "
-                  f"train err {100 * (1 - m.train_acc):5.2f}%  val err {100 * (1 - m.val_acc):5.2f}%  "
-                  f"{m.seconds:.2f} s", flush=True)
+                  f"train err {100 * (1 - m.train_acc):5.2f}%{val}  {m.seconds:.2f} s", flush=True)
 
     try:
         runs = compare.compare(graphs, config, data, on_epoch)

@@ -23,7 +23,8 @@ from builder.training.trainer import EpochMetrics, Trainer, TrainResult
 # The experiment's defaults (measured over several seeds; see bench/ and the CLI help).
 COMPARE_DEFAULTS: dict[str, object] = {"dataset": "digits", "epochs": 30, "lr": 0.05,
                                        "batch_size": 128, "schedule": "multistep",
-                                       "milestones": [0.5, 0.75], "warmup_epochs": 0.0}
+                                       "milestones": [0.5, 0.75], "warmup_epochs": 0.0,
+                                       "val_every": 0}  # validate once, at the end
 
 
 @dataclass

@@ -68,6 +68,7 @@ class TrainConfig:
     probe_every: int = 1  # per-layer gradient norms every k steps (0 = off)
     probe_outputs: bool = False  # also the gradient w.r.t. each parameterised block's output
     checkpoint_every: int = 1  # epochs between checkpoints (0 = only at the end)
+    val_every: int = 1  # epochs between validation passes (0 = only at the end)
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -146,7 +147,7 @@ _FIELD_TYPES: dict[str, str] = {
     "warmup_epochs": "float", "warmup_start": "float", "epochs": "int", "batch_size": "int",
     "clip": "str", "clip_value": "float", "mixup_alpha": "float", "label_smoothing": "float",
     "seed": "int", "device": "str", "precision": "str", "channels_last": "bool", "compile": "bool",
-    "probe_every": "int", "probe_outputs": "bool", "checkpoint_every": "int",
+    "probe_every": "int", "probe_outputs": "bool", "checkpoint_every": "int", "val_every": "int",
 }
 
 
@@ -258,4 +259,5 @@ _RULES: dict[str, Any] = {
     "precision": _precision,
     "probe_every": _between(0, 1_000_000),
     "checkpoint_every": _between(0, 100_000),
+    "val_every": _between(0, 100_000),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import Any, TextIO
@@ -42,9 +43,10 @@ class Progress:
     def epoch(self, m: Any) -> None:
         if not self.enabled:
             return
+        val = "" if math.isnan(m.val_loss) else (f"  val loss {m.val_loss:.4f} "
+                                                 f"acc {100 * m.val_acc:.2f}%")
         self.stream.write(f"\repoch {m.epoch}/{m.epochs}  train loss {m.train_loss:.4f} "
-                          f"acc {100 * m.train_acc:.2f}%  val loss {m.val_loss:.4f} "
-                          f"acc {100 * m.val_acc:.2f}%  lr {m.lr:.3g}  {m.seconds:.1f} s"
+                          f"acc {100 * m.train_acc:.2f}%{val}  lr {m.lr:.3g}  {m.seconds:.1f} s"
                           f"{' ' * 20}\n")
         self.stream.flush()
 

@@ -365,7 +365,9 @@ class _Run:
     def _finish_epoch(self, epoch: int, sums: np.ndarray, seconds: float) -> None:
         s, ctx = self.s, self.t.dist
         train = all_sum(torch.tensor(sums, dtype=torch.float64, device=s.device), ctx).tolist()
-        val_loss, val_acc = self._validate()
+        every, last = self.cfg.val_every, epoch + 1 == self.cfg.epochs
+        due = last or (every and (epoch + 1) % every == 0)
+        val_loss, val_acc = self._validate() if due else (float("nan"), float("nan"))
         lr = s.optimizer.param_groups[0]["lr"]
         m = EpochMetrics(epoch + 1, self.cfg.epochs, train[0] / train[2], train[1] / train[2],
                          val_loss, val_acc, lr, seconds, train[2] / max(seconds, 1e-9))

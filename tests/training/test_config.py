@@ -40,6 +40,7 @@ BAD = {
     "probe_every": (-1, "must be in"),
     "probe_outputs": (0, "true or false"),
     "checkpoint_every": (1.5, "an integer"),
+    "val_every": (-2, "must be in"),
 }
 
 

@@ -243,3 +243,8 @@ def test_resuming_another_graph_is_one_clear_error(net, data, tmp_path: Path) ->
     with pytest.raises(ValueError, match=r"checkpoint\.pt: the checkpoint does not fit this graph"):
         Trainer(other, quick_config(epochs=2), data,
                 resume_from=str(tmp_path / "a" / "checkpoint.pt")).run()
+
+
+def test_validation_every_k_epochs(net, data) -> None:
+    result = Trainer(net, quick_config(epochs=3, val_every=2), data).run()
+    assert [math.isnan(h.val_loss) for h in result.history] == [True, False, False]
