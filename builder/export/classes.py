@@ -23,6 +23,10 @@ Values = tuple[int, ...]  # a constructor parameter across instances
 
 class _NoMerge(Exception):
     """An optional unit's argument cannot be written in the class's parameters."""
+
+
+# Names a generated class must not take: module-level names of the generated file.
+TAKEN_NAMES = frozenset({"F", "ShortcutPad", "Sequential", "Module", "Identity", "Tensor"})
 _POSITIONAL = {"nn.Conv2d": ("in_channels", "out_channels"), "nn.Linear": ("in_features", "out_features"),
                "nn.BatchNorm2d": ("num_features",), "nn.MaxPool2d": ("kernel_size",),
                "nn.AvgPool2d": ("kernel_size",), "nn.AdaptiveAvgPool2d": ("output_size",)}
@@ -76,7 +80,7 @@ def build_classes(tree: Tree, stage_source: Any) -> Analysis:
             result.calls[b] = module_call(block.type, block.params, tree.report.shapes[src])
     nodes = walk_post(tree.root)
     depth = {n.path: n.path.count(".") + 1 if n.path else 0 for n in nodes}
-    taken = {"ShortcutPad", "Sequential"}
+    taken = set(TAKEN_NAMES)
     for level in sorted(set(depth.values()), reverse=True):
         at_level = [n for n in nodes if depth[n.path] == level]
         for node in at_level:

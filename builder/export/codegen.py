@@ -14,7 +14,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from builder.catalog import fmt_shape
-from builder.export.classes import Analysis, ClassDef, build_classes
+from builder.export.classes import TAKEN_NAMES, Analysis, ClassDef, build_classes
 from builder.export.forward import forward_lines
 from builder.export.pysource import MAKE_STAGE, SHORTCUT_PAD, access, call_lines, statement_lines
 from builder.export.structure import SEQ, STAGE, Node, Tree, Unit, analyse
@@ -76,7 +76,7 @@ def export_code(graph: Graph, report: Report | None = None) -> ExportedCode:
     analysis = build_classes(tree, lambda a, node: _stage_source(a, node, flags))
     top = model_class_name(graph.name)
     names = [cd.name for cd in analysis.classes]
-    if top in names:
+    if top in names or top in TAKEN_NAMES:
         top += "Model"
     count = parameter_count(graph, report, tree.order)
     shape = report.shapes[tree.input_id]

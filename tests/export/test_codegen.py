@@ -104,3 +104,17 @@ def test_generated_code_is_ruff_clean_and_format_stable(stem, tmp_path):
     assert check.returncode == 0, check.stdout
     fmt = subprocess.run([*ruff, "format", "--isolated", "--diff", str(path)], capture_output=True, text=True)
     assert fmt.returncode == 0, fmt.stdout
+
+
+def test_class_names_never_shadow_module_level_names(tmp_path):
+    g = templates.lenet()
+    g.name = "F"  # the model class would be F, shadowing torch.nn.functional
+    g.set_group(["conv1", "relu1", "pool1"], "f")  # a group class named after "f"
+    code = export_code(g)
+    assert "class F(" not in code.source and code.class_name == "FModel"
+    module = load_source(code.source, tmp_path / "f.py", "exported_f")
+    compiled = compile_graph(g).eval()
+    exported = module.FModel().eval()
+    exported.load_state_dict(compiled.state_dict(), strict=True)
+    x = torch.randn(1, 3, 32, 32)
+    assert torch.allclose(compiled(x), exported(x), atol=1e-6)
