@@ -38,7 +38,13 @@ def export_code(window: QWidget, document: Document) -> Path | None:
 
 
 def export_onnx(window: QWidget, document: Document, weights: str | Path | None = None) -> Path | None:
-    """Write the graph (with ``weights`` if given, else freshly initialised) as ONNX."""
+    """Write the graph as ONNX, with trained weights from ``weights`` or a checkpoint the user picks."""
+    if weights is None and _confirm(window, "Export ONNX", "Put trained weights from a checkpoint into "
+                                    "the ONNX file?\n\n(No: freshly initialised weights.)"):
+        weights = _ask_open(window, "Weights for the ONNX model: a checkpoint or state_dict",
+                            _WEIGHTS_FILTER)
+        if weights is None:
+            return None
     path = _ask_save(window, "Export ONNX", _suggest(document, ".onnx"), "ONNX models (*.onnx)")
     if path is None:
         return None

@@ -45,6 +45,7 @@ def test_export_code_writes_a_module_and_reports_in_the_status_bar(window, monke
 
 def test_cancelled_dialog_does_nothing(window, monkeypatch, errors):
     _answers(monkeypatch, save=None, open=None)
+    monkeypatch.setattr(dialogs, "_confirm", lambda *args: True)
     document = Document(templates.lenet())
     assert dialogs.export_code(window, document) is None
     assert dialogs.export_onnx(window, document) is None
@@ -77,11 +78,21 @@ def test_export_weights_from_a_checkpoint_and_from_a_module(window, monkeypatch,
     assert "do not fit the graph" in errors[-1]
 
 
-def test_export_onnx_writes_a_file(window, monkeypatch, tmp_path, errors):
+def test_export_onnx_with_or_without_trained_weights(window, monkeypatch, tmp_path, errors):
+    graph = templates.cifar_resnet(8, input_shape=(3, 8, 8))
+    torch.save({"model": compile_graph(graph).state_dict()}, tmp_path / "ck.pt")
+    document = Document(graph)
+    monkeypatch.setattr(dialogs, "_confirm", lambda *args: False)
     _answers(monkeypatch, save=tmp_path / "m.onnx")
-    document = Document(templates.cifar_resnet(8, input_shape=(3, 8, 8)))
     assert dialogs.export_onnx(window, document) == tmp_path / "m.onnx"
-    assert (tmp_path / "m.onnx").stat().st_size > 1000 and not errors
+    monkeypatch.setattr(dialogs, "_confirm", lambda *args: True)
+    _answers(monkeypatch, open=tmp_path / "ck.pt", save=tmp_path / "w.onnx")
+    assert dialogs.export_onnx(window, document) == tmp_path / "w.onnx"
+    assert (tmp_path / "m.onnx").stat().st_size > 1000 and (tmp_path / "w.onnx").stat().st_size > 1000
+    assert not errors
+    _answers(monkeypatch, open=tmp_path / "missing.pt", save=tmp_path / "x.onnx")
+    assert dialogs.export_onnx(window, document) is None
+    assert "not found" in errors[-1]
 
 
 def test_import_replaces_the_graph_or_explains_why_not(window, monkeypatch, tmp_path, errors):
