@@ -196,9 +196,13 @@ def _read_block(graph: Graph, item: Any, where: str, path: str) -> None:
         raise _fail(where, path, "an object with id, type, params, position", item)
     _known_keys(item, {"id", "type", "params", "position", "group"}, where, path)
     block_id = item.get("id")
-    problem = id_problem(block_id)
-    if problem:
+    if not isinstance(block_id, str) or len(block_id) > 200:
         raise _fail(where, f"{path}.id", "a block id that is a Python identifier", block_id)
+    problem = id_problem(block_id)
+    if problem:  # say why: not an identifier, a keyword, a dunder name, too long
+        why = problem.removeprefix(f"{block_id!r} ")
+        raise GraphFileError(f"{where}: {path}.id: expected a block id that is a Python identifier, "
+                             f"got {_short(block_id)}: {why}")
     if block_id in graph:
         raise _fail(where, f"{path}.id", "a unique block id", f"a second {block_id!r}")
     type_id = item.get("type")
