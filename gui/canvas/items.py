@@ -7,7 +7,7 @@ their own; a block knows where its ports are and the view hit-tests them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -80,6 +80,9 @@ def params_text(block: Block) -> str:
     return " ".join([spec.label, *parts])
 
 
+_BLOCK_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
+
+
 def input_port_count(type_id: str, wired_ports: set[int]) -> int:
     """Ports to draw: the arity, or for Add/Concat one free port beyond the wired ones (≥ 2)."""
     arity = catalog.get(type_id).arity
@@ -105,13 +108,11 @@ class BlockItem(QGraphicsItem):
         self._tip = ""
         self._tint: QColor | None = None  # a fill override (gradient heat), see set_tint
         self.n_inputs = input_port_count(block.type, self._wired)
+        self._bounds = self._measure()
         self.has_output = block.type != "output"
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+        self.setFlags(_BLOCK_FLAGS)  # no geometry-change callbacks: whoever moves it re-places wires
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setZValue(2)
-        self.on_moved: Callable[[str], None] | None = None  # set by the scene; called while dragged
         self.setPos(QPointF(*block.pos))
         self.set_block(block)
 
@@ -119,6 +120,10 @@ class BlockItem(QGraphicsItem):
     @property
     def height(self) -> float:
         return max(BLOCK_H, 16.0 + self.n_inputs * PORT_GAP)
+
+    def _measure(self) -> QRectF:
+        """The bounding rectangle: the box, its ports and the selection ring."""
+        return QRectF(-PORT_R - 2, -6, BLOCK_W + 2 * PORT_R + 4, self.height + 12)
 
     def set_block(self, block: Block) -> None:
         """Refresh the id and parameter text (after a rename or a parameter change)."""
@@ -166,6 +171,7 @@ class BlockItem(QGraphicsItem):
         if count != self.n_inputs:
             self.prepareGeometryChange()
             self.n_inputs = count
+            self._bounds = self._measure()
         self._wired = set(wired)
         self.update()
 
@@ -196,17 +202,12 @@ class BlockItem(QGraphicsItem):
 
     # ------------------------------------------------------------------ painting
     def boundingRect(self) -> QRectF:
-        return QRectF(-PORT_R - 2, -6, BLOCK_W + 2 * PORT_R + 4, self.height + 12)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
         path.addRoundedRect(QRectF(0, 0, BLOCK_W, self.height), 6, 6)
         return path
-
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value: object) -> object:
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged and self.on_moved:
-            self.on_moved(self.block_id)
-        return value
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:

@@ -38,7 +38,6 @@ class CanvasScene(QGraphicsScene):
         self.collapsed: set[str] = set()
         self.shifts = collapse.Shifts()
         self._by_block: dict[str, set[tuple[str, int]]] = {}  # block id → keys of its wires
-        self._bulk = False  # True while many items move at once (skip per-item updates)
         self._structure = 0  # bumped when blocks or wires come or go
         self._depth_key = -1
         self._depth_cache: dict[str, int] = {}
@@ -48,6 +47,7 @@ class CanvasScene(QGraphicsScene):
         self._settle = QTimer(self, singleShot=True, interval=0)
         self._settle.timeout.connect(self.flush)
         self._frames_dirty = False
+        self._regrouped: set[str] = set()  # blocks whose group changed since the last flush
         document.graph_event.connect(self._on_event)
         document.graph_replaced.connect(self.rebuild)
         document.validated.connect(self.apply_report)
@@ -82,7 +82,6 @@ class CanvasScene(QGraphicsScene):
 
     def _add_block_item(self, block_id: str) -> BlockItem:
         item = BlockItem(self.graph.block(block_id), set(self.graph.inputs_of(block_id)))
-        item.on_moved = self._on_item_moved
         item.setPos(self.view_pos(block_id))
         self.blocks[block_id] = item
         if self.collapsed:
@@ -139,9 +138,8 @@ class CanvasScene(QGraphicsScene):
         """The model position of a block drawn at ``view_pos``."""
         return (view_pos.x(), self.shifts.to_model(view_pos.y()))
 
-    def _on_item_moved(self, block_id: str) -> None:
-        if self._bulk:
-            return
+    def item_moved(self, block_id: str) -> None:
+        """A block's item moved (a drag, an event): its wires follow now, its frames soon."""
         for wire in self.wires_of(block_id):
             self._place_wire(wire)
         if block_id in self.graph and self.graph.block(block_id).group:
@@ -167,6 +165,10 @@ class CanvasScene(QGraphicsScene):
         """Apply deferred work now: frame sizes, then collapse shifts (the event loop does it too)."""
         if self._frames_dirty:
             self.refresh_frames()
+        regrouped, self._regrouped = self._regrouped, set()
+        for block_id in regrouped & set(self.blocks):
+            for wire in self.wires_of(block_id):
+                self._place_wire(wire)
         self._check_shifts()
 
     def _ev_block_added(self, event: Event) -> None:
@@ -215,7 +217,8 @@ class CanvasScene(QGraphicsScene):
         item = self.blocks[event.block_id]
         pos = self.view_pos(event.block_id)
         if item.pos() != pos:
-            item.setPos(pos)  # itemChange re-places its wires and frames
+            item.setPos(pos)
+            self.item_moved(event.block_id)
 
     def _ev_block_renamed(self, event: Event) -> None:
         old, new = event.data["old"], event.block_id
@@ -237,6 +240,7 @@ class CanvasScene(QGraphicsScene):
             self._by_block.setdefault(target, set()).add((target, port))
 
     def _ev_group_changed(self, event: Event) -> None:
+        self._regrouped.update(event.data["old"])  # their wires may enter other frames now
         self._frames_later()
 
     # ------------------------------------------------------------------ groups
@@ -308,12 +312,8 @@ class CanvasScene(QGraphicsScene):
         """Show or hide blocks, frames and wires after collapse state changed."""
         self.collapsed &= set(self.frames)
         self.shifts = collapse.compute(self.graph, self.collapsed, lambda b: self.blocks[b].height)
-        self._bulk = True
-        try:
-            for block_id, item in self.blocks.items():
-                item.setPos(self.view_pos(block_id))
-        finally:
-            self._bulk = False
+        for block_id, item in self.blocks.items():
+            item.setPos(self.view_pos(block_id))  # wires are all re-placed below
         self.refresh_frames()
         for group, frame in self.frames.items():
             hidden = any(p in self.collapsed for p in parents(group)[:-1])

@@ -70,6 +70,7 @@ class CanvasView(QGraphicsView):
         self._wire_drag: WireDrag | None = None
         self._pan_from: QPoint | None = None
         self._frame_drag: tuple[QPointF, dict[str, QPointF]] | None = None
+        self._dragging_blocks = False  # a left press on a block: Qt drags the selection
         self._space = False
         self._selection_later = QTimer(self, singleShot=True, interval=0)  # one signal per turn
         self._selection_later.timeout.connect(self._emit_selection)
@@ -246,6 +247,7 @@ class CanvasView(QGraphicsView):
                 self._start_frame_drag(item, self.mapToScene(event.position().toPoint()))
                 event.accept()
                 return
+            self._dragging_blocks = isinstance(item, BlockItem)
         super().mousePressEvent(event)
 
     def _start_frame_drag(self, frame: GroupFrameItem, scene_pos: QPointF) -> None:
@@ -271,9 +273,13 @@ class CanvasView(QGraphicsView):
             offset = self.mapToScene(event.position().toPoint()) - start
             for block_id, origin in origins.items():
                 self.canvas.blocks[block_id].setPos(origin + offset)
+                self.canvas.item_moved(block_id)
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if self._dragging_blocks:  # Qt moved the selected items: their wires follow
+            for block_id in self.selected_block_ids():
+                self.canvas.item_moved(block_id)
         if event.buttons() == Qt.MouseButton.NoButton and not self._space:
             if self.port_at(event.position().toPoint()) is not None:
                 self.viewport().setCursor(Qt.CursorShape.CrossCursor)  # a port: drag to wire
@@ -296,6 +302,7 @@ class CanvasView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+        self._dragging_blocks = False
         self._commit_moves()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
@@ -317,6 +324,7 @@ class CanvasView(QGraphicsView):
         changed = {b: p for b, p in moves.items() if p != self.doc.graph.block(b).pos}
         for block_id in set(moves) - set(changed):
             self.canvas.blocks[block_id].setPos(self.canvas.view_pos(block_id))
+            self.canvas.item_moved(block_id)
         if changed:
             self.doc.undo_stack.push(commands.Move(self.doc, changed))
 
