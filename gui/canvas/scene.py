@@ -66,6 +66,7 @@ class CanvasScene(QGraphicsScene):
         self.frames.clear()
         self.collapsed.clear()
         self._by_block.clear()
+        self._regrouped.clear()
         self.shifts = collapse.Shifts()
         self._structure += 1
         for block in self.graph.blocks():
