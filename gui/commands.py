@@ -6,13 +6,33 @@ fix-it) wrap several in ``undo_stack.beginMacro(text)`` / ``endMacro()``.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
 from builder import catalog
-from builder.graph import Block, Wire
+from builder.graph import Block, GraphError, Wire
 from gui.document import Document
+
+
+def _guarded(redo: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A redo whose core mutation is refused makes the command obsolete (``error`` says why).
+
+    ``QUndoStack.push`` then drops it, so its undo can never undo what it did not do (an
+    undone refused Connect used to remove the wire that was already in that port).
+    """
+
+    @functools.wraps(redo)
+    def wrapper(self: Any) -> None:
+        try:
+            redo(self)
+        except GraphError as exc:
+            self.error = str(exc)
+            self.setObsolete(True)
+
+    return wrapper
 
 
 class _Command(QUndoCommand):
@@ -35,6 +55,7 @@ class AddBlock(_Command):
         self.type_id, self.pos, self.params, self.group = type_id, pos, params, group
         self.block_id = block_id
 
+    @_guarded
     def redo(self) -> None:
         self.block_id = self.graph.add_block(self.type_id, self.params, self.pos, self.block_id,
                                              self.group)
@@ -52,6 +73,7 @@ class RemoveBlock(_Command):
         self.block: Block | None = None
         self.wires: list[Wire] = []
 
+    @_guarded
     def redo(self) -> None:
         self.block, self.wires = self.graph.remove_block(self.block_id)
 
@@ -68,6 +90,7 @@ class Connect(_Command):
         super().__init__(doc, f"Connect {source} → {target}")
         self.wire = Wire(source, target, port)
 
+    @_guarded
     def redo(self) -> None:
         self.graph.connect(self.wire.source, self.wire.target, self.wire.port)
 
@@ -81,6 +104,7 @@ class Disconnect(_Command):
         super().__init__(doc, f"Disconnect {source} → {target}")
         self.wire = Wire(source, target, port)
 
+    @_guarded
     def redo(self) -> None:
         self.graph.disconnect(self.wire.target, self.wire.port)
 
@@ -94,6 +118,7 @@ class SetParam(_Command):
         self.block_id, self.name, self.value = block_id, name, value
         self.old = doc.graph.block(block_id).params[name]
 
+    @_guarded
     def redo(self) -> None:
         self.graph.set_param(self.block_id, self.name, self.value)
 
@@ -110,6 +135,7 @@ class Move(_Command):
         # block id → (old position from the model, new position)
         self.moves = {b: (doc.graph.block(b).pos, pos) for b, pos in positions.items()}
 
+    @_guarded
     def redo(self) -> None:
         for block_id, (_, new) in self.moves.items():
             self.graph.move(block_id, new)
@@ -124,6 +150,7 @@ class Rename(_Command):
         super().__init__(doc, f"Rename {old} → {new}")
         self.old, self.new = old, new
 
+    @_guarded
     def redo(self) -> None:
         self.graph.rename(self.old, self.new)
 
@@ -138,6 +165,7 @@ class SetGroup(_Command):
         self.block_ids, self.group = list(block_ids), group
         self.old: dict[str, str] = {}
 
+    @_guarded
     def redo(self) -> None:
         self.old = self.graph.set_group(self.block_ids, self.group)
 
