@@ -371,3 +371,33 @@ def test_edits_that_would_make_an_unloadable_file_are_refused(call: Any) -> None
         call(graph)
     assert graph.signature() == before
     assert fileformat.loads(fileformat.dumps(graph)) == graph
+
+
+@pytest.mark.parametrize("make", [
+    lambda c, d: c.Connect(d, "x", "b", 0),  # port taken: undoing it once removed a→b
+    lambda c, d: c.Connect(d, "x", "x", 5000),
+    lambda c, d: c.AddBlock(d, "relu", (0, 0), block_id="b"),
+    lambda c, d: c.AddBlock(d, "relu", (0, 0), block_id="class"),
+    lambda c, d: c.Rename(d, "a", "b"),
+    lambda c, d: c.Rename(d, "a", "__init__"),
+    lambda c, d: c.SetParam(d, "bn", "eps", math.nan),
+    lambda c, d: c.SetGroup(d, ["a"], "a..b"),
+    lambda c, d: c.Move(d, {"a": (math.inf, 0.0)}),
+], ids=["port_taken", "port_huge", "id_taken", "id_keyword", "rename_taken", "rename_dunder", "param_nan",
+        "bad_group", "pos_inf"])
+def test_refused_commands_never_reach_the_undo_stack(qapp: Any, make: Any) -> None:
+    from gui import commands as c
+    from gui.document import Document
+
+    graph = Graph("g")
+    for block_id in ("a", "b", "x"):
+        graph.add_block("relu", block_id=block_id)
+    graph.add_block("batchnorm2d", block_id="bn")
+    graph.connect("a", "b", 0)
+    doc = Document(graph)
+    doc.undo_stack.push(c.Move(doc, {"x": (5.0, 5.0)}))  # one good step to undo afterwards
+    before = doc.graph.signature()
+    doc.undo_stack.push(make(c, doc))
+    assert doc.graph.signature() == before and doc.undo_stack.count() == 1
+    doc.undo_stack.undo()  # undoes the good step only; the wire a→b stays
+    assert doc.graph.block("x").pos == (0.0, 0.0) and doc.graph.inputs_of("b") == {0: "a"}
