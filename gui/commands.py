@@ -137,8 +137,15 @@ class Move(_Command):
 
     @_guarded
     def redo(self) -> None:
-        for block_id, (_, new) in self.moves.items():
-            self.graph.move(block_id, new)
+        done: list[tuple[str, tuple[float, float]]] = []
+        try:
+            for block_id, (old, new) in self.moves.items():
+                self.graph.move(block_id, new)
+                done.append((block_id, old))
+        except GraphError:  # all or nothing: put back the blocks already moved
+            for block_id, old in reversed(done):
+                self.graph.move(block_id, old)
+            raise
 
     def undo(self) -> None:
         for block_id, (old, _) in self.moves.items():
