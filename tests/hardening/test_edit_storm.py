@@ -383,8 +383,9 @@ def test_edits_that_would_make_an_unloadable_file_are_refused(call: Any) -> None
     lambda c, d: c.SetParam(d, "bn", "eps", math.nan),
     lambda c, d: c.SetGroup(d, ["a"], "a..b"),
     lambda c, d: c.Move(d, {"a": (math.inf, 0.0)}),
+    lambda c, d: c.Move(d, {"a": (1.0, 1.0), "b": (2.0, 2.0), "bn": (math.nan, 0.0)}),
 ], ids=["port_taken", "port_huge", "id_taken", "id_keyword", "rename_taken", "rename_dunder", "param_nan",
-        "bad_group", "pos_inf"])
+        "bad_group", "pos_inf", "move_all_or_nothing"])
 def test_refused_commands_never_reach_the_undo_stack(qapp: Any, make: Any) -> None:
     from gui import commands as c
     from gui.document import Document
