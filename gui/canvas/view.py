@@ -1,8 +1,10 @@
 """The canvas view: navigation, selection, wire drawing, drops and the context menus.
 
 Left-drag on the background draws a rubber band; middle-drag or space+drag pans; the wheel
-zooms around the cursor. Dragging from a port draws a wire; dragging blocks moves them and
-pushes one ``Move`` command, snapped to the grid, when the mouse is released.
+zooms around the cursor. Dragging from a port draws a wire (see ``wiredrag``); dragging
+blocks, or a group frame's label, moves them and pushes one ``Move`` command, snapped to the
+grid, when the mouse is released. Double-clicking a frame label collapses or expands it.
+Keys: Delete/Backspace delete the selection, F fits the view, Escape drops a wire in progress.
 """
 
 from __future__ import annotations
