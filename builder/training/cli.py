@@ -157,7 +157,7 @@ def summary_text(result: Any) -> str:
     lines = [f"status: {result.status}" + (f" — {result.error}" if result.error else "")]
     if result.history:
         f = result.history[-1]
-        best = max(m.val_acc for m in result.history)
+        best = max((m.val_acc for m in result.history if m.val_acc == m.val_acc), default=f.val_acc)
         lines.append(f"epochs {result.epochs_done}/{f.epochs}, steps {result.steps}, "
                      f"{result.seconds:.1f} s; final train loss {f.train_loss:.4g}, "
                      f"train acc {100 * f.train_acc:.2f}%, val acc {100 * f.val_acc:.2f}% "

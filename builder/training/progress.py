@@ -19,6 +19,7 @@ class Progress:
         self.last_draw = 0.0
         self.first_epoch: int | None = None
         self.steps_done = 0
+        self.mid_line = False  # a step line is drawn and not yet ended
 
     def step(self, m: Any) -> None:
         if not self.enabled:
@@ -39,6 +40,7 @@ class Progress:
                           f"acc {100 * m.accuracy:5.1f}% {m.images_per_s:7.0f} img/s "
                           f"left {_clock(left)} ")
         self.stream.flush()
+        self.mid_line = True
 
     def epoch(self, m: Any) -> None:
         if not self.enabled:
@@ -49,8 +51,11 @@ class Progress:
                           f"acc {100 * m.train_acc:.2f}%{val}  lr {m.lr:.3g}  {m.seconds:.1f} s"
                           f"{' ' * 20}\n")
         self.stream.flush()
+        self.mid_line = False
 
     def close(self) -> None:
+        if self.enabled and self.mid_line:
+            self.stream.write("\n")  # a stopped run ends mid-epoch
         if self.enabled:
             self.stream.flush()
 
