@@ -22,12 +22,11 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageB
 
 from builder.graph import Graph
 from gui.training.heat import CanvasHeat
-from gui.training.history import RunData
+from gui.training.history import COLORS, RunData
 from gui.training.panel import TrainingPanel
 from gui.training.runs import RunsWidget
 from gui.training.worker import Job, JobStart, TrainThread
 
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 REDRAW_MS = 100  # plots, progress and heat redraw at most 10 times a second
 DEPTHS = (("plain-20", 20, False), ("plain-56", 56, False), ("resnet-20", 20, True),
           ("resnet-56", 56, True))
@@ -51,7 +50,6 @@ class TrainingController(QObject):
         self.document = window.document  # type: ignore[attr-defined]
         self.runs_root = runs_root or default_runs_root()
         self.dataset: Any = None  # a ready Dataset overrides the form's data set (tests, benches)
-        self.threads = 0  # torch threads for training (0 = torch's default)
         self.thread: TrainThread | None = None
         self.active: list[RunData] = []
         self._job_started: dict[int, float] = {}
@@ -60,6 +58,7 @@ class TrainingController(QObject):
         self.panel = TrainingPanel()
         self._plots: Any = None  # PlotsWidget, built on first use (pyqtgraph costs ~1 s to import)
         self.runs = RunsWidget(self.ensure_plots)
+        self.runs.runs_root = str(self.runs_root)
         self.heat = CanvasHeat(window.canvas)  # type: ignore[attr-defined]
         self.timer = QTimer(self, interval=REDRAW_MS)
         self.timer.timeout.connect(self.tick)
@@ -205,12 +204,12 @@ class TrainingController(QObject):
                                 color=COLORS[(self._count - 1) % len(COLORS)]))
         self.active = runs
         self.runs.add_runs(runs)
-        self.heat.show_run(runs[0] if kind != "compare" else None)
+        self.heat.show_run(next((r for r in runs if self._on_canvas(r)), None))
         self._start_thread(jobs)
         return True
 
     def _start_thread(self, jobs: list[Job]) -> None:
-        thread = TrainThread(jobs, self.dataset, self, threads=self.threads)
+        thread = TrainThread(jobs, self.dataset, self, threads=self.panel.cpu_threads.value())
         thread.job_started.connect(self._on_job_started)
         thread.step.connect(lambda i, m: self.active[i].add_step(m))
         thread.epoch.connect(lambda i, m: self.active[i].add_epoch(m))
@@ -345,8 +344,12 @@ class TrainingController(QObject):
 
     def _on_selection(self, runs: list[RunData]) -> None:
         self.plots.show_runs(runs)
-        if len(runs) == 1 and runs[0].kind != "compare":
+        if len(runs) == 1 and self._on_canvas(runs[0]):
             self.heat.show_run(runs[0])
+
+    def _on_canvas(self, run: RunData) -> bool:
+        """Whether ``run`` trained the graph on the canvas (so its heat can tint the blocks)."""
+        return run.kind != "compare" or run.graph_name == self.document.graph.name
 
     # ------------------------------------------------------------------ closing
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)

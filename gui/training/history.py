@@ -20,6 +20,7 @@ STEP_CAP = 2048  # rows of per-step metrics kept per run
 GRADIENT_CAP = 512  # gradient samples (heatmap columns) kept per run
 STEP_COLUMNS = ("x", "loss", "smooth", "acc", "lr", "grad_norm", "step")
 FINISHED = ("completed", "stopped", "non_finite", "failed")
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 PLOTS = ("loss", "accuracy", "lr", "grad_norm", "depth", "heatmap")
 TITLES = {"loss": "Loss (— train, ┄ val)", "accuracy": "Accuracy (— train, ┄ val)",
           "lr": "Learning rate", "grad_norm": "Total gradient norm (before clipping)",
@@ -166,3 +167,67 @@ def write_metrics_csv(run: RunData, path: str | os.PathLike[str]) -> None:
         for m in run.epochs:
             writer.writerow((m.epoch, f"{m.train_loss:.6g}", f"{m.train_acc:.6g}", f"{m.val_loss:.6g}",
                              f"{m.val_acc:.6g}", f"{m.lr:.6g}", f"{m.seconds:.3f}"))
+
+
+def load_run(folder: str | os.PathLike[str]) -> RunData:
+    """A finished run read back from its engine run folder (config, graph, CSVs).
+
+    Raises ``ValueError`` with one line naming the file when something is missing or bad.
+    """
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from builder import fileformat
+    from builder.training.config import TrainConfig
+
+    root = Path(folder)
+    try:
+        config = TrainConfig.load(root / "config.json")
+        graph = fileformat.load(root / "graph.json")
+        metrics = _rows(root / "metrics.csv")
+        steps = _rows(root / "steps.csv")
+        grads = _rows(root / "gradients.csv")
+    except (OSError, ValueError) as exc:
+        raise ValueError(str(exc).splitlines()[0] if str(exc) else f"{root}: not a run folder") from None
+    run = RunData(root.name, graph.name, config, kind="loaded", status="completed", run_dir=str(root),
+                  device=config.device)
+    try:
+        _fill(run, graph, metrics, steps, grads, SimpleNamespace)
+    except (KeyError, ValueError) as exc:
+        raise ValueError(f"{root}: unreadable run record ({exc})") from None
+    run.status = "completed" if len(run.epochs) >= config.epochs else "stopped"
+    return run
+
+
+def _rows(path: Any) -> list[dict[str, str]]:
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: missing (not a run folder?)") from None
+
+
+def _fill(run: RunData, graph: Any, metrics: list[dict[str, str]], steps: list[dict[str, str]],
+          grads: list[dict[str, str]], record: Any) -> None:
+    per_epoch: dict[int, int] = {}
+    for row in steps:
+        per_epoch[int(row["epoch"])] = per_epoch.get(int(row["epoch"]), 0) + 1
+    batches = max(per_epoch.values(), default=1)
+    for row in steps:
+        step = int(row["step"])
+        run.add_step(record(epoch=int(row["epoch"]), step=step, batch=step % batches + 1, batches=batches,
+                            loss=float(row["loss"]), accuracy=float(row["acc"]), lr=float(row["lr"]),
+                            grad_norm=float(row["grad_norm"])))
+    for row in metrics:
+        run.add_epoch(record(epoch=int(row["epoch"]), epochs=run.config.epochs, seconds=float(row["seconds"]),
+                             **{k: float(row[k]) for k in ("train_loss", "train_acc", "val_loss", "val_acc",
+                                                           "lr")}))
+    run.seconds = sum(m.seconds for m in run.epochs)
+    order = list(dict.fromkeys(r["block"] for r in grads))
+    run.set_blocks(order, [graph.block(b).type if b in graph else "" for b in order])
+    by_step: dict[int, dict[str, float]] = {}
+    for row in grads:
+        by_step.setdefault(int(row["step"]), {})[row["block"]] = float(row["weight_grad_norm"])
+    for step, norms in sorted(by_step.items()):
+        run.add_gradients(record(step=step, block_ids=order, weight_norms=[norms.get(b, math.nan)
+                                                                            for b in order]))

@@ -9,6 +9,7 @@ so the window does not import torch at start-up.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -137,6 +138,9 @@ class TrainingPanel(QWidget):
         self.precision = QComboBox()
         self.precision.addItems(["fp32", "bf16", "fp16"])
         self.channels_last = QCheckBox("channels-last")
+        self.cpu_threads = _spin(1, 256, max(1, (os.cpu_count() or 2) - 1))
+        self.cpu_threads.setToolTip("torch threads for training; one core is left to the window (on a busy "
+                                    "machine, more threads than free cores can make each step much slower)")
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828;")
@@ -154,7 +158,7 @@ class TrainingPanel(QWidget):
                 ("Warm-up epochs", self.warmup), ("Epochs", self.epochs), ("Batch size", self.batch),
                 ("Clip gradients", self.clip), ("Clip threshold", self.clip_value),
                 ("MixUp α", self.mixup), ("Seed", self.seed), ("Device", self.device),
-                ("Precision", self.precision), ("", self.channels_last)]
+                ("Precision", self.precision), ("", self.channels_last), ("CPU threads", self.cpu_threads)]
 
     def _build_controls(self) -> None:
         self.start_button = QPushButton("Start")
@@ -228,7 +232,8 @@ class TrainingPanel(QWidget):
             elif name in ("optimizer", "schedule", "precision"):
                 getattr(self, name).setCurrentText(value)
             else:
-                aliases = {"batch_size": "batch", "warmup_epochs": "warmup", "mixup_alpha": "mixup"}
+                aliases = {"batch_size": "batch", "warmup_epochs": "warmup", "mixup_alpha": "mixup",
+                           "threads": "cpu_threads"}
                 widget = getattr(self, aliases.get(name, name))
                 if isinstance(widget, QCheckBox):
                     widget.setChecked(bool(value))

@@ -22,9 +22,8 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.training.history import PLOTS, TITLES, RunData, log10
+from gui.training.history import COLORS, PLOTS, TITLES, RunData, log10
 
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 RECENT = 5  # fading earlier profiles per run
 HEAT_W, HEAT_GAP = 100.0, 12.0  # each run's heatmap panel width and the gap between panels
 WEIGHTED = ("conv2d", "linear")

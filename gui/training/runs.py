@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gui.training.history import PLOTS, TITLES, RunData, write_metrics_csv
+from gui.training.history import COLORS, PLOTS, TITLES, RunData, load_run, write_metrics_csv
 
 COLUMNS = ("run", "graph", "status", "device", "epochs", "train loss", "train acc", "val acc",
            "grad first/last", "time")
@@ -60,8 +60,12 @@ class RunsWidget(QWidget):
             self.plot_choice.addItem(TITLES[key].split(" (")[0].split(":")[0], key)
         self.png_button = QPushButton("Plot PNG…")
         self.png_button.clicked.connect(self.export_png_dialog)
+        self.open_button = QPushButton("Open run…")
+        self.open_button.setToolTip("List a run saved earlier (its run folder) to overlay it")
+        self.open_button.clicked.connect(self.open_run_dialog)
+        self.runs_root = ""  # where the file dialog starts
         bar = QHBoxLayout()
-        for w in (self.csv_button, self.plot_choice, self.png_button):
+        for w in (self.open_button, self.csv_button, self.plot_choice, self.png_button):
             bar.addWidget(w)
         bar.addStretch(1)
         layout = QVBoxLayout(self)
@@ -110,6 +114,22 @@ class RunsWidget(QWidget):
         for col in range(len(COLUMNS)):
             item.setToolTip(col, tip)
         item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight)
+
+    def open_run(self, folder: str) -> RunData | None:
+        """Read a saved run folder and list it (a message names what is wrong)."""
+        try:
+            run = load_run(folder)
+        except ValueError as exc:
+            QMessageBox.warning(self, "Open run", str(exc))
+            return None
+        run.color = run.color or COLORS[len(self.runs) % len(COLORS)]
+        self.add_runs([run], select=False)
+        return run
+
+    def open_run_dialog(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open run folder", self.runs_root)
+        if folder:
+            self.open_run(folder)
 
     # ------------------------------------------------------------------ export
     def export_csv_dialog(self) -> None:

@@ -65,8 +65,7 @@ def trainer_window(window, data, tmp_path):  # type: ignore[no-untyped-def]
     ctl = window.training
     ctl.dataset = data
     ctl.runs_root = tmp_path / "runs"
-    ctl.threads = 1
-    ctl.panel.set_values(dataset="synthetic", epochs=2, batch_size=32, lr=0.05, device="cpu")
+    ctl.panel.set_values(dataset="synthetic", epochs=2, batch_size=32, lr=0.05, device="cpu", threads=1)
     yield window
     ctl.stop_and_wait()
 
@@ -102,6 +101,11 @@ def test_tiny_graph_trains_to_finished_and_plots_hold_data(qtbot, trainer_window
     write_metrics_csv(run, tmp_path / "m.csv")
     rows = list(csv.reader(open(tmp_path / "m.csv", encoding="utf-8")))
     assert rows[0][:5] == ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"] and len(rows) == 3
+    saved = ctl.runs.open_run(run.run_dir)  # read back from the engine's run folder
+    assert saved is not None and saved.status == "completed" and saved.kind == "loaded"
+    assert [round(m.train_loss, 4) for m in saved.epochs] == [round(m.train_loss, 4) for m in run.epochs]
+    assert len(saved.steps) == 16 and saved.block_ids == run.block_ids
+    assert list(saved.latest_profile()) == pytest.approx(list(run.latest_profile()), abs=1e-4)
     for key in ("depth", "heatmap", "all"):
         ctl.plots.export_png(key, tmp_path / f"{key}.png")
         assert (tmp_path / f"{key}.png").stat().st_size > 1000
@@ -173,6 +177,12 @@ def test_exception_in_worker_is_a_message_and_the_window_survives(qtbot, trainer
     assert "RuntimeError: simulated crash" in boxes.calls[0][2]
     assert ctl.runs.runs[-1].status == "failed"
     assert not ctl.running and win.isVisible() and ctl.panel.start_button.isEnabled()
+
+
+def test_a_folder_that_is_not_a_run_is_refused_with_a_message(trainer_window, boxes, tmp_path) -> None:
+    assert trainer_window.training.runs.open_run(str(tmp_path)) is None
+    (kind, _title, text), = boxes.calls
+    assert kind == "warning" and "config.json" in text
 
 
 def test_bad_settings_are_shown_inline(trainer_window) -> None:
