@@ -164,8 +164,15 @@ def from_dict(doc: Any, where: str = "<graph>") -> Graph:
 def _known_keys(obj: dict[str, Any], allowed: set[str], where: str, path: str) -> None:
     for key in obj:
         if key not in allowed:
-            raise _fail(where, f"{path}.{key}" if isinstance(key, str) else path,
+            raise _fail(where, _member(path, key),
                         "only the keys " + ", ".join(sorted(allowed)), key)
+
+
+def _member(path: str, key: Any) -> str:
+    """``$.a.key`` — or ``$.a["odd key"]`` (quoted, one line) when the key is no plain name."""
+    if isinstance(key, str) and key.isidentifier() and key.isascii() and len(key) <= 60:
+        return f"{path}.{key}"
+    return f"{path}[{_short(key)}]"
 
 
 def _text(value: Any, where: str, path: str) -> str:
@@ -223,7 +230,7 @@ def _read_params(spec: catalog.BlockType, value: Any, where: str, path: str) -> 
         param = spec.param_map.get(name)
         if param is None:
             known = ", ".join(spec.param_map) or "none"
-            raise _fail(where, f"{path}.{name}", f"a parameter of {spec.label} ({known})", name)
+            raise _fail(where, _member(path, name), f"a parameter of {spec.label} ({known})", name)
         expected = param.type_error(param_value)
         if expected:
             raise _fail(where, f"{path}.{name}", expected, param_value)
