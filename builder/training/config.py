@@ -101,7 +101,7 @@ class TrainConfig:
         if not isinstance(data, dict):
             raise ConfigError([f"expected a JSON object, got {type(data).__name__}"], where)
         known = {f.name for f in dataclasses.fields(cls)}
-        problems = [f"{k}: unknown setting (known: {', '.join(sorted(known))})"
+        problems = [f"{_key(k)}: unknown setting (known: {', '.join(sorted(known))})"
                     for k in data if k not in known]
         values = {k: _from_json(v, _FIELD_TYPES[k]) for k, v in data.items() if k in known}
         problems += [f"{k}: {m}" for k, v in values.items()
@@ -149,6 +149,14 @@ _FIELD_TYPES: dict[str, str] = {
     "seed": "int", "device": "str", "precision": "str", "channels_last": "bool", "compile": "bool",
     "probe_every": "int", "probe_outputs": "bool", "checkpoint_every": "int", "val_every": "int",
 }
+
+
+def _key(key: str) -> str:
+    """A key as it may appear in a one-line message (odd keys quoted and shortened)."""
+    if key.isidentifier() and len(key) <= 40:
+        return key
+    text = repr(key)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _from_json(value: Any, kind: str) -> Any:
