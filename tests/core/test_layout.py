@@ -9,8 +9,13 @@ from builder.graph import Graph
 from builder.layout import DX, LANE, apply_layout, layout
 from tests.core.conftest import chain
 
-# A block drawn on the canvas is smaller than one column by one lane.
-MIN_DX, MIN_DY = 0.75 * DX, 0.6 * LANE
+# The canvas draws a block as a 170×60 box at its position (gui/canvas/items.py BLOCK_W,
+# BLOCK_H; not imported: the core tests run without Qt). Closer than that, two boxes overlap.
+MIN_DX, MIN_DY = 170.0, 60.0
+
+
+def test_pitches_leave_room_for_a_block() -> None:
+    assert DX >= MIN_DX and LANE >= MIN_DY
 
 
 def _overlaps(positions: dict[str, tuple[float, float]]) -> list[tuple[str, str]]:
