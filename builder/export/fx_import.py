@@ -14,8 +14,10 @@ never for graph files.
 from __future__ import annotations
 
 import ast
+import contextlib
 import importlib.util
 import inspect
+import io
 import operator
 import os
 import re
@@ -97,9 +99,9 @@ def exported_name(cls: type) -> tuple[str, str] | None:
 class _Tracer(fx.Tracer):
     """Standard layers and ShortcutPad stay single calls; user modules are traced through."""
 
-    def __init__(self) -> None:
+    def __init__(self, stack_traces: bool = False) -> None:
         super().__init__()
-        self.record_stack_traces = True
+        self.record_stack_traces = stack_traces  # costly (seconds): only to locate a failure
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
         if _is_shortcut_pad(m):
@@ -122,15 +124,23 @@ def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: st
     was_training = module.training
     module.eval()
     try:
-        ShapeProp(traced).propagate(torch.zeros(2, *input_shape), *defaults.values())
-    except Exception as exc:
+        with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback itself
+            ShapeProp(traced).propagate(torch.zeros(2, *input_shape), *defaults.values())
+    except Exception as exc:  # ShapeProp wraps the module's own error
+        cause = exc.__cause__ or exc
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
         raise ImportFailure(f"{type(module).__name__} fails on a 2×{'×'.join(map(str, input_shape))} "
-                            f"input: {type(exc).__name__}: {exc}") from None
+                            f"input: {type(cause).__name__}: {first}") from None
     finally:
         module.train(was_training)
     builder = _GraphBuilder(traced, name)
-    for node in fx_graph.nodes:
-        builder.visit(node)
+    try:
+        for node in fx_graph.nodes:
+            builder.visit(node)
+    except _Unsupported as exc:
+        where = _where(_traced_again(module, defaults, exc.node_name))
+        raise ImportFailure(f"{where}unsupported operation: {exc.what}; "
+                            "Skipwire has no block for it") from None
     graph = builder.graph
     apply_layout(graph)
     report = validate(graph)
@@ -366,8 +376,25 @@ def _op_name(node: Any) -> str:
     return str(t)
 
 
-def _unsupported(node: Any, what: str) -> ImportFailure:
-    return ImportFailure(f"{_where(node)}unsupported operation: {what}; Skipwire has no block for it")
+class _Unsupported(Exception):
+    """An fx node without a block; import_module adds where it is in the user's source."""
+
+    def __init__(self, node_name: str, what: str) -> None:
+        super().__init__(what)
+        self.node_name, self.what = node_name, what
+
+
+def _unsupported(node: Any, what: str) -> _Unsupported:
+    return _Unsupported(getattr(node, "name", ""), what)
+
+
+def _traced_again(module: nn.Module, defaults: dict[str, Any], node_name: str) -> fx.Node | None:
+    """The node called ``node_name`` in a second trace that records stack traces."""
+    try:
+        graph = _Tracer(stack_traces=True).trace(module, concrete_args=defaults or None)
+    except Exception:  # the first trace worked; be safe anyway
+        return None
+    return next((n for n in graph.nodes if n.name == node_name), None)
 
 
 def _where(node: Any) -> str:

@@ -140,6 +140,13 @@ def test_unsupported_operation_names_the_op_and_the_source_line(hand):
     assert "\n" not in message
 
 
+def test_input_of_the_wrong_size_fails_with_the_module_error(hand, capsys):
+    with pytest.raises(ImportFailure) as info:
+        import_module(load_class(f"{hand}:TinyResNet")(), (3, 32, 32))
+    assert "fails on a 2×3×32×32 input" in str(info.value) and "mat1 and mat2" in str(info.value)
+    assert "\n" not in str(info.value) and "Traceback" not in capsys.readouterr().err
+
+
 def test_bad_specs_fail_with_one_line(tmp_path, hand):
     for spec, text in ((f"{tmp_path}/missing.py:Net", "not found"), ("nocolon", "ClassName"),
                        (f"{hand}:Nope", "no nn.Module class")):
