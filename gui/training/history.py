@@ -193,18 +193,23 @@ def load_run(folder: str | os.PathLike[str]) -> RunData:
                   device=config.device)
     try:
         _fill(run, graph, metrics, steps, grads, SimpleNamespace)
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{root}: unreadable run record ({exc})") from None
     run.status = "completed" if len(run.epochs) >= config.epochs else "stopped"
     return run
 
 
 def _rows(path: Any) -> list[dict[str, str]]:
+    """The complete rows of a CSV file; a row cut short (a run killed mid-write) is left out."""
     try:
         with open(path, newline="", encoding="utf-8") as fh:
-            return list(csv.DictReader(fh))
+            return [row for row in csv.DictReader(fh) if None not in row and None not in row.values()]
     except FileNotFoundError:
         raise ValueError(f"{path}: missing (not a run folder?)") from None
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not a CSV file ({exc})") from None
 
 
 def _fill(run: RunData, graph: Any, metrics: list[dict[str, str]], steps: list[dict[str, str]],
