@@ -45,8 +45,10 @@ class _RunItems:
         dash = Qt.PenStyle.DashLine
         self.loss_raw = self._plot(widget, "loss", pen=pg.mkPen(faint, width=1))
         self.loss = self._plot(widget, "loss", pen=pg.mkPen(c, width=2), name=run.name)
-        self.val_loss = self._plot(widget, "loss", pen=pg.mkPen(c, width=1.5, style=dash), symbol="o",
-                                   symbolSize=5, symbolBrush=c, symbolPen=None)
+        self.val_loss = pg.PlotDataItem(pen=pg.mkPen(c, width=1.5, style=dash), symbol="o", symbolSize=5,
+                                        symbolBrush=c, symbolPen=None)
+        widget.plots["loss"].addItem(self.val_loss, ignoreBounds=True)  # a val-loss spike keeps the scale
+        self.owned.append((widget.plots["loss"], self.val_loss))
         self.acc = self._plot(widget, "accuracy", pen=pg.mkPen(c, width=2), symbol="o", symbolSize=4,
                               symbolBrush=c, symbolPen=None, name=run.name)
         self.val_acc = self._plot(widget, "accuracy", pen=pg.mkPen(c, width=1.5, style=dash))
