@@ -43,8 +43,8 @@ class ClassDef:
     metas: list[tuple[str, str]]  # (attribute, argument) per integer column
     col_unit: list[int]  # template unit index per integer column
     values: list[list[int | None]]  # per instance, per column (None: optional unit absent)
-    optional: int | None = None  # template unit that only some instances have
-    condition: str = ""  # when the optional unit is built (else nn.Identity)
+    optional: tuple[int, ...] = ()  # template units (a skip-path chain) only some instances have
+    condition: str = ""  # when the optional units are built (else nn.Identity)
     params: list[str] = field(default_factory=list)
     exprs: list[str] = field(default_factory=list)  # per column: literal, parameter or expression
     args: dict[str, list[int]] = field(default_factory=dict)  # node path → parameter values
@@ -110,72 +110,88 @@ def _unique(base: str, taken: set[str]) -> str:
 
 
 def _classes_for(tree: Tree, groups: dict[Any, list[_Instance]]) -> list[ClassDef]:
-    """One class per skeleton, merging skeletons that differ by one optional skip-path unit."""
+    """One class per skeleton, merging skeletons that differ by an optional skip-path chain."""
     out, used = [], set()
     for key, insts in groups.items():
         if key in used:
             continue
-        for j in _optional_candidates(key):
-            other = _reduced(key, j)
+        for chain in _optional_candidates(key):
+            other = _reduced(key, chain)
             if other in groups and other not in used:
-                cd = _make_class(tree, insts, groups[other], j)
+                cd = _make_class(tree, insts, groups[other], chain)
                 if cd is not None:
                     used |= {key, other}
                     out.append(cd)
                     break
     for key, insts in groups.items():
         if key not in used:
-            out.append(_make_class(tree, insts, [], None))  # type: ignore[arg-type]
+            out.append(_make_class(tree, insts, [], ()))  # type: ignore[arg-type]
     rank = {b: i for i, b in enumerate(tree.order)}
     return sorted(out, key=lambda cd: rank[cd.instances[0].members[0]])
 
 
-def _optional_candidates(key: tuple[Any, ...]) -> list[int]:
-    """Module units with one input whose one use is a later port of an Add."""
+def _optional_candidates(key: tuple[Any, ...]) -> list[tuple[int, ...]]:
+    """Chains of one-input module units whose last feeds a later port of an Add (a shortcut)."""
     parts = key[:-1]
+    users: dict[int, list[tuple[int, int]]] = {}
+    for i, p in enumerate(parts):
+        for port, ref in enumerate(p[-1]):
+            if isinstance(ref, int):
+                users.setdefault(ref, []).append((i, port))
+
+    def movable(j: int) -> bool:
+        return parts[j][0] in ("module", "seq") and len(parts[j][3]) == 1 and key[-1][1] != j
+
     found = []
-    for j, part in enumerate(parts):
-        if part[0] not in ("module", "seq") or len(part[3]) != 1 or key[-1][1] == j:
+    for j in range(len(parts)):
+        use = users.get(j, [])
+        if not (movable(j) and len(use) == 1 and parts[use[0][0]][:2] == ("func", "add") and use[0][1] > 0):
             continue
-        users = [(i, port) for i, p in enumerate(parts) for port, ref in enumerate(p[-1]) if ref == j]
-        if len(users) == 1 and parts[users[0][0]][:2] == ("func", "add") and users[0][1] > 0:
-            found.append(j)
+        chain: tuple[int, ...] = (j,)
+        found.append(chain)
+        while True:
+            head = parts[chain[0]][3][0]
+            if not (isinstance(head, int) and movable(head) and len(users.get(head, [])) == 1):
+                break
+            chain = (head, *chain)
+            found.append(chain)
     return found
 
 
-def _reduced(key: tuple[Any, ...], j: int) -> tuple[Any, ...]:
-    """The skeleton with unit ``j`` removed and its users reading its input instead."""
-    source = key[j][3][0]
+def _reduced(key: tuple[Any, ...], chain: tuple[int, ...]) -> tuple[Any, ...]:
+    """The skeleton without the ``chain`` units, their user reading the chain's input instead."""
+    source, last = key[chain[0]][3][0], chain[-1]
 
     def remap(ref: Any) -> Any:
-        if ref == j:
+        if ref == last:
             ref = source
-        return ref - 1 if isinstance(ref, int) and ref > j else ref
+        return ref - sum(1 for c in chain if c < ref) if isinstance(ref, int) else ref
 
-    parts = [(*p[:-1], tuple(remap(r) for r in p[-1])) for i, p in enumerate(key[:-1]) if i != j]
+    parts = [(*p[:-1], tuple(remap(r) for r in p[-1])) for i, p in enumerate(key[:-1]) if i not in chain]
     return (*parts, ("exit", remap(key[-1][1])))
 
 
 def _make_class(tree: Tree, present: list[_Instance], absent: list[_Instance],
-                j: int | None) -> ClassDef | None:
+                chain: tuple[int, ...]) -> ClassDef | None:
     first = present[0]
     col_unit = [i for i, ms in enumerate(first.metas) for _ in ms]
     metas = [m for ms in first.metas for m in ms]
     rows: list[tuple[Node, list[int | None]]] = [(p.node, [v for ns in p.numbers for v in ns])
                                                  for p in present]
     for a in absent:
-        assert j is not None
         numbers: list[list[int | None]] = [list(ns) for ns in a.numbers]
-        numbers.insert(j, [None] * len(first.metas[j]))
+        for j in chain:  # ascending: each insertion lands at its template index
+            numbers.insert(j, [None] * len(first.metas[j]))
         rows.append((a.node, [v for ns in numbers for v in ns]))
     rank = {b: i for i, b in enumerate(tree.order)}
     rows.sort(key=lambda r: rank[r[0].members[0]])
-    cd = ClassDef("", [r[0] for r in rows], first.units, first.node, metas, col_unit, [r[1] for r in rows], j)
+    cd = ClassDef("", [r[0] for r in rows], first.units, first.node, metas, col_unit, [r[1] for r in rows],
+                  chain)
     try:
         _solve(tree, cd)
     except _NoMerge:
         return None
-    if j is not None:
+    if chain:
         mask = [n in {p.node for p in present} for n in cd.instances]
         cd.condition = _condition(cd, mask)
         if not cd.condition:
@@ -256,7 +272,7 @@ def _solve(tree: Tree, cd: ClassDef) -> None:
                "out_channels": tuple(shapes[n.exit][0] for n in cd.instances)}
     args: dict[str, Values] = {}
     exprs: dict[int, str] = {}
-    optional = [j for j, u in enumerate(cd.col_unit) if u == cd.optional]
+    optional = [j for j, u in enumerate(cd.col_unit) if u in cd.optional]
     for j in [j for j in range(len(columns)) if j not in optional] + optional:
         column, (attr, arg) = columns[j], cd.metas[j]
         present = {v for v in column if v is not None}

@@ -178,7 +178,7 @@ def _init_lines(tree: Tree, analysis: Analysis, node_units: list[Unit], exprs: l
     for i, u in enumerate(node_units):
         if not u.parts:
             continue
-        if cd is not None and i == cd.optional:
+        if cd is not None and i in cd.optional:
             text, k = _constructor(analysis, u, exprs, k)
             lines += _assign(u.parts, "nn.Identity()")
             lines.append(f"        if {cd.condition}:")

@@ -21,8 +21,11 @@ def forward_lines(tree: Tree, node: Node, node_units: list[Unit], entry: str, ex
         for src in u.inputs:
             uses.setdefault(src, []).append(i)
     kinds = [graph.block(u.block).type if u.block and u.block not in tree.paths else "" for u in node_units]
-    side = {i for i, u in enumerate(node_units) if _skip_path(i, u, kinds, uses, node_units, exit_id)}
-    inlined = {i for i in side if node_units[i].inputs == [entry]}  # ``out + self.shortcut(x)``
+    side = _skip_paths(node_units, kinds, uses, exit_id)
+    inlined: set[int] = set()  # ``out + self.shortcut(x)``: skip-path calls starting from x
+    for i in sorted(side):
+        if all(s == entry or producer.get(s) in inlined for s in node_units[i].inputs):
+            inlined.add(i)
     sequence = _schedule(node_units, side - inlined, producer)
     slot = {i: k for k, i in enumerate(sequence)}
     position = {i: slot[_consumer(i, inlined, uses, node_units)] for i in range(len(node_units))}
@@ -58,24 +61,39 @@ def forward_lines(tree: Tree, node: Node, node_units: list[Unit], entry: str, ex
     return lines
 
 
-def _skip_path(i: int, u: Unit, kinds: list[str], uses: dict[str, list[int]], node_units: list[Unit],
-               exit_id: str) -> bool:
-    """A module call whose only use is a later operand of an Add (a shortcut)."""
-    consumers = uses.get(u.output, [])
-    return (not kinds[i] and u.output != exit_id and len(consumers) == 1
-            and kinds[consumers[0]] == "add" and node_units[consumers[0]].inputs[0] != u.output)
+def _skip_paths(node_units: list[Unit], kinds: list[str], uses: dict[str, list[int]],
+                exit_id: str) -> set[int]:
+    """Module calls whose only use is a later operand of an Add, or another such call (shortcuts)."""
+    side: set[int] = set()
+    for i in reversed(range(len(node_units))):
+        u = node_units[i]
+        consumers = uses.get(u.output, [])
+        if kinds[i] or u.output == exit_id or len(consumers) != 1:
+            continue
+        c = consumers[0]
+        if c in side or (kinds[c] == "add" and node_units[c].inputs[0] != u.output):
+            side.add(i)
+    return side
 
 
 def _schedule(node_units: list[Unit], hoisted: set[int], producer: dict[str, int]) -> list[int]:
-    """Unit order with each hoisted shortcut right after the unit producing its input."""
+    """Unit order with each hoisted shortcut call right after the unit producing its input."""
     after: dict[int, list[int]] = {}
     for i in sorted(hoisted):
         sources = [producer[s] for s in node_units[i].inputs if s in producer]
         after.setdefault(max(sources, default=-1), []).append(i)
-    sequence = list(after.get(-1, []))
+    sequence: list[int] = []
+
+    def emit(i: int) -> None:
+        sequence.append(i)
+        for j in after.get(i, []):
+            emit(j)
+
+    for j in after.get(-1, []):
+        emit(j)
     for i in range(len(node_units)):
         if i not in hoisted:
-            sequence += [i, *after.get(i, [])]
+            emit(i)
     return sequence
 
 

@@ -36,6 +36,13 @@ def test_resnet20_has_a_basic_block_class_a_visible_skip_and_stage_loops():
     assert imports == ["import torch", "import torch.nn.functional as F", "from torch import nn"]
 
 
+def test_option_b_shortcut_chain_is_optional_in_one_class():
+    code = _code("resnet20b")
+    assert code.classes == ["BasicBlock", "Resnet20b"]
+    assert "out = out + self.bn_shortcut(self.conv_shortcut(x))" in code.source
+    assert code.source.count("if stride != 1 or in_channels != out_channels:") == 2
+
+
 def test_resnet110_is_as_short_as_resnet20():
     short, deep = _code("resnet20").source, _code("resnet110").source
     assert abs(len(deep.splitlines()) - len(short.splitlines())) <= 2

@@ -11,7 +11,7 @@ from builder.export.codegen import export_code
 from builder.graph import Graph
 from builder.validate import validate
 
-BLOCK_KINDS = ("plain", "residual", "residual_pad", "residual_conv", "branches", "flat")
+BLOCK_KINDS = ("plain", "residual", "residual_pad", "residual_conv", "residual_convbn", "branches", "flat")
 
 
 @st.composite
@@ -54,6 +54,9 @@ def _block(g, kind, group, x, cin, cout, stride):
         if stride != 1 or cin != cout:
             if kind == "residual_conv":
                 skip = _conv(g, group, "shortcut", x, cout, stride, kernel=1)
+            elif kind == "residual_convbn":  # option B, flat in the group: a two-unit optional chain
+                skip = g.add("batchnorm2d", group, "bn_shortcut",
+                             _conv(g, group, "conv_shortcut", x, cout, stride, kernel=1))
             else:
                 skip = g.add("shortcut_pad", group, "shortcut", x, stride=stride, out_channels=cout)
         y = g.add("add", group, "add", y, skip)
