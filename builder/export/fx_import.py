@@ -133,10 +133,11 @@ def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: st
                             f"input: {type(cause).__name__}: {first}") from None
     finally:
         module.train(was_training)
-    builder = _GraphBuilder(traced, name)
+    builder = _GraphBuilder(traced, name, module)
     try:
         for node in fx_graph.nodes:
             builder.visit(node)
+        builder.connect_all(fx_graph)
     except _Unsupported as exc:
         where = _where(_traced_again(module, defaults, exc.node_name))
         raise ImportFailure(f"{where}unsupported operation: {exc.what}; "
@@ -161,12 +162,14 @@ def _forward_defaults(module: nn.Module) -> dict[str, Any]:
 class _GraphBuilder:
     """Turns fx nodes into blocks, one at a time."""
 
-    def __init__(self, traced: fx.GraphModule, name: str) -> None:
+    def __init__(self, traced: fx.GraphModule, name: str, original: nn.Module) -> None:
         self.traced = traced
+        self.original = original  # its named_modules() follow __init__ (traced's follow forward)
         self.graph = Graph(name)
         self.value: dict[fx.Node, str] = {}  # fx node → block id giving its value
         self.counts: dict[tuple[str, str], int] = {}
         self.fixed: set[fx.Node] = set()  # defaulted forward arguments and the checks fx adds on them
+        self.wires: list[tuple[str, str, int, fx.Node]] = []
 
     def visit(self, node: fx.Node) -> None:
         inputs = list(node.all_input_nodes)
@@ -238,11 +241,30 @@ class _GraphBuilder:
                 block_id += "_"
         try:
             self.graph.add_block(type_id, params, block_id=block_id, group=group)
-            for port, src in enumerate(sources):
-                self.graph.connect(src, block_id, port)
         except GraphError as exc:
             raise _unsupported(node, f"{_op_name(node)} ({exc})") from None
+        self.wires += [(src, block_id, port, node) for port, src in enumerate(sources)]
         self.value[node] = block_id
+
+    def connect_all(self, fx_graph: fx.Graph) -> None:
+        """Wire the blocks, each source's wires in the order the module registers its layers.
+
+        The graph's topological order (and so the compiled module's and the exported code's
+        layer order) then follows the module's ``__init__``, not the order ``forward`` calls them.
+        """
+        rank = {name: i for i, (name, _) in enumerate(self.original.named_modules())}
+        key: dict[str, float] = {}
+        upcoming = float("inf")
+        for node in reversed(list(fx_graph.nodes)):
+            if node.op == "call_module":
+                upcoming = rank.get(str(node.target), upcoming)
+            if node in self.value:
+                key.setdefault(self.value[node], upcoming if node.op == "call_module" else upcoming - 0.5)
+        for src, dst, port, node in sorted(self.wires, key=lambda w: key.get(w[1], 0.0)):
+            try:
+                self.graph.connect(src, dst, port)
+            except GraphError as exc:
+                raise _unsupported(node, f"{_op_name(node)} ({exc})") from None
 
 
 def _shape(node: Any) -> tuple[int, ...]:

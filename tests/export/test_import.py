@@ -109,13 +109,14 @@ def test_hand_written_module_round_trips_export_import_export(hand, tmp_path):
     assert export_code(again).source == first.source
 
 
-def test_resnet20_round_trips_export_import_export(tmp_path):
-    graph = fileformat.load(GRAPHS / "resnet20.json")
+@pytest.mark.parametrize("stem", ["resnet20", "preact_resnet18"])  # the second computes a shortcut early
+def test_shipped_graph_round_trips_export_import_export(stem, tmp_path):
+    graph = fileformat.load(GRAPHS / f"{stem}.json")
     first = export_code(graph)
-    path = tmp_path / "r20.py"
+    path = tmp_path / f"{stem}.py"
     path.write_text(first.source, encoding="utf-8")
     cls = load_class(f"{path}:{first.class_name}")
-    imported = import_module(cls(), first.input_shape, name=cls.__name__.lower())
+    imported = import_module(cls(), first.input_shape, name=graph.name)
     imported.description = graph.description
     assert export_code(imported).source == first.source
     assert {b.id for b in imported.blocks()} - {"input"} == {b.id for b in graph.blocks()} - {"input"}
