@@ -126,7 +126,7 @@ class PlotsWidget(QWidget):
         self.plots["loss"].setLogMode(False, True)
         self.plots["grad_norm"].setLogMode(False, True)
         self.plots["accuracy"].setYRange(0, 1)
-        self.plots["loss"].addLegend(offset=(-5, 5), labelTextSize="8pt")
+        self.plots["loss"].addLegend(offset=(10, -10), labelTextSize="8pt")  # lower left
         self.plots["depth"].addLegend(offset=(-5, 5), labelTextSize="8pt")
         self.clip_line = pg.InfiniteLine(angle=0, pen=pg.mkPen("#555", width=1.5, style=Qt.PenStyle.DashLine),
                                          label="clip {value:.3g}", labelOpts={"position": 0.9})
