@@ -28,6 +28,10 @@ from gui.training.runs import RunsWidget
 from gui.training.worker import Job, JobStart, TrainThread
 
 REDRAW_MS = 100  # plots, progress and heat redraw at most 10 times a second
+# Optional GIL switch interval while training (None = Python's 5 ms). Each Qt → Python call on the
+# GUI thread may wait one interval for the trainer; on the busy 2-core machine 1 ms vs 5 ms gave
+# no clear p99 difference (bench/bench_gui_latency.py --switch-ms), so it is left alone.
+SWITCH_INTERVAL_S: float | None = None
 DEPTHS = (("plain-20", 20, False), ("plain-56", 56, False), ("resnet-20", 20, True),
           ("resnet-56", 56, True))
 EXPLODED_HINT = ("Gradients exploded. Try gradient clipping (by norm, threshold 1) or a smaller "
@@ -55,6 +59,8 @@ class TrainingController(QObject):
         self._job_started: dict[int, float] = {}
         self._row_versions: dict[int, int] = {}
         self._count = 0
+        self.switch_interval: float | None = SWITCH_INTERVAL_S  # None leaves Python's setting alone
+        self._saved_switch: float | None = None
         self.panel = TrainingPanel()
         self._plots: Any = None  # PlotsWidget, built on first use (pyqtgraph costs ~1 s to import)
         self.runs = RunsWidget(self.ensure_plots)
@@ -222,6 +228,9 @@ class TrainingController(QObject):
         self._set_running(True)
         self.plots_dock.raise_()
         self.panel.set_progress(0.0, "starting…")
+        if self.switch_interval is not None:
+            self._saved_switch = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._saved_switch, self.switch_interval))
         thread.start()
         self.timer.start()
 
@@ -302,6 +311,9 @@ class TrainingController(QObject):
         if self.thread is None:
             return
         self.thread = None
+        if self._saved_switch is not None:
+            sys.setswitchinterval(self._saved_switch)
+            self._saved_switch = None
         for run in self.active:
             if run.status in ("queued", "running", "paused"):
                 run.status = "stopped"
