@@ -193,6 +193,19 @@ def test_bad_settings_are_shown_inline(trainer_window) -> None:
     assert not ctl.running
 
 
+def test_missing_data_files_are_shown_inline_without_a_crash_box(qtbot, trainer_window, boxes,
+                                                                  tmp_path) -> None:
+    win, ctl = trainer_window, trainer_window.training
+    _load(win, tiny_cnn())
+    ctl.dataset = None  # the form's data set: MNIST from an empty folder
+    ctl.panel.set_values(dataset="mnist", data_dir=str(tmp_path))
+    with qtbot.waitSignal(ctl.all_finished, timeout=WAIT_MS):
+        assert ctl.start()
+    assert str(tmp_path) in ctl.panel.error.text()
+    assert ctl.runs.runs[-1].status == "failed"
+    assert "critical" not in boxes.kinds()
+
+
 def test_closing_during_a_run_asks_then_stops(qtbot, trainer_window, boxes) -> None:
     win, ctl = trainer_window, trainer_window.training
     _load(win, tiny_cnn())
