@@ -55,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                               description="He et al.'s experiment: same data, seed and settings; "
                               "writes a PNG (loss, error, gradient by depth) and prints a table. "
                               "Defaults: digits, SGD lr 0.05 momentum 0.9, wd 1e-4, batch 128, "
-                              "30 epochs, lr ×0.1 at 50%% and 75%%, validation at the end only.")
+                              "30 epochs, 2 epochs of linear warm-up from 0.1×lr, lr ×0.1 at 50%% and 75%%, "
+                              "validation at the end only.")
     p.add_argument("files", nargs="+", help="graph files (.json)")
     p.add_argument("-o", "--output", default="compare.png", help="PNG to write (default compare.png)")
     _common(p)

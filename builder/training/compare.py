@@ -20,10 +20,13 @@ from builder.training.datasets import Dataset
 from builder.training.probes import GradientSample
 from builder.training.trainer import EpochMetrics, Trainer, TrainResult
 
-# The experiment's defaults (measured over several seeds; see bench/ and the CLI help).
+# The experiment's defaults. Measured on digits (seeds 0-3): without warm-up ResNet-56's loss
+# spiked mid-run in 3 of 4 seeds and one seed ended at 3.8 % training error; with 2 epochs of
+# linear warm-up (0.005 → 0.05) ResNet-56 ended at 0 % in all four while plain-56 stayed at
+# 39-83 %.
 COMPARE_DEFAULTS: dict[str, object] = {"dataset": "digits", "epochs": 30, "lr": 0.05,
                                        "batch_size": 128, "schedule": "multistep",
-                                       "milestones": [0.5, 0.75], "warmup_epochs": 0.0,
+                                       "milestones": [0.5, 0.75], "warmup_epochs": 2.0,
                                        "val_every": 0}  # validate once, at the end
 
 
