@@ -320,6 +320,7 @@ class TrainingController(QObject):
                 run.version += 1
         self.timer.stop()
         self.tick()
+        self.heat.refresh(force=True)
         self._set_running(False)
         self.all_finished.emit()
 

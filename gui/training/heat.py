@@ -8,6 +8,7 @@ A small legend sits in the canvas's lower-left corner while the heat is shown.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
@@ -16,6 +17,8 @@ from PySide6.QtWidgets import QWidget
 
 from gui.training.history import RunData
 
+LEVELS = 24  # tints are quantised, so a block repaints only when its colour visibly changes
+EVERY_S = 2.0  # the canvas re-tints at most this often during a run (repainting blocks costs GUI time)
 LOW, HIGH = 0.12, 0.96  # the part of the colour map used (pure black hides the block's text)
 # matplotlib's "inferno" at 0, 1/6, …, 1 (the plots' heatmap uses the same map)
 INFERNO = np.array([(0, 0, 4), (40, 11, 84), (101, 21, 110), (159, 42, 99), (212, 72, 66),
@@ -40,8 +43,8 @@ def tints(run: RunData) -> tuple[dict[str, QColor], float, float]:
         return {}, math.nan, math.nan
     lo, hi = float(finite.min()), float(finite.max())
     span = max(hi - lo, 1e-9)
-    out = {b: heat_color((v - lo) / span) for b, v in zip(run.block_ids, profile, strict=True)
-           if math.isfinite(v)}
+    pairs = zip(run.block_ids, profile, strict=True)
+    out = {b: heat_color(round(LEVELS * (v - lo) / span) / LEVELS) for b, v in pairs if math.isfinite(v)}
     return out, lo, hi
 
 
@@ -104,16 +107,22 @@ class CanvasHeat:
         self.enabled = True
         self.run: RunData | None = None
         self._drawn = -1
+        self._last = 0.0
 
     def show_run(self, run: RunData | None) -> None:
         """Tint from ``run`` (None clears the heat)."""
         self.run, self._drawn = run, -1
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, force: bool = False) -> None:
+        """Re-tint when the run changed, at most every :data:`EVERY_S` seconds unless ``force``."""
         run = self.run if self.enabled else None
         if run is not None and run.version == self._drawn:
             return
+        now = time.monotonic()
+        if run is not None and self._drawn != -1 and not force and now - self._last < EVERY_S:
+            return
+        self._last = now
         scene = self.canvas.canvas  # type: ignore[attr-defined]
         colors, lo, hi = tints(run) if run is not None else ({}, math.nan, math.nan)
         known = {b: c for b, c in colors.items() if b in scene.blocks}
