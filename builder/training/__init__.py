@@ -28,16 +28,30 @@ load_dataset, DatasetError), ``readers`` (IDX, CIFAR binary, image folders), ``l
 (device-side batches and augmentation), ``optim`` (optimizers, lr schedule, device choice),
 ``probes`` (GradientProbe, GradientSample), ``trainer``, ``records`` (run folders,
 checkpoints), ``distributed`` (torchrun/DDP), ``adapt`` (fit a graph to a dataset), ``compare``.
-Importing this package imports torch.
+Importing this package does not import torch; the names above load their module on first use
+(PEP 562), so ``main.py --help`` and the GUI start without waiting for torch.
 """
 
 from __future__ import annotations
 
-from builder.training.adapt import adapt_graph
-from builder.training.config import ConfigError, TrainConfig
-from builder.training.datasets import Dataset, DatasetError, digits, load_dataset, synthetic
-from builder.training.probes import GradientSample
-from builder.training.trainer import EpochMetrics, StepMetrics, Trainer, TrainResult
+import importlib
+from typing import Any
+
+# public name → the submodule that defines it (imported on first access)
+_WHERE = {
+    "adapt_graph": "adapt", "ConfigError": "config", "TrainConfig": "config",
+    "Dataset": "datasets", "DatasetError": "datasets", "digits": "datasets",
+    "load_dataset": "datasets", "synthetic": "datasets", "GradientSample": "probes",
+    "EpochMetrics": "trainer", "StepMetrics": "trainer", "Trainer": "trainer",
+    "TrainResult": "trainer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'builder.training' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"builder.training.{_WHERE[name]}"), name)
+
 
 __all__ = [
     "ConfigError", "Dataset", "DatasetError", "EpochMetrics", "GradientSample", "StepMetrics",
