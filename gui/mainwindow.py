@@ -11,6 +11,7 @@ import html
 import importlib
 import importlib.util
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,7 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         available = _export_module_available()
         for text, function in EXPORTS:
-            action = add(menu, text, lambda f=function: self.run_export(f))
+            action = add(menu, text, partial(self.run_export, function))
             action.setEnabled(available)
             if not available:
                 action.setStatusTip("Export is not installed in this build")

@@ -54,7 +54,7 @@ class TrainingController(QObject):
         self.document = window.document  # type: ignore[attr-defined]
         self.runs_root = runs_root or default_runs_root()
         self.dataset: Any = None  # a ready Dataset overrides the form's data set (tests, benches)
-        self.thread: TrainThread | None = None
+        self.train_thread: TrainThread | None = None
         self.active: list[RunData] = []
         self._job_started: dict[int, float] = {}
         self._row_versions: dict[int, int] = {}
@@ -159,7 +159,7 @@ class TrainingController(QObject):
     # ------------------------------------------------------------------ starting
     @property
     def running(self) -> bool:
-        return self.thread is not None
+        return self.train_thread is not None
 
     def start(self) -> bool:
         """Train the current graph with the form's settings."""
@@ -223,7 +223,7 @@ class TrainingController(QObject):
         thread.job_finished.connect(self._on_job_finished)
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_thread_finished)
-        self.thread = thread
+        self.train_thread = thread
         self._job_started.clear()
         self._set_running(True)
         self.plots_dock.raise_()
@@ -236,26 +236,26 @@ class TrainingController(QObject):
 
     # ------------------------------------------------------------------ control
     def toggle_pause(self) -> None:
-        if self.thread is None:
+        if self.train_thread is None:
             return
-        if self.thread.paused:
-            self.thread.resume()
+        if self.train_thread.paused:
+            self.train_thread.resume()
         else:
-            self.thread.pause()
+            self.train_thread.pause()
         for run in self.active:
             if run.status in ("running", "paused"):
-                run.status = "paused" if self.thread.paused else "running"
+                run.status = "paused" if self.train_thread.paused else "running"
                 run.version += 1
         self._set_running(True)
 
     def stop(self) -> None:
-        if self.thread is not None:
-            self.thread.stop()
+        if self.train_thread is not None:
+            self.train_thread.stop()
             self.panel.set_progress(self.panel.progress.value() / 1000, "stopping…")
 
     def stop_and_wait(self, timeout_ms: int = 10000) -> bool:
         """Stop the run and wait for its thread (True when it ended in time)."""
-        thread = self.thread
+        thread = self.train_thread
         if thread is None:
             return True
         thread.stop()
@@ -269,7 +269,7 @@ class TrainingController(QObject):
         self.heat.show_run(self.heat.run)
 
     def _set_running(self, running: bool) -> None:
-        paused = bool(self.thread and self.thread.paused)
+        paused = bool(self.train_thread and self.train_thread.paused)
         self.panel.set_running(running, paused)
         self.actions["start"].setEnabled(not running)
         self.actions["twin"].setEnabled(not running)
@@ -280,7 +280,7 @@ class TrainingController(QObject):
     # ------------------------------------------------------------------ thread signals
     def _on_job_started(self, index: int, info: JobStart) -> None:
         run = self.active[index]
-        run.status = "paused" if self.thread and self.thread.paused else "running"
+        run.status = "paused" if self.train_thread and self.train_thread.paused else "running"
         run.device, run.notes = info.device, info.notes
         run.set_blocks(info.block_ids, info.block_types)
         self._job_started[index] = time.perf_counter()
@@ -308,9 +308,9 @@ class TrainingController(QObject):
             QMessageBox.critical(self.window, "Training failed", message)
 
     def _on_thread_finished(self) -> None:
-        if self.thread is None:
+        if self.train_thread is None:
             return
-        self.thread = None
+        self.train_thread = None
         if self._saved_switch is not None:
             sys.setswitchinterval(self._saved_switch)
             self._saved_switch = None
@@ -336,12 +336,12 @@ class TrainingController(QObject):
         self._show_progress()
 
     def _show_progress(self) -> None:
-        if self.thread is None:
+        if self.train_thread is None:
             done = [r for r in self.active if r.status == "completed"]
             text = f"done: {len(done)}/{len(self.active)} completed" if self.active else "idle"
             self.panel.set_progress(1.0 if done else self.panel.progress.value() / 1000, text)
             return
-        index = self.thread.current
+        index = self.train_thread.current
         if not 0 <= index < len(self.active) or self.active[index].last_step is None:
             return
         run, m = self.active[index], self.active[index].last_step
@@ -350,7 +350,7 @@ class TrainingController(QObject):
         elapsed = time.perf_counter() - self._job_started.get(index, time.perf_counter())
         left = elapsed / max(done, 1) * (total - done)
         prefix = f"{run.name} ({index + 1}/{len(self.active)}) · " if len(self.active) > 1 else ""
-        state = " · paused" if self.thread.paused else ""
+        state = " · paused" if self.train_thread.paused else ""
         self.panel.set_progress(done / max(total, 1), f"{prefix}epoch {m.epoch}/{run.config.epochs} · "
                                 f"step {m.batch}/{m.batches} · {m.images_per_s:,.0f} img/s · "
                                 f"{_clock(left)} left{state}")

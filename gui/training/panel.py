@@ -63,9 +63,15 @@ class DeviceCombo(QComboBox):
 
 
 def _spin(low: float, high: float, value: float, decimals: int = 0, step: float = 1) -> Any:
-    box = QDoubleSpinBox() if decimals else QSpinBox()
-    if decimals:
-        box.setDecimals(decimals)
+    """A QSpinBox (``decimals`` 0) or a QDoubleSpinBox with the given range and value."""
+    if not decimals:
+        ibox = QSpinBox()
+        ibox.setRange(int(low), int(high))
+        ibox.setSingleStep(int(step))
+        ibox.setValue(int(value))
+        return ibox
+    box = QDoubleSpinBox()
+    box.setDecimals(decimals)
     box.setRange(low, high)
     box.setSingleStep(step)
     box.setValue(value)
