@@ -109,10 +109,6 @@ class TrainThread(QThread):
     def paused(self) -> bool:
         return self._paused
 
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
-
     # ---- the thread ----
     def run(self) -> None:  # noqa: D401 (Qt override)
         index = 0
