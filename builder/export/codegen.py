@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from builder.catalog import fmt_shape
 from builder.export.classes import TAKEN_NAMES, Analysis, ClassDef, build_classes
 from builder.export.forward import forward_lines
-from builder.export.pysource import MAKE_STAGE, SHORTCUT_PAD, access, call_lines, statement_lines
+from builder.export.pysource import MAKE_STAGE, access, call_lines, shortcut_pad_source, statement_lines
 from builder.export.structure import SEQ, STAGE, Node, Tree, Unit, analyse
 from builder.graph import Graph
 from builder.validate import Report, validate
@@ -109,7 +109,7 @@ def _header(graph: Graph, top: str, names: list[str], count: int, shape: tuple[i
     lines += _list_lines("__all__", [f'"{n}"' for n in sorted(exported, key=_natural)])
     text = "\n".join(lines)
     if uses_pad:
-        text += "\n\n\n" + SHORTCUT_PAD.rstrip()
+        text += "\n\n\n" + shortcut_pad_source().rstrip()
     if uses_stage:
         text += "\n\n\n" + MAKE_STAGE.rstrip()
     return text + "\n"

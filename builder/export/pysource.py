@@ -8,9 +8,12 @@ argument per line with a trailing comma), so generated files are stable under th
 
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from builder.catalog import conv_padding, shortcut_channels
@@ -179,21 +182,19 @@ def statement_lines(target: str, expr: str, indent: int) -> list[str]:
     return call_lines(f"{target} = ", func, args, indent)
 
 
-SHORTCUT_PAD = '''class ShortcutPad(nn.Module):
-    """He et al. option A shortcut: subsample by ``stride`` and append zero channels."""
+@lru_cache(maxsize=1)
+def shortcut_pad_source() -> str:
+    """The ``ShortcutPad`` class exactly as ``builder/modules.py`` defines it.
 
-    def __init__(self, stride: int = 2, extra_channels: int = 0) -> None:
-        super().__init__()
-        self.stride = stride
-        self.extra_channels = extra_channels
+    Read as text with ``ast`` (not imported), so exporting code never imports torch and the
+    exported class cannot drift from the one the compiled module runs.
+    """
+    path = Path(__file__).resolve().parent.parent / "modules.py"
+    text = path.read_text(encoding="utf-8")
+    node = next(n for n in ast.parse(text).body
+                if isinstance(n, ast.ClassDef) and n.name == "ShortcutPad")
+    return (ast.get_source_segment(text, node) or "") + "\n"
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.stride > 1:
-            x = x[:, :, :: self.stride, :: self.stride]
-        if self.extra_channels:
-            x = F.pad(x, (0, 0, 0, 0, 0, self.extra_channels))
-        return x
-'''
 
 MAKE_STAGE = '''def _make_stage(
     block: type[nn.Module], first: tuple[int, ...], rest: tuple[int, ...], blocks: int

@@ -29,6 +29,9 @@ class ShortcutPad(nn.Module):
             x = F.pad(x, (0, 0, 0, 0, 0, self.extra_channels))
         return x
 
+    def extra_repr(self) -> str:
+        return f"stride={self.stride}, extra_channels={self.extra_channels}"
+
 
 def _make_stage(
     block: type[nn.Module], first: tuple[int, ...], rest: tuple[int, ...], blocks: int
