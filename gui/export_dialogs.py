@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
@@ -89,7 +90,8 @@ def export_weights(window: QWidget, document: Document, module: object | None = 
     if checked is None:
         return None
     graph, target, note = checked
-    path = _ask_save(window, "Export weights", _suggest_for(document, graph, source, ".pt"), "State dicts (*.pt)")
+    path = _ask_save(window, "Export weights", _suggest_for(document, graph, source, ".pt"),
+                     "State dicts (*.pt)")
     if path is None:
         return None
 
@@ -127,16 +129,16 @@ def export_run(window: QWidget, run_dir: str | Path, what: str) -> Path | None:
     return path if _run(window, title, lambda: _write_run_export(what, graph, module, path)) else None
 
 
-def _write_run_export(what: str, graph: Graph, module: object, path: Path) -> str:
+def _write_run_export(what: str, graph: Graph, module: Any, path: Path) -> str:
     from builder.export.weights import save_state_dict
 
     if what == "onnx":
         from builder.export.onnx_export import sample_size, write_onnx
 
-        write_onnx(module, sample_size(graph), path)  # type: ignore[arg-type]
+        write_onnx(module, sample_size(graph), path)
         return f"Wrote {path.name}: ONNX model of the trained {graph.name}"
     if what == "weights":
-        save_state_dict(module, path)  # type: ignore[arg-type]
+        save_state_dict(module, path)
         return f"Wrote {path.name}: state_dict of the trained {graph.name}"
     from builder.export.codegen import export_code as generate
     from builder.fileformat import atomic_write
@@ -144,19 +146,19 @@ def _write_run_export(what: str, graph: Graph, module: object, path: Path) -> st
     code = generate(graph)
     atomic_write(path, code.source)
     weights = path.with_suffix(".pt")
-    save_state_dict(module, weights)  # type: ignore[arg-type]
+    save_state_dict(module, weights)
     return (f"Wrote {path.name} and {weights.name}: {code.class_name}().load_state_dict("
             f"torch.load({weights.name!r}, weights_only=True))")
 
 
 def _checked(window: QWidget, title: str, graph: Graph, weights: str | Path | None
-             ) -> tuple[Graph, object, str] | None:
+             ) -> tuple[Graph, Any, str] | None:
     """(graph to export, its module with ``weights`` loaded, a note) or None after a message.
 
     Weights from a run folder take the run's trained graph; a mismatch is reported here,
     before any destination is asked for.
     """
-    def work() -> tuple[Graph, object, str]:
+    def work() -> tuple[Graph, Any, str]:
         from builder.export.weights import compiled_with_weights, graph_for_weights
 
         chosen = graph_for_weights(graph, weights)

@@ -144,7 +144,8 @@ def _load_data(config: Any, root: Path) -> Any:
     try:
         return load_dataset(config)
     except (OSError, ValueError) as exc:
-        raise EvaluationError(f"{root / 'config.json'}: data set {config.dataset}: {_one_line(exc)}") from None
+        where = root / "config.json"
+        raise EvaluationError(f"{where}: data set {config.dataset}: {_one_line(exc)}") from None
 
 
 def _check_fit(graph: Any, data: Any, root: Path) -> None:

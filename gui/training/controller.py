@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageB
 from builder.graph import Graph
 from gui.training import runindex
 from gui.training.adaptview import AdaptationView, Preview, describe
+from gui.training.bar import RunClock, finished_text, running_text
 from gui.training.heat import CanvasHeat
 from gui.training.history import COLORS, RunData
 from gui.training.panel import TrainingPanel
@@ -60,9 +61,7 @@ class TrainingController(QObject):
         self.dataset: Any = None  # a ready Dataset overrides the form's data set (tests, benches)
         self.train_thread: TrainThread | None = None
         self.active: list[RunData] = []
-        self._job_started: dict[int, float] = {}
-        self._paused_at: float | None = None  # when the current pause began (perf_counter)
-        self._paused_for: dict[int, float] = {}  # seconds each job spent paused
+        self.clock = RunClock()  # training time per job, pauses left out (the time-left estimate)
         self._row_versions: dict[int, int] = {}
         self.switch_interval: float | None = SWITCH_INTERVAL_S  # None leaves Python's setting alone
         self._saved_switch: float | None = None
@@ -287,9 +286,7 @@ class TrainingController(QObject):
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_thread_finished)
         self.train_thread = thread
-        self._job_started.clear()
-        self._paused_for.clear()
-        self._paused_at = None
+        self.clock.reset()
         self._set_running(True)
         self.plots_dock.raise_()
         self.panel.set_progress(0.0, "starting…")
@@ -303,16 +300,12 @@ class TrainingController(QObject):
     def toggle_pause(self) -> None:
         if self.train_thread is None:
             return
-        now = time.perf_counter()
         if self.train_thread.paused:
             self.train_thread.resume()
-            if self._paused_at is not None:
-                index = self.train_thread.current
-                self._paused_for[index] = self._paused_for.get(index, 0.0) + now - self._paused_at
-            self._paused_at = None
+            self.clock.resume(self.train_thread.current)
         else:
             self.train_thread.pause()
-            self._paused_at = now
+            self.clock.pause()
         for run in self.active:
             if run.status in ("running", "paused"):
                 run.status = "paused" if self.train_thread.paused else "running"
@@ -354,9 +347,7 @@ class TrainingController(QObject):
         run.status = "paused" if self.train_thread and self.train_thread.paused else "running"
         run.device, run.notes = info.device, info.notes
         run.set_blocks(info.block_ids, info.block_types)
-        self._job_started[index] = time.perf_counter()
-        if self._paused_at is not None:  # paused before this job began: count from now
-            self._paused_at = self._job_started[index]
+        self.clock.job_started(index)
         self.panel.status.setText(f"{run.name}: {info.data}")
 
     def _on_job_finished(self, index: int, result: Any) -> None:
@@ -419,43 +410,19 @@ class TrainingController(QObject):
 
     def _show_progress(self) -> None:
         if self.train_thread is None:
-            self.panel.set_progress(*self.finished_progress())
+            fraction, text = finished_text([r for r in self.active if r in self.runs.runs])
+            kept = self.panel.progress.value() / 1000  # where the bar stopped
+            self.panel.set_progress(kept if fraction is None else fraction, text)
             return
         index = self.train_thread.current
         if not 0 <= index < len(self.active) or self.active[index].last_step is None:
             return
-        run, m = self.active[index], self.active[index].last_step
-        total = run.config.epochs * m.batches
-        done = (m.epoch - 1) * m.batches + m.batch
-        left = self.training_seconds(index) / max(done, 1) * (total - done)
-        prefix = f"{run.name} ({index + 1}/{len(self.active)}) · " if len(self.active) > 1 else ""
-        state = " · paused" if self.train_thread.paused else ""
-        self.panel.set_progress(done / max(total, 1), f"{prefix}epoch {m.epoch}/{run.config.epochs} · "
-                                f"step {m.batch}/{m.batches} · {m.images_per_s:,.0f} img/s · "
-                                f"{_clock(left)} left{state}")
+        self.panel.set_progress(*running_text(self.active[index], index, len(self.active),
+                                              self.training_seconds(index), self.train_thread.paused))
 
     def training_seconds(self, index: int) -> float:
-        """Seconds job ``index`` has been running, paused time left out."""
-        now = time.perf_counter()
-        paused = self._paused_for.get(index, 0.0)
-        if self._paused_at is not None and self.train_thread is not None and index == self.train_thread.current:
-            paused += now - self._paused_at
-        return max(0.0, now - self._job_started.get(index, now) - paused)
-
-    def finished_progress(self) -> tuple[float, str]:
-        """The bar once the thread has ended: done, stopped at an epoch, or failed."""
-        runs = [r for r in self.active if r in self.runs.runs]  # runs that never started are gone
-        if not runs:
-            return 0.0, "idle"
-        done = [r for r in runs if r.status == "completed"]
-        if len(done) == len(runs):
-            return 1.0, f"done: {len(done)}/{len(runs)} completed"
-        last = next(r for r in runs if r.status != "completed")
-        epoch = last.last_step.epoch if last.last_step is not None else len(last.epochs)
-        where = f"{last.status.replace('_', '-')} at epoch {epoch}/{last.config.epochs}"
-        where = where.replace("non-finite at", "non-finite values at")
-        name = f" ({last.name})" if len(runs) > 1 else ""
-        return self.panel.progress.value() / 1000, f"{where}{name}"
+        """Seconds job ``index`` has been training, paused time left out."""
+        return self.clock.seconds(index, self.train_thread.current if self.train_thread is not None else -1)
 
     def _on_selection(self, runs: list[RunData]) -> None:
         for run in runs:
@@ -483,8 +450,3 @@ class TrainingController(QObject):
             self.stop_and_wait()
         return False
 
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"

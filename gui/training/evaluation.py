@@ -154,8 +154,8 @@ class EvaluationDialog(QDialog):
 
     # ------------------------------------------------------------------ saving
     def save_dialog(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save evaluation", str(Path(self.run_dir) / "evaluation.png"),
-                                              "PNG images (*.png)")
+        suggested = str(Path(self.run_dir) / "evaluation.png")
+        path, _ = QFileDialog.getSaveFileName(self, "Save evaluation", suggested, "PNG images (*.png)")
         if path:
             self.save(Path(path))
 

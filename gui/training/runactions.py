@@ -43,9 +43,13 @@ class RunActions(QObject):
         data = self.ctl.dataset  # a ready data set given to the window is the one its runs trained on
         dialog = EvaluationDialog(run.name, run.run_dir, data, self.ctl.window)
         self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
-        dialog.finished.connect(lambda _result: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
+        dialog.finished.connect(lambda _result: self._forget(dialog))
         dialog.show()
         return dialog
+
+    def _forget(self, dialog: Any) -> None:
+        if dialog in self.dialogs:
+            self.dialogs.remove(dialog)
 
     def export(self, what: str) -> Any:
         from gui import export_dialogs

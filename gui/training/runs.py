@@ -180,7 +180,7 @@ class RunsWidget(QWidget):
 
         Folders that cannot be read are skipped; returns how many were listed.
         """
-        runs = []
+        runs: list[RunData] = []
         known = {r.run_dir for r in self.runs}
         for folder in folders:
             if folder in known:

@@ -149,8 +149,12 @@ class TrainThread(QThread):
             plan = plan_adaptation(job.graph, data.input_shape, data.num_classes)
             graph, notes = plan.graph, plan.notes
         record = _Record(job, notes)
-        trainer = Trainer(graph, job.config, data, run_dir=job.run_dir,
-                          on_step=lambda m: (record.begin(), self.step.emit(index, m)),
+
+        def on_step(m: Any) -> None:
+            record.begin()
+            self.step.emit(index, m)
+
+        trainer = Trainer(graph, job.config, data, run_dir=job.run_dir, on_step=on_step,
                           on_epoch=lambda m: self.epoch.emit(index, m),
                           on_gradients=lambda g: self.gradients.emit(index, g))
         with self._lock:

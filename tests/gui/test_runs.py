@@ -100,13 +100,15 @@ def test_the_adaptation_is_shown_before_start_and_kept_in_the_run_folder(qtbot, 
     assert "synthetic (1×8×8, 4 classes)" in line and "input 3×8×8 → 1×8×8" in line
     assert not ctl.adaptation.details.isVisible()
     click(ctl.adaptation.toggle)
-    assert ctl.adaptation.details.isVisible() and "linear5 out_features 10 → 4" in ctl.adaptation.details.text()
+    assert ctl.adaptation.details.isVisible()
+    assert "linear5 out_features 10 → 4" in ctl.adaptation.details.text()
     run = run_once(qtbot, ctl)
     assert run.status == "completed", run.error
     folder = Path(run.run_dir)
     trained = fileformat.load(folder / "graph.json")
     original = fileformat.load(folder / "original_graph.json")
-    assert validate(trained).shapes["input"] == (1, 8, 8) and trained.block("linear5").params["out_features"] == 4
+    assert validate(trained).shapes["input"] == (1, 8, 8)
+    assert trained.block("linear5").params["out_features"] == 4
     assert validate(original).shapes["input"] == (3, 8, 8)
     meta = json.loads((folder / "run.json").read_text(encoding="utf-8"))
     assert meta["name"] == run.name and meta["status"] == "completed"
@@ -201,7 +203,8 @@ def test_past_runs_are_listed_after_a_restart(qtbot, win, tmp_path, monkeypatch)
     again.training.panel_dock.raise_()  # the Training tab, as a person clicks it
     runs = again.training.runs
     tree = runs.tree
-    assert [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())] == [second.name, first.name]
+    shown = [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+    assert shown == [second.name, first.name]
     listed = runs.runs[-1]
     assert listed.name == second.name and listed.status == "completed" and listed.epochs
     assert not listed.loaded and len(listed.steps) == 0  # curves are read when the run is selected
