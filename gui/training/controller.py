@@ -253,7 +253,7 @@ class TrainingController(QObject):
         jobs, runs = [], []
         for k, (name, graph) in enumerate(nets):
             run, meta = self._new_run(name, graph, config, kind)
-            run.color = COLORS[(len(self.runs.runs) + k) % len(COLORS)]
+            run.color = meta["color"] = COLORS[(len(self.runs.runs) + k) % len(COLORS)]
             jobs.append(Job(name, graph.copy(), config, run.run_dir, meta=meta))
             runs.append(run)
         self.active = runs

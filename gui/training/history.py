@@ -33,12 +33,14 @@ class Series:
 
     def __init__(self, width: int, cap: int) -> None:
         self.cap = max(4, cap - cap % 2)
-        self.data = np.zeros((self.cap, width))
+        self.data = np.zeros((0, width))  # grown to ``cap`` rows at the first append
         self.n = 0
         self.stride = 1
         self.seen = 0
 
     def append(self, row: Any) -> None:
+        if not len(self.data):
+            self.data = np.zeros((self.cap, self.data.shape[1]))
         if self.seen % self.stride == 0:
             if self.n == self.cap:
                 half = self.cap // 2
@@ -198,7 +200,7 @@ def load_run(folder: str | os.PathLike[str], curves: bool = True) -> RunData:
     run = RunData(str(meta.get("name") or root.name), graph_name, config, kind="loaded",
                   status="completed", run_dir=str(root), device=str(meta.get("device") or config.device),
                   notes=[str(n) for n in meta.get("changes", []) if isinstance(n, str)],
-                  error=str(meta.get("error") or ""), loaded=False)
+                  error=str(meta.get("error") or ""), color=str(meta.get("color") or ""), loaded=False)
     try:
         _fill_epochs(run, metrics)
     except (KeyError, ValueError, TypeError) as exc:

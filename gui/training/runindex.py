@@ -24,7 +24,7 @@ from builder.fileformat import atomic_write
 META = "run.json"
 ORIGINAL = "original_graph.json"
 FORMAT = "skipwire-run"
-SCAN_LIMIT = 500  # newest run folders listed at start-up
+SCAN_LIMIT = 200  # newest run folders listed at start-up (older ones: Open run…)
 _NUMBER = re.compile(r"· #(\d+)$")
 
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QMessageBox,
     QPushButton,
     QTreeWidget,
@@ -56,6 +57,7 @@ class RunsWidget(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setAlternatingRowColors(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # the name
         self.tree.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected()))
         self.csv_button = QPushButton("Metrics CSV…")
         self.csv_button.setToolTip("Write the selected run's epoch metrics as CSV")
@@ -189,7 +191,7 @@ class RunsWidget(QWidget):
                 run = load_run(folder, curves=False)
             except ValueError:
                 continue
-            run.color = COLORS[(len(self.runs) + len(runs)) % len(COLORS)]
+            run.color = run.color or COLORS[(len(self.runs) + len(runs)) % len(COLORS)]
             runs.append(run)
         self.add_runs(runs, select=False, newest=False)
         return len(runs)
