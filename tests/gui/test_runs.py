@@ -349,3 +349,28 @@ def test_a_checkpoint_of_another_graph_is_reported_before_asking_where(qtbot, wi
     action(ctl, "Export ONNX…").trigger()
     assert asked["saves"] == [] and len(asked["errors"]) == 1
     assert "checkpoint.pt" in asked["errors"][0] and "do not fit the graph" in asked["errors"][0]
+
+
+def test_file_menu_onnx_export_of_a_runs_checkpoint_uses_the_trained_graph(  # type: ignore[no-untyped-def]
+        qtbot, win, asked, boxes, monkeypatch, tmp_path) -> None:
+    import importlib
+
+    import onnxruntime
+    from PySide6.QtWidgets import QMessageBox
+
+    ctl = win.training
+    run = run_once(qtbot, ctl)
+    opened: list[tuple[Any, ...]] = []
+    dialogs = importlib.import_module(EXPORTS)
+    checkpoint = Path(run.run_dir) / "checkpoint.pt"
+    monkeypatch.setattr(dialogs, "_ask_open", lambda *args: opened.append(args) or checkpoint)
+    boxes.answer = QMessageBox.StandardButton.Yes  # "Put trained weights … into the ONNX file?"
+    asked["answer"] = tmp_path / "from_menu.onnx"
+    file_menu = next(a.menu() for a in win.menuBar().actions() if a.text().replace("&", "") == "File")
+    next(a for a in file_menu.actions() if a.text() == "Export ONNX…").trigger()
+    assert asked["errors"] == [] and opened[0][-1] == str(ctl.runs_root)  # the picker starts in the runs
+    x = ctl.dataset.x_val[:3]
+    session = onnxruntime.InferenceSession(str(asked["answer"]), providers=["CPUExecutionProvider"])
+    with torch.no_grad():
+        np.testing.assert_allclose(session.run(None, {"input": x.numpy()})[0],
+                                   _trained_module(run.run_dir)(x).numpy(), atol=1e-4)
