@@ -61,14 +61,10 @@ def export_onnx(window: QWidget, document: Document, weights: str | Path | None 
         weights = _ask_checkpoint(window, "Weights for the ONNX model: a checkpoint or state_dict")
         if weights is None:
             return None
-    checked = _checked(window, "Export ONNX", document.graph, weights)
-    if checked is None:
+    target = _checked_target(window, "Export ONNX", document, weights, ".onnx", "ONNX models (*.onnx)")
+    if target is None:
         return None
-    graph, module, note = checked
-    path = _ask_save(window, "Export ONNX", _suggest_for(document, graph, weights, ".onnx"),
-                     "ONNX models (*.onnx)")
-    if path is None:
-        return None
+    graph, module, note, path = target
 
     def work() -> str:
         from builder.export.onnx_export import sample_size, write_onnx
@@ -86,14 +82,10 @@ def export_weights(window: QWidget, document: Document, module: object | None = 
         source = _ask_checkpoint(window, "Weights to export: a training checkpoint or state_dict")
         if source is None:
             return None
-    checked = _checked(window, "Export weights", document.graph, source)
-    if checked is None:
+    chosen = _checked_target(window, "Export weights", document, source, ".pt", "State dicts (*.pt)")
+    if chosen is None:
         return None
-    graph, target, note = checked
-    path = _ask_save(window, "Export weights", _suggest_for(document, graph, source, ".pt"),
-                     "State dicts (*.pt)")
-    if path is None:
-        return None
+    _graph, target, note, path = chosen
 
     def work() -> str:
         from builder.export.weights import load_into, save_state_dict
@@ -149,6 +141,17 @@ def _write_run_export(what: str, graph: Graph, module: Any, path: Path) -> str:
     save_state_dict(module, weights)
     return (f"Wrote {path.name} and {weights.name}: {code.class_name}().load_state_dict("
             f"torch.load({weights.name!r}, weights_only=True))")
+
+
+def _checked_target(window: QWidget, title: str, document: Document, weights: str | Path | None,
+                    suffix: str, filters: str) -> tuple[Graph, Any, str, Path] | None:
+    """Check ``weights`` against the graph they go with, then ask where to write (None: stop)."""
+    checked = _checked(window, title, document.graph, weights)
+    if checked is None:
+        return None
+    graph, module, note = checked
+    path = _ask_save(window, title, _suggest_for(document, graph, weights, suffix), filters)
+    return None if path is None else (graph, module, note, path)
 
 
 def _checked(window: QWidget, title: str, graph: Graph, weights: str | Path | None
