@@ -7,6 +7,11 @@ one :class:`~gui.training.worker.TrainThread`; its queued signals update
 :class:`~gui.training.history.RunData` objects, and a 10 Hz timer redraws the plots, the
 progress bar, the runs list and the canvas heat. Closing the window during a run asks first,
 then stops the run and waits for the thread.
+
+Before Start, a line under the panel says how the run will fit the graph to the data set
+(:mod:`gui.training.adaptview`). Runs are named ``net · data set · #n``; the runs folder is
+scanned at start-up so earlier runs are listed again (newest first, curves read on selection).
+A start that fails before its first step is a message, not a run.
 """
 
 from __future__ import annotations
