@@ -42,6 +42,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     out = Path(args.output)
     fmt = args.format or FORMATS.get(out.suffix.lower(), "py")
     try:
+        if args.weights is not None:  # a run's weights go with the graph it trained (its graph.json)
+            from builder.export.weights import graph_for_weights
+
+            graph = graph_for_weights(graph, args.weights)
         if fmt == "py":
             _write_code(graph, out, args.weights)
         elif fmt == "onnx":

@@ -28,16 +28,25 @@ class OnnxExportError(ValueError):
 
 def export_onnx(graph: Graph, path: str | os.PathLike[str], weights: str | os.PathLike[str] | None = None,
                 opset: int | None = None, exporter: str = "auto") -> Path:
-    """Write ``graph`` (with ``weights`` if given) as an ONNX file with a dynamic batch axis."""
-    from builder.export.weights import compiled_with_weights
+    """Write ``graph`` (with ``weights`` if given) as an ONNX file with a dynamic batch axis.
+
+    Weights from a run folder go with the graph that run trained (its ``graph.json``).
+    """
+    from builder.export.weights import compiled_with_weights, graph_for_weights
+
+    graph = graph_for_weights(graph, weights)
+    module = compiled_with_weights(graph, weights)
+    write_onnx(module, sample_size(graph), path, opset, exporter)
+    return Path(path)
+
+
+def sample_size(graph: Graph) -> tuple[int, ...]:
+    """The input size the exporter traces with: a batch of 2 of the graph's Input shape."""
     from builder.validate import validate
 
     report = validate(graph)
-    module = compiled_with_weights(graph, weights)
     input_id = next(b.id for b in graph.blocks() if b.type == "input")
-    shape = report.shapes[input_id]
-    write_onnx(module, (2, *shape), path, opset, exporter)
-    return Path(path)
+    return (2, *report.shapes[input_id])
 
 
 def write_onnx(module: nn.Module, input_size: tuple[int, ...], path: str | os.PathLike[str],

@@ -3,6 +3,10 @@
 Files are data: every read is ``torch.load(..., weights_only=True)``. A weights file may be
 a state_dict, a dict holding one under ``"model"`` or ``"state_dict"`` (a Skipwire training
 checkpoint), or a run folder holding ``checkpoint.pt``.
+
+A run trains a copy of the graph fitted to its data set (``conv1`` taking 1 channel for
+digits), and its folder keeps that copy as ``graph.json``. Weights from a run folder are only
+ever paired with that graph (:func:`graph_for_weights`), so they load with ``strict=True``.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from torch import nn
 from builder.graph import Graph
 
 CHECKPOINT = "checkpoint.pt"
+RUN_GRAPH = "graph.json"  # the graph a run trained (fitted to its data set)
 _PREFIXES = ("_orig_mod.", "module.")  # added by torch.compile and DistributedDataParallel
 
 
@@ -32,6 +37,36 @@ def checkpoint_file(path: str | os.PathLike[str]) -> Path:
             raise WeightsError(f"{p}: run folder has no {CHECKPOINT}")
         return p / CHECKPOINT
     return p
+
+
+def run_folder(path: str | os.PathLike[str]) -> Path | None:
+    """The run folder ``path`` is (or holds its ``checkpoint.pt``), when it has a ``graph.json``."""
+    p = Path(path)
+    folder = p if p.is_dir() else p.parent
+    if p.is_dir() or p.name == CHECKPOINT:
+        return folder if (folder / RUN_GRAPH).is_file() else None
+    return None
+
+
+def trained_graph(path: str | os.PathLike[str]) -> Graph:
+    """The graph a run trained (its folder's ``graph.json``); WeightsError names what is missing."""
+    from builder import fileformat
+
+    folder = run_folder(path)
+    if folder is None:
+        raise WeightsError(f"{path}: not a run folder (no {RUN_GRAPH} beside the checkpoint)")
+    try:
+        return fileformat.load(folder / RUN_GRAPH)
+    except (OSError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WeightsError(first) from None
+
+
+def graph_for_weights(graph: Graph, weights: str | os.PathLike[str] | None) -> Graph:
+    """The graph to pair with ``weights``: the run's trained graph for a run's checkpoint, else ``graph``."""
+    if weights is None or run_folder(weights) is None:
+        return graph
+    return trained_graph(weights)
 
 
 def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
@@ -91,7 +126,7 @@ def compiled_with_weights(graph: Graph, weights: str | os.PathLike[str] | None =
 
     module = compile_graph(graph)
     if weights is not None:
-        load_into(module, read_state_dict(weights), str(weights))
+        load_into(module, read_state_dict(weights), str(checkpoint_file(weights)))
     return module.eval()
 
 

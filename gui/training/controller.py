@@ -7,6 +7,11 @@ one :class:`~gui.training.worker.TrainThread`; its queued signals update
 :class:`~gui.training.history.RunData` objects, and a 10 Hz timer redraws the plots, the
 progress bar, the runs list and the canvas heat. Closing the window during a run asks first,
 then stops the run and waits for the thread.
+
+Before Start, a line under the panel says how the run will fit the graph to the data set
+(:mod:`gui.training.adaptview`). Runs are named ``net · data set · #n``; the runs folder is
+scanned at start-up so earlier runs are listed again (newest first, curves read on selection).
+A start that fails before its first step is a message, not a run.
 """
 
 from __future__ import annotations
@@ -18,12 +23,16 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
 
 from builder.graph import Graph
+from gui.training import runindex
+from gui.training.adaptview import AdaptationView, Preview, describe
+from gui.training.bar import RunClock, finished_text, running_text
 from gui.training.heat import CanvasHeat
 from gui.training.history import COLORS, RunData
 from gui.training.panel import TrainingPanel
+from gui.training.runactions import RunActions
 from gui.training.runs import RunsWidget
 from gui.training.worker import Job, JobStart, TrainThread
 
@@ -34,6 +43,7 @@ REDRAW_MS = 100  # plots, progress and heat redraw at most 10 times a second
 SWITCH_INTERVAL_S: float | None = None
 DEPTHS = (("plain-20", 20, False), ("plain-56", 56, False), ("resnet-20", 20, True),
           ("resnet-56", 56, True))
+PREVIEW_MS = 250  # the adaptation line is recomputed this long after the graph or the form changes
 EXPLODED_HINT = ("Gradients exploded. Try gradient clipping (by norm, threshold 1) or a smaller "
                  "learning rate. The run's data so far is kept.")
 
@@ -56,21 +66,26 @@ class TrainingController(QObject):
         self.dataset: Any = None  # a ready Dataset overrides the form's data set (tests, benches)
         self.train_thread: TrainThread | None = None
         self.active: list[RunData] = []
-        self._job_started: dict[int, float] = {}
+        self.clock = RunClock()  # training time per job, pauses left out (the time-left estimate)
         self._row_versions: dict[int, int] = {}
-        self._count = 0
         self.switch_interval: float | None = SWITCH_INTERVAL_S  # None leaves Python's setting alone
         self._saved_switch: float | None = None
         self.panel = TrainingPanel()
+        self.adaptation = AdaptationView()
         self._plots: Any = None  # PlotsWidget, built on first use (pyqtgraph costs ~1 s to import)
         self.runs = RunsWidget(self.ensure_plots)
         self.runs.runs_root = str(self.runs_root)
         self.heat = CanvasHeat(window.canvas)  # type: ignore[attr-defined]
         self.timer = QTimer(self, interval=REDRAW_MS)
         self.timer.timeout.connect(self.tick)
+        self._preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_MS)
+        self._preview_timer.timeout.connect(self.refresh_adaptation)
         self._build_docks()
         self._build_menu()
         self._connect()
+        self.run_actions = RunActions(self)
+        self._connect_preview()
+        self.list_saved_runs()
         window.installEventFilter(self)
 
     # ------------------------------------------------------------------ construction
@@ -84,7 +99,7 @@ class TrainingController(QObject):
     def _build_docks(self) -> None:
         w = self.window
         right, bottom = Qt.DockWidgetArea.RightDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea
-        self.panel_dock = self._dock("Training", "training_dock", self.panel, right)
+        self.panel_dock = self._dock("Training", "training_dock", self._panel_box(), right)
         self.runs_dock = self._dock("Runs", "runs_dock", self.runs, right)
         waiting = QLabel("Plots appear here when a run starts.")
         waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -100,6 +115,16 @@ class TrainingController(QObject):
         diagnostics = getattr(w, "diagnostics_dock", None)
         if diagnostics is not None:
             diagnostics.raise_()
+
+    def _panel_box(self) -> QWidget:
+        """The training panel with the adaptation line under its run controls."""
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.panel, 1)
+        layout.addWidget(self.adaptation)
+        return box
 
     def _build_menu(self) -> None:
         bar = self.window.menuBar()
@@ -138,10 +163,39 @@ class TrainingController(QObject):
         p.pause_button.clicked.connect(self.toggle_pause)
         p.stop_button.clicked.connect(self.stop)
         p.twin_button.clicked.connect(self.start_twin)
-        p.compare_button.clicked.connect(self.start_compare)
+        p.compare_button.clicked.connect(lambda _checked=False: self.start_compare())
         self.runs.selection_changed.connect(self._on_selection)
-        self.document.graph_replaced.connect(lambda: self.heat.show_run(None))
+        self.document.graph_replaced.connect(self._on_graph_replaced)
         self._set_running(False)
+
+    def _connect_preview(self) -> None:
+        """Recompute the adaptation line when the graph or the data settings change."""
+        later = self._preview_timer.start
+        self.document.validated.connect(lambda _report: later())
+        self.document.graph_replaced.connect(later)
+        self.panel.settings_changed.connect(later)
+        for name, signal in (("dataset", "currentIndexChanged"), ("image_size", "valueChanged"),
+                             ("data_dir", "textChanged")):
+            widget = getattr(self.panel, name, None)
+            if widget is not None and hasattr(widget, signal):
+                getattr(widget, signal).connect(lambda *_a: later())
+        later()
+
+    def refresh_adaptation(self) -> Preview:
+        """Show how a run would fit the current graph to the data set (before Start)."""
+        preview = Preview()
+        if self.document.report().ok:
+            try:
+                values = self.panel.values()
+            except (ValueError, TypeError):
+                values = {}
+            preview = describe(self.document.graph, values, self.dataset)
+        self.adaptation.show_preview(preview)
+        return preview
+
+    def list_saved_runs(self) -> int:
+        """List the runs found in the runs folder (newest first; curves load when selected)."""
+        return self.runs.list_saved([str(p) for p in runindex.scan(self.runs_root)])
 
     @property
     def plots(self) -> Any:
@@ -200,19 +254,32 @@ class TrainingController(QObject):
         self.panel.show_error("")
         if "torch" in sys.modules and not self.panel.device.probed:
             self.panel.device.refresh()
-        stamp = time.strftime("%Y%m%d-%H%M%S")
+        self.panel.status.setText(" ")  # the previous run's description
         jobs, runs = [], []
-        for name, graph in nets:
-            self._count += 1
-            run_dir = str(self.runs_root / f"{stamp}-{self._count:03d}-{name}")
-            jobs.append(Job(name, graph.copy(), config, run_dir))
-            runs.append(RunData(name, graph.name, config, kind=kind, run_dir=run_dir, device=config.device,
-                                color=COLORS[(self._count - 1) % len(COLORS)]))
+        for k, (name, graph) in enumerate(nets):
+            run, meta = self._new_run(name, graph, config, kind)
+            run.color = meta["color"] = COLORS[(len(self.runs.runs) + k) % len(COLORS)]
+            jobs.append(Job(name, graph.copy(), config, run.run_dir, meta=meta))
+            runs.append(run)
         self.active = runs
         self.runs.add_runs(runs)
         self.heat.show_run(next((r for r in runs if self._on_canvas(r)), None))
         self._start_thread(jobs)
         return True
+
+    def _new_run(self, net: str, graph: Graph, config: Any, kind: str) -> tuple[RunData, dict[str, Any]]:
+        """A run named ``net · data set · #n`` (n counts this net's runs on that data) in a new folder."""
+        dataset = self.dataset.name if self.dataset is not None else config.dataset
+        number = runindex.next_number([r.name for r in self.runs.runs], net, dataset)
+        name = runindex.display_name(net, dataset, number)
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        folder = self.runs_root / runindex.folder_name(stamp, net, dataset, number)
+        while folder.exists():  # the worker may remove the folder of a run that never starts
+            folder = folder.with_name(folder.name + "+")
+        run = RunData(name, graph.name, config, kind=kind, run_dir=str(folder), device=config.device)
+        meta = {"name": name, "net": net, "graph_name": graph.name, "kind": kind, "dataset": dataset,
+                "number": number, "started": time.time()}
+        return run, meta
 
     def _start_thread(self, jobs: list[Job]) -> None:
         thread = TrainThread(jobs, self.dataset, self, threads=self.panel.cpu_threads.value())
@@ -224,7 +291,7 @@ class TrainingController(QObject):
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_thread_finished)
         self.train_thread = thread
-        self._job_started.clear()
+        self.clock.reset()
         self._set_running(True)
         self.plots_dock.raise_()
         self.panel.set_progress(0.0, "starting…")
@@ -240,8 +307,10 @@ class TrainingController(QObject):
             return
         if self.train_thread.paused:
             self.train_thread.resume()
+            self.clock.resume(self.train_thread.current)
         else:
             self.train_thread.pause()
+            self.clock.pause()
         for run in self.active:
             if run.status in ("running", "paused"):
                 run.status = "paused" if self.train_thread.paused else "running"
@@ -283,7 +352,7 @@ class TrainingController(QObject):
         run.status = "paused" if self.train_thread and self.train_thread.paused else "running"
         run.device, run.notes = info.device, info.notes
         run.set_blocks(info.block_ids, info.block_types)
-        self._job_started[index] = time.perf_counter()
+        self.clock.job_started(index)
         self.panel.status.setText(f"{run.name}: {info.data}")
 
     def _on_job_finished(self, index: int, result: Any) -> None:
@@ -300,10 +369,10 @@ class TrainingController(QObject):
 
     def _on_failed(self, index: int, message: str, user_error: bool) -> None:
         run = self.active[index] if 0 <= index < len(self.active) else None
-        if run is not None:
+        if run is not None and run.steps.seen:
             run.status, run.error = "failed", message
             run.version += 1
-        self.panel.show_error(message)
+        self.panel.show_error(message)  # a run that never started is this message only
         if not user_error:
             QMessageBox.critical(self.window, "Training failed", message)
 
@@ -314,6 +383,7 @@ class TrainingController(QObject):
         if self._saved_switch is not None:
             sys.setswitchinterval(self._saved_switch)
             self._saved_switch = None
+        self.runs.remove_runs([r for r in self.active if not r.steps.seen])  # never started
         for run in self.active:
             if run.status in ("queued", "running", "paused"):
                 run.status = "stopped"
@@ -323,6 +393,14 @@ class TrainingController(QObject):
         self.heat.refresh(force=True)
         self._set_running(False)
         self.all_finished.emit()
+
+    def _on_graph_replaced(self) -> None:
+        """Another graph: the last run's description and bar no longer apply to it."""
+        self.heat.show_run(None)
+        if self.train_thread is None:
+            self.active = []
+            self.panel.status.setText(" ")
+            self.panel.set_progress(0.0, "idle")
 
     # ------------------------------------------------------------------ redraw (≤ 10 Hz)
     def tick(self) -> None:
@@ -337,25 +415,27 @@ class TrainingController(QObject):
 
     def _show_progress(self) -> None:
         if self.train_thread is None:
-            done = [r for r in self.active if r.status == "completed"]
-            text = f"done: {len(done)}/{len(self.active)} completed" if self.active else "idle"
-            self.panel.set_progress(1.0 if done else self.panel.progress.value() / 1000, text)
+            fraction, text = finished_text([r for r in self.active if r in self.runs.runs])
+            kept = self.panel.progress.value() / 1000  # where the bar stopped
+            self.panel.set_progress(kept if fraction is None else fraction, text)
             return
         index = self.train_thread.current
         if not 0 <= index < len(self.active) or self.active[index].last_step is None:
             return
-        run, m = self.active[index], self.active[index].last_step
-        total = run.config.epochs * m.batches
-        done = (m.epoch - 1) * m.batches + m.batch
-        elapsed = time.perf_counter() - self._job_started.get(index, time.perf_counter())
-        left = elapsed / max(done, 1) * (total - done)
-        prefix = f"{run.name} ({index + 1}/{len(self.active)}) · " if len(self.active) > 1 else ""
-        state = " · paused" if self.train_thread.paused else ""
-        self.panel.set_progress(done / max(total, 1), f"{prefix}epoch {m.epoch}/{run.config.epochs} · "
-                                f"step {m.batch}/{m.batches} · {m.images_per_s:,.0f} img/s · "
-                                f"{_clock(left)} left{state}")
+        self.panel.set_progress(*running_text(self.active[index], index, len(self.active),
+                                              self.training_seconds(index), self.train_thread.paused))
+
+    def training_seconds(self, index: int) -> float:
+        """Seconds job ``index`` has been training, paused time left out."""
+        return self.clock.seconds(index, self.train_thread.current if self.train_thread is not None else -1)
 
     def _on_selection(self, runs: list[RunData]) -> None:
+        for run in runs:
+            try:
+                run.ensure_loaded()  # runs listed from disk read their curves now
+            except ValueError as exc:
+                run.error, run.loaded = str(exc), True
+                self.panel.show_error(str(exc))
         self.plots.show_runs(runs)
         if len(runs) == 1 and self._on_canvas(runs[0]):
             self.heat.show_run(runs[0])
@@ -375,8 +455,3 @@ class TrainingController(QObject):
             self.stop_and_wait()
         return False
 
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}" if seconds >= 3600 \
-        else f"{seconds // 60}:{seconds % 60:02d}"

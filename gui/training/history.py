@@ -33,12 +33,14 @@ class Series:
 
     def __init__(self, width: int, cap: int) -> None:
         self.cap = max(4, cap - cap % 2)
-        self.data = np.zeros((self.cap, width))
+        self.data = np.zeros((0, width))  # grown to ``cap`` rows at the first append
         self.n = 0
         self.stride = 1
         self.seen = 0
 
     def append(self, row: Any) -> None:
+        if not len(self.data):
+            self.data = np.zeros((self.cap, self.data.shape[1]))
         if self.seen % self.stride == 0:
             if self.n == self.cap:
                 half = self.cap // 2
@@ -89,6 +91,7 @@ class RunData:
     last_step: Any = None  # the latest StepMetrics
     seconds: float = 0.0
     version: int = 0  # bumped on every change; plots redraw only what changed
+    loaded: bool = True  # False: read from disk without its curves yet (see ensure_loaded)
     _ema: float = math.nan
 
     # ---- updates (GUI thread) ----
@@ -118,6 +121,11 @@ class RunData:
         assert self.heat is not None
         self.heat.append(np.concatenate([[sample.step], logs]))
         self.version += 1
+
+    def ensure_loaded(self) -> None:
+        """Read the per-step curves of a run listed from disk (ValueError names the file)."""
+        if not self.loaded:
+            load_curves(self)
 
     # ---- reading ----
     @property
@@ -169,34 +177,71 @@ def write_metrics_csv(run: RunData, path: str | os.PathLike[str]) -> None:
                              f"{m.val_acc:.6g}", f"{m.lr:.6g}", f"{m.seconds:.3f}"))
 
 
-def load_run(folder: str | os.PathLike[str]) -> RunData:
-    """A finished run read back from its engine run folder (config, graph, CSVs).
+def load_run(folder: str | os.PathLike[str], curves: bool = True) -> RunData:
+    """A run read back from its run folder (config, run.json, metrics; curves unless told not to).
 
-    Raises ``ValueError`` with one line naming the file when something is missing or bad.
+    With ``curves=False`` only the small files are read (config.json, run.json, metrics.csv);
+    :meth:`RunData.ensure_loaded` reads steps, gradients and the graph later. Raises
+    ``ValueError`` with one line naming the file when something is missing or bad.
     """
+    from pathlib import Path
+
+    from builder.training.config import TrainConfig
+    from gui.training.runindex import read_meta
+
+    root = Path(folder)
+    meta = read_meta(root) or {}
+    try:
+        config = TrainConfig.load(root / "config.json")
+        graph_name = str(meta.get("graph_name") or "") or _graph(root).name
+        metrics = _rows(root / "metrics.csv")
+    except (OSError, ValueError) as exc:
+        raise ValueError(_first_line(exc, root)) from None
+    run = RunData(str(meta.get("name") or root.name), graph_name, config, kind="loaded",
+                  status="completed", run_dir=str(root), device=str(meta.get("device") or config.device),
+                  notes=[str(n) for n in meta.get("changes", []) if isinstance(n, str)],
+                  error=str(meta.get("error") or ""), color=str(meta.get("color") or ""), loaded=False)
+    try:
+        _fill_epochs(run, metrics)
+    except (KeyError, ValueError, TypeError) as exc:
+        raise ValueError(f"{root}: unreadable run record ({exc})") from None
+    stored = meta.get("status")
+    run.status = stored if stored in FINISHED else \
+        "completed" if len(run.epochs) >= config.epochs else "stopped"
+    if curves:
+        load_curves(run)
+    return run
+
+
+def load_curves(run: RunData) -> None:
+    """Read ``run``'s per-step metrics and gradient norms from its folder (once)."""
     from pathlib import Path
     from types import SimpleNamespace
 
-    from builder import fileformat
-    from builder.training.config import TrainConfig
-
-    root = Path(folder)
+    if run.loaded or not run.run_dir:
+        return
+    root = Path(run.run_dir)
     try:
-        config = TrainConfig.load(root / "config.json")
-        graph = fileformat.load(root / "graph.json")
-        metrics = _rows(root / "metrics.csv")
+        graph = _graph(root)
         steps = _rows(root / "steps.csv")
         grads = _rows(root / "gradients.csv")
     except (OSError, ValueError) as exc:
-        raise ValueError(str(exc).splitlines()[0] if str(exc) else f"{root}: not a run folder") from None
-    run = RunData(root.name, graph.name, config, kind="loaded", status="completed", run_dir=str(root),
-                  device=config.device)
+        raise ValueError(_first_line(exc, root)) from None
     try:
-        _fill(run, graph, metrics, steps, grads, SimpleNamespace)
+        _fill_curves(run, graph, steps, grads, SimpleNamespace)
     except (KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{root}: unreadable run record ({exc})") from None
-    run.status = "completed" if len(run.epochs) >= config.epochs else "stopped"
-    return run
+    run.loaded = True
+
+
+def _graph(root: Any) -> Any:
+    from builder import fileformat
+
+    return fileformat.load(root / "graph.json")
+
+
+def _first_line(exc: BaseException, root: Any) -> str:
+    return str(exc).splitlines()[0] if str(exc) else f"{root}: not a run folder"
 
 
 def _rows(path: Any) -> list[dict[str, str]]:
@@ -212,8 +257,19 @@ def _rows(path: Any) -> list[dict[str, str]]:
         raise ValueError(f"{path}: not a CSV file ({exc})") from None
 
 
-def _fill(run: RunData, graph: Any, metrics: list[dict[str, str]], steps: list[dict[str, str]],
-          grads: list[dict[str, str]], record: Any) -> None:
+def _fill_epochs(run: RunData, metrics: list[dict[str, str]]) -> None:
+    from types import SimpleNamespace
+
+    for row in metrics:
+        run.add_epoch(SimpleNamespace(epoch=int(row["epoch"]), epochs=run.config.epochs,
+                                      seconds=float(row["seconds"]),
+                                      **{k: float(row[k]) for k in ("train_loss", "train_acc", "val_loss",
+                                                                    "val_acc", "lr")}))
+    run.seconds = sum(m.seconds for m in run.epochs)
+
+
+def _fill_curves(run: RunData, graph: Any, steps: list[dict[str, str]], grads: list[dict[str, str]],
+                 record: Any) -> None:
     per_epoch: dict[int, int] = {}
     for row in steps:
         per_epoch[int(row["epoch"])] = per_epoch.get(int(row["epoch"]), 0) + 1
@@ -223,11 +279,6 @@ def _fill(run: RunData, graph: Any, metrics: list[dict[str, str]], steps: list[d
         run.add_step(record(epoch=int(row["epoch"]), step=step, batch=step % batches + 1, batches=batches,
                             loss=float(row["loss"]), accuracy=float(row["acc"]), lr=float(row["lr"]),
                             grad_norm=float(row["grad_norm"])))
-    for row in metrics:
-        run.add_epoch(record(epoch=int(row["epoch"]), epochs=run.config.epochs, seconds=float(row["seconds"]),
-                             **{k: float(row[k]) for k in ("train_loss", "train_acc", "val_loss", "val_acc",
-                                                           "lr")}))
-    run.seconds = sum(m.seconds for m in run.epochs)
     order = list(dict.fromkeys(r["block"] for r in grads))
     run.set_blocks(order, [graph.block(b).type if b in graph else "" for b in order])
     by_step: dict[int, dict[str, float]] = {}

@@ -1,9 +1,11 @@
-"""The runs list: every run of this session (graph, config, device, status, final metrics).
+"""The runs list: the runs of this session and the earlier ones found in the runs folder.
 
-Selecting several rows overlays their curves and gradient-by-depth profiles in the plots.
-Each run is also on disk (the engine's run folder: graph.json, config.json, metrics.csv,
-steps.csv, gradients.csv, checkpoint.pt); the folder is shown in the row's tooltip. From here
-a run's metrics are exported as CSV and any plot as PNG.
+Newest first. Selecting several rows overlays their curves and gradient-by-depth profiles in
+the plots. Each run is also on disk (the engine's run folder: graph.json, config.json,
+metrics.csv, steps.csv, gradients.csv, checkpoint.pt, and the window's run.json); the folder is
+shown in the row's tooltip. From here a run's metrics are exported as CSV and any plot as PNG;
+the row's context menu (:attr:`RunsWidget.run_actions`) evaluates a finished run, exports its
+trained weights with the graph it trained, and restores its settings into the form.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QMessageBox,
     QPushButton,
     QTreeWidget,
@@ -31,6 +34,10 @@ from gui.training.history import COLORS, PLOTS, TITLES, RunData, load_run, write
 
 COLUMNS = ("run", "graph", "status", "device", "epochs", "train loss", "train acc", "val acc",
            "grad first/last", "time")
+# context-menu actions on the selected run: key → (text, needs a checkpoint)
+RUN_ACTIONS = (("evaluate", "Evaluate…", True), ("export_code", "Export PyTorch code + weights…", True),
+               ("export_onnx", "Export ONNX…", True), ("export_weights", "Export weights…", True),
+               ("settings", "Use this run's settings", False))
 STATUS_COLORS = {"completed": "#2e7d32", "stopped": "#8d6e00", "non_finite": "#c62828",
                  "failed": "#c62828", "running": "#1565c0", "paused": "#6a1b9a"}
 
@@ -50,6 +57,7 @@ class RunsWidget(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setAlternatingRowColors(True)
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)  # the name
         self.tree.itemSelectionChanged.connect(lambda: self.selection_changed.emit(self.selected()))
         self.csv_button = QPushButton("Metrics CSV…")
         self.csv_button.setToolTip("Write the selected run's epoch metrics as CSV")
@@ -72,17 +80,57 @@ class RunsWidget(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.tree, 1)
         layout.addLayout(bar)
+        self._build_actions()
+
+    def _build_actions(self) -> None:
+        """The row context menu: one QAction per entry of RUN_ACTIONS on the tree."""
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        self.run_actions: dict[str, QAction] = {}
+        for key, text, _needs in RUN_ACTIONS:
+            action = QAction(text, self.tree)
+            action.setObjectName(f"run_{key}")
+            self.tree.addAction(action)
+            self.run_actions[key] = action
+        self.tree.itemSelectionChanged.connect(self.update_actions)
+        self.update_actions()
+
+    def update_actions(self) -> None:
+        """Enable the row actions that apply to the selection (one finished run)."""
+        runs = self.selected()
+        run = runs[0] if len(runs) == 1 else None
+        for key, _text, needs_checkpoint in RUN_ACTIONS:
+            ok = run is not None and (has_checkpoint(run) if needs_checkpoint else True)
+            self.run_actions[key].setEnabled(ok)
 
     # ------------------------------------------------------------------ rows
-    def add_runs(self, runs: list[RunData], select: bool = True) -> None:
-        """Append ``runs`` and (by default) make them the selection."""
-        for run in runs:
-            self.runs.append(run)
-            item = QTreeWidgetItem(self.tree)
+    def add_runs(self, runs: list[RunData], select: bool = True, newest: bool = True) -> None:
+        """Add ``runs`` and maybe select them. The list shows the newest at the top.
+
+        ``newest``: runs that start now (shown at the top); else earlier runs found on disk,
+        given newest first (shown at the bottom). :attr:`runs` stays oldest first.
+        """
+        at = 0 if newest else self.tree.topLevelItemCount()
+        for k, run in enumerate(runs):
+            item = QTreeWidgetItem()
             self._rows[id(run)] = item
+            if newest:
+                self.runs.append(run)
+            else:
+                self.runs.insert(0, run)
+            self.tree.insertTopLevelItem(at + k, item)
             self.update_run(run)
         if select:
             self.select(runs)
+
+    def remove_runs(self, runs: list[RunData]) -> None:
+        """Take ``runs`` off the list (a run that never started is a message, not a run)."""
+        for run in runs:
+            if run not in self.runs:
+                continue
+            self.runs.remove(run)
+            item = self._rows.pop(id(run))
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        self.update_actions()
 
     def select(self, runs: list[RunData]) -> None:
         self.tree.blockSignals(True)
@@ -90,6 +138,7 @@ class RunsWidget(QWidget):
         for run in runs:
             self._rows[id(run)].setSelected(True)
         self.tree.blockSignals(False)
+        self.update_actions()
         self.selection_changed.emit(self.selected())
 
     def selected(self) -> list[RunData]:
@@ -114,6 +163,8 @@ class RunsWidget(QWidget):
         for col in range(len(COLUMNS)):
             item.setToolTip(col, tip)
         item.setTextAlignment(4, Qt.AlignmentFlag.AlignRight)
+        if item.isSelected():
+            self.update_actions()  # a run that just finished can now be evaluated and exported
 
     def open_run(self, folder: str) -> RunData | None:
         """Read a saved run folder and list it (a message names what is wrong)."""
@@ -125,6 +176,25 @@ class RunsWidget(QWidget):
         run.color = run.color or COLORS[len(self.runs) % len(COLORS)]
         self.add_runs([run], select=False)
         return run
+
+    def list_saved(self, folders: list[str]) -> int:
+        """List run folders found on disk (newest first), reading only their small files.
+
+        Folders that cannot be read are skipped; returns how many were listed.
+        """
+        runs: list[RunData] = []
+        known = {r.run_dir for r in self.runs}
+        for folder in folders:
+            if folder in known:
+                continue
+            try:
+                run = load_run(folder, curves=False)
+            except ValueError:
+                continue
+            run.color = run.color or COLORS[(len(self.runs) + len(runs)) % len(COLORS)]
+            runs.append(run)
+        self.add_runs(runs, select=False, newest=False)
+        return len(runs)
 
     def open_run_dialog(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open run folder", self.runs_root)
@@ -161,3 +231,11 @@ def _num(value: float | None) -> str:
 
 def _pct(value: float | None) -> str:
     return "" if value is None or not math.isfinite(value) else f"{100 * value:.2f}%"
+
+
+def has_checkpoint(run: RunData) -> bool:
+    """Whether ``run`` is finished and its folder holds trained weights (checkpoint.pt)."""
+    import os
+
+    return run.finished and bool(run.run_dir) and os.path.isfile(os.path.join(str(run.run_dir),
+                                                                                 "checkpoint.pt"))

@@ -14,9 +14,11 @@ memory; MPS where present). It imports torch, so the window calls it lazily.
 
 from __future__ import annotations
 
+import os
+import shutil
 import threading
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -33,6 +35,7 @@ class Job:
     config: Any  # TrainConfig
     run_dir: str | None = None
     adapt: bool = True
+    meta: dict[str, Any] = field(default_factory=dict)  # run.json: name, graph_name, kind, dataset
 
 
 @dataclass
@@ -136,14 +139,22 @@ class TrainThread(QThread):
         return self.dataset if self.dataset is not None else load_dataset(self.jobs[0].config)
 
     def _train(self, index: int, job: Job, data: Any) -> None:
-        from builder.training.adapt import adapt_graph
+        from builder.training.adapt import plan_adaptation
         from builder.training.trainer import Trainer
         from builder.validate import parameterised
 
-        graph, notes = adapt_graph(job.graph, data.input_shape, data.num_classes) if job.adapt \
-            else (job.graph, [])
-        trainer = Trainer(graph, job.config, data, run_dir=job.run_dir,
-                          on_step=lambda m: self.step.emit(index, m),
+        notes = []
+        graph = job.graph
+        if job.adapt:
+            plan = plan_adaptation(job.graph, data.input_shape, data.num_classes)
+            graph, notes = plan.graph, plan.notes
+        record = _Record(job, notes)
+
+        def on_step(m: Any) -> None:
+            record.begin()
+            self.step.emit(index, m)
+
+        trainer = Trainer(graph, job.config, data, run_dir=job.run_dir, on_step=on_step,
                           on_epoch=lambda m: self.epoch.emit(index, m),
                           on_gradients=lambda g: self.gradients.emit(index, g))
         with self._lock:
@@ -156,11 +167,16 @@ class TrainThread(QThread):
         start = JobStart(job.config.device, ids, [graph.block(b).type for b in ids], notes,
                          data.describe())
         self.job_started.emit(index, start)
-        result = trainer.run()
+        try:
+            result = trainer.run()
+        except Exception as exc:
+            record.fail(exc)
+            raise
         result.module = None  # the window keeps numbers only
         start.device = str(trainer.device) if trainer.device is not None else job.config.device
         with self._lock:
             self._trainer = None
+        record.finish(result, start.device)
         self.job_finished.emit(index, result)
 
     def _report(self, index: int, exc: Exception) -> None:
@@ -176,3 +192,50 @@ class TrainThread(QThread):
             place = f" (at {where.filename.rsplit('/', 1)[-1]}:{where.lineno})" if where else ""
             message = f"{type(exc).__name__}: {exc}{place}"
         self.failed.emit(index, message, user)
+
+
+class _Record:
+    """The window's part of a run folder: ``original_graph.json`` and ``run.json``.
+
+    Written once the first step has run (a run that never started leaves no folder: the
+    engine creates it only after the data, the module and the device are ready, and a
+    failure before the first step removes what it made), updated when the run ends.
+    """
+
+    def __init__(self, job: Job, notes: list[str]) -> None:
+        self.job, self.notes = job, notes
+        self.started = False
+
+    def begin(self) -> None:
+        if self.started or not self.job.run_dir:
+            return
+        from builder import fileformat
+        from gui.training.runindex import ORIGINAL, write_meta
+
+        self.started = True
+        fileformat.save(self.job.graph, os.path.join(self.job.run_dir, ORIGINAL))
+        write_meta(self.job.run_dir, **self.job.meta, status="running", changes=self.notes)
+
+    def finish(self, result: Any, device: str) -> None:
+        if not self.started:
+            self._discard()  # stopped before its first step: not a run
+        elif self.job.run_dir:
+            from gui.training.runindex import write_meta
+
+            write_meta(self.job.run_dir, status=result.status, error=result.error, device=device,
+                       epochs_done=result.epochs_done)
+
+    def fail(self, exc: Exception) -> None:
+        if not self.started:
+            self._discard()
+        elif self.job.run_dir:
+            from gui.training.runindex import write_meta
+
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            write_meta(self.job.run_dir, status="failed", error=first)
+
+    def _discard(self) -> None:
+        """Remove the engine's record of a run that made no step (its folder is new, see Job)."""
+        run_dir = self.job.run_dir
+        if run_dir and os.path.isdir(run_dir) and not os.path.exists(os.path.join(run_dir, "checkpoint.pt")):
+            shutil.rmtree(run_dir, ignore_errors=True)

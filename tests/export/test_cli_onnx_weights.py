@@ -117,3 +117,27 @@ def test_export_of_a_graph_with_errors_fails_cleanly(tmp_path, capsys):
     fileformat.save(graph, path)
     assert main(["export", str(path), "-o", str(tmp_path / "bad.py")]) == 2
     assert "fc1" in capsys.readouterr().err
+
+
+def test_a_runs_weights_export_with_the_graph_it_trained(tmp_path, capsys):
+    from .trained_run import make_run, trained_module
+
+    original, run, data = make_run(tmp_path)
+    trained = trained_module(run)
+    x = data.x_val[:6]
+    out = tmp_path / "model.py"
+    assert main(["export", str(original), "-o", str(out), "--weights", str(run)]) == 0
+    module = load_source(out.read_text(encoding="utf-8"), out, "cli_run_model")
+    model = module.Resnet8().eval()
+    model.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True), strict=True)
+    with torch.no_grad():
+        assert torch.allclose(model(x), trained(x), atol=1e-5)
+    onnx_file = tmp_path / "model.onnx"
+    assert main(["export", str(original), "-o", str(onnx_file), "--weights", str(run / "checkpoint.pt")]) == 0
+    session = onnxruntime.InferenceSession(str(onnx_file), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"input": x.numpy()})
+    with torch.no_grad():
+        np.testing.assert_allclose(got, trained(x).numpy(), atol=1e-4)
+    weights = tmp_path / "w.pt"
+    assert main(["export", str(original), "-o", str(weights), "--weights", str(run)]) == 0
+    assert torch.load(weights, weights_only=True)["conv1.weight"].shape == (16, 1, 3, 3)

@@ -89,7 +89,7 @@ def test_tiny_graph_trains_to_finished_and_plots_hold_data(qtbot, trainer_window
     assert len(items.acc.getData()[0]) == 2
     assert len(items.now.getData()[1]) == 2  # conv and linear
     assert items.image.image is not None and items.image.image.shape == (16, 2)
-    assert ctl.plots.name_at_depth(0, items.now.getData()[1][0]).startswith("tiny · conv2d0")
+    assert ctl.plots.name_at_depth(0, items.now.getData()[1][0]).startswith(f"{run.name} · conv2d0")
     assert "linear5" in ctl.plots.name_in_heat(50, 0.9)
     assert win.canvas.canvas.blocks["conv2d0"].tint is not None  # gradient heat on the canvas
     assert win.canvas.canvas.blocks["relu2"].tint is None
@@ -171,11 +171,12 @@ def test_exception_in_worker_is_a_message_and_the_window_survives(qtbot, trainer
     monkeypatch.setattr(trainer.Trainer, "run", boom)
     win, ctl = trainer_window, trainer_window.training
     _load(win, tiny_cnn())
+    listed = list(ctl.runs.runs)
     with qtbot.waitSignal(ctl.all_finished, timeout=WAIT_MS):
         ctl.start()
     assert [c[0] for c in boxes.calls] == ["critical"]
     assert "RuntimeError: simulated crash" in boxes.calls[0][2]
-    assert ctl.runs.runs[-1].status == "failed"
+    assert ctl.runs.runs == listed  # it never made a step: a message, not a run
     assert not ctl.running and win.isVisible() and ctl.panel.start_button.isEnabled()
 
 
@@ -199,10 +200,11 @@ def test_missing_data_files_are_shown_inline_without_a_crash_box(qtbot, trainer_
     _load(win, tiny_cnn())
     ctl.dataset = None  # the form's data set: MNIST from an empty folder
     ctl.panel.set_values(dataset="mnist", data_dir=str(tmp_path))
+    listed = list(ctl.runs.runs)
     with qtbot.waitSignal(ctl.all_finished, timeout=WAIT_MS):
         assert ctl.start()
     assert str(tmp_path) in ctl.panel.error.text()
-    assert ctl.runs.runs[-1].status == "failed"
+    assert ctl.runs.runs == listed  # a failed start is not listed as a run
     assert "critical" not in boxes.kinds()
 
 
@@ -227,7 +229,7 @@ def test_plain_twin_trains_both_and_overlays_them(qtbot, trainer_window) -> None
     with qtbot.waitSignal(ctl.all_finished, timeout=WAIT_MS):
         assert ctl.start_twin()
     a, b = ctl.runs.runs[-2:]
-    assert (a.name, b.name) == ("tinyres", "tinyres-plain")
+    assert (a.name, b.name) == ("tinyres · synthetic · #1", "tinyres-plain · synthetic · #1")
     assert a.status == b.status == "completed"
     assert ctl.plots.runs == [a, b]
     assert len(a.block_ids) == len(b.block_ids)  # same layers

@@ -28,7 +28,7 @@ def test_train_prints_progress_and_summary(graph_files, tmp_path: Path, capsys) 
     code = main(["train", str(graph_files[1]), *FAST, "--epochs", "2", "--run-dir", str(run)])
     out, err = capsys.readouterr()
     assert code == 0
-    assert "adapted resnet8: fc: out_features 4 → 10" in out
+    assert "adapted resnet8: fc out_features 4 → 10" in out
     assert "status: completed" in out and "epochs 2/2" in out and f"run folder: {run}" in out
     assert "img/s" in err and "left 0:" in err and "epoch 2/2  train loss" in err
     assert json.loads((run / "config.json").read_text())["epochs"] == 2

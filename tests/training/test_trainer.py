@@ -223,9 +223,9 @@ def test_plain_and_residual_graphs_compile_for_digits() -> None:
     from builder.training import adapt_graph
 
     graph, notes = adapt_graph(templates.cifar_resnet(20), (1, 8, 8), 10)
-    assert notes == ["input: input 3×32×32 → 1×8×8"]
+    assert notes == ["input 3×32×32 → 1×8×8", "conv1 in_channels 3 → 1"]
     graph, notes = adapt_graph(tiny_net(), (1, 8, 8), 7)
-    assert notes[-1] == "fc: out_features 4 → 7"
+    assert notes[-1] == "fc out_features 4 → 7"
     with pytest.raises(ValueError, match="does not fit 3×1×1 images"):
         adapt_graph(templates.lenet(), (3, 1, 1), 10)
 
