@@ -198,3 +198,44 @@ def load_dataset(config: TrainConfig) -> Dataset:
                    config.seed)
     resize = config.image_size if config.dataset not in ("synthetic", "folder") else 0
     return raw.to_dataset(resize)
+
+
+@dataclass
+class SetPreview:
+    """What the preview shows: sample images with labels, class counts and the input shape."""
+
+    name: str
+    images: np.ndarray  # (n, H, W, C) uint8, ready to display
+    labels: list[str]
+    counts: list[tuple[str, int, int]]  # class, training images, validation images
+    input_shape: tuple[int, int, int]
+    n_train: int
+    n_val: int
+
+
+def preview(raw: RawSet, n: int = 32, seed: int = 0) -> SetPreview:
+    """``n`` training images taken round-robin over the classes, so every class shows."""
+    x = raw.x_train if raw.x_train.ndim == 4 else raw.x_train[:, None]
+    y = np.asarray(raw.y_train, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    pools = [list(rng.permutation(np.flatnonzero(y == k))) for k in range(len(raw.classes))]
+    picked: list[int] = []
+    while len(picked) < min(n, len(y)) and any(pools):
+        picked.extend(pool.pop() for pool in pools if pool)
+    picked = picked[:n]
+    counts_t = np.bincount(y, minlength=len(raw.classes))
+    counts_v = np.bincount(np.asarray(raw.y_val, dtype=np.int64), minlength=len(raw.classes))
+    c, h, w = x.shape[1:]
+    return SetPreview(raw.name, _display(x[picked]), [raw.classes[int(y[i])] for i in picked],
+                      [(name, int(counts_t[k]), int(counts_v[k])) for k, name in enumerate(raw.classes)],
+                      (int(c), int(h), int(w)), len(y), len(raw.y_val))
+
+
+def _display(x: np.ndarray) -> np.ndarray:
+    """(n, C, H, W) images as (n, H, W, C) uint8: [0, 1] floats scaled, others stretched."""
+    if x.dtype != np.uint8:
+        lo, hi = float(x.min(initial=0.0)), float(x.max(initial=1.0))
+        if lo < 0 or hi > 1:
+            x = (x - lo) / max(hi - lo, 1e-6)
+        x = np.clip(np.rint(np.asarray(x, np.float32) * 255), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(x.transpose(0, 2, 3, 1))

@@ -248,7 +248,9 @@ def _download_one(archive: Archive, bases: list[str], folder: Path,
                     failures.append(str(exc))
                     break
             except requests.HTTPError as exc:
-                failures.append(f"{url}: HTTP {exc.response.status_code} {exc.response.reason}")
+                answer = exc.response
+                failures.append(f"{url}: HTTP {answer.status_code} {answer.reason}" if answer is not None
+                                else f"{url}: {exc}")
                 break
             except requests.RequestException as exc:
                 failures.append(f"{url}: {_reason(exc)}")
