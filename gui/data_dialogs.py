@@ -251,6 +251,11 @@ class GetDataDialog(QDialog):
         self.local_button = QPushButton("Use &Archives I Have…")
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.intro = QLabel("Choose a data set and press Download: its archives come from the official "
+                            "sites (or your mirrors), are checked against their published MD5 and "
+                            "unpacked into the data folder. A download that stops continues where it "
+                            "left off next time.")
+        self.intro.setWordWrap(True)
         self._layout()
         self.progress: FetchProgress | None = None
         self.refresh()
@@ -267,6 +272,7 @@ class GetDataDialog(QDialog):
         buttons.addButton(self.local_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
         layout.addWidget(self.table, 1)
         layout.addLayout(form)
         layout.addWidget(self.status)

@@ -77,7 +77,11 @@ class PreviewDialog(QDialog):
         self.counts = QTableWidget(0, 3)
         self.counts.setHorizontalHeaderLabels(["Class", "Train", "Val"])
         self.counts.verticalHeader().setVisible(False)
-        self.counts.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header = self.counts.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for column in (1, 2):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        self.counts.setMinimumWidth(300)
         self._layout()
         self.preview: Any = None
         self._on_source()
@@ -95,7 +99,7 @@ class PreviewDialog(QDialog):
         split = QSplitter()
         split.addWidget(scroll)
         split.addWidget(self.counts)
-        split.setSizes([720, 240])
+        split.setSizes([660, 320])
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.info)
@@ -146,6 +150,7 @@ class PreviewDialog(QDialog):
             item = self.grid.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # gone now, not only when the event loop next deletes it
                 widget.deleteLater()
 
     def _fill(self, p: Any) -> None:
