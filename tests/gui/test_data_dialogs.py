@@ -1,7 +1,7 @@
 """Get Data Set, the fetch progress dialog with Cancel, ensure_dataset, and Preview Data Set.
 
 Driven through the Train menu and real buttons; the archives come from the local server of
-tests/data (nothing leaves the machine), and ``sys.excepthook`` must stay silent.
+tests/fetching (nothing leaves the machine), and ``sys.excepthook`` must stay silent.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from builder.training import fetch
 from gui import data_dialogs
 from gui.data_preview import PreviewDialog
 from gui.files import settings
-from tests.data.server import LocalServer, Rule, isolate, start_serving
+from tests.fetching.server import LocalServer, Rule, isolate, start_serving
 
 CIFAR = "/cifar10/cifar-10-binary.tar.gz"
 
 
 @pytest.fixture(autouse=True)
 def private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private data folder; nothing can reach outside the machine (tests/data/server.py)."""
+    """A private data folder; nothing can reach outside the machine (tests/fetching/server.py)."""
     return isolate(tmp_path, monkeypatch)
 
 
