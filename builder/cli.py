@@ -17,7 +17,8 @@ from builder.fileformat import GraphFileError
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT = 0, 1, 2
 
 # Modules that add subcommands; each defines register(subparsers). Missing ones are skipped.
-PLUGINS = ("builder.training.cli", "builder.export.cli", "builder.training.evaluate")
+PLUGINS = ("builder.training.cli", "builder.export.cli", "builder.training.evaluate",
+           "builder.training.data_cli")
 
 
 class CliError(Exception):

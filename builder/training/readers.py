@@ -2,7 +2,9 @@
 
 Files are data: IDX and CIFAR records are parsed with numpy (never unpickled), images are
 decoded by Pillow with a pixel cap. Every problem is a one-line
-:class:`~builder.training.datasets.DatasetError` naming the file.
+:class:`~builder.training.datasets.DatasetError` naming the file. An empty ``data_dir`` for
+CIFAR/MNIST means the copy fetched into the data folder (:mod:`builder.training.fetch`).
+The ``*_raw`` readers return the images as stored (:class:`~builder.training.datasets.RawSet`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.training.datasets import Dataset, DatasetError, make_dataset, split
+from builder.training.datasets import Dataset, DatasetError, RawSet, check_classes, split
 
 IDX_IMAGES, IDX_LABELS = 2051, 2049  # magic numbers: unsigned byte, 3 or 1 dimensions
 MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -81,13 +83,18 @@ def _idx_pair(folder: Path, images: str, labels: str) -> tuple[np.ndarray, np.nd
     return x, y
 
 
-def mnist(data_dir: str, name: str = "mnist", image_size: int = 0) -> Dataset:
+def mnist_raw(data_dir: str, name: str = "mnist") -> RawSet:
     """MNIST or Fashion-MNIST from a folder of the four standard IDX files (gzipped or not)."""
-    folder = _folder(data_dir)
+    folder = _set_folder(name, data_dir)
     x_train, y_train = _idx_pair(folder, *MNIST_FILES["train"])
     x_val, y_val = _idx_pair(folder, *MNIST_FILES["val"])
     classes = FASHION_CLASSES if name == "fashion_mnist" else [str(i) for i in range(10)]
-    return make_dataset(name, _unit(x_train), y_train, _unit(x_val), y_val, classes, image_size)
+    return RawSet(name, x_train, y_train.astype(np.int64), x_val, y_val.astype(np.int64), classes)
+
+
+def mnist(data_dir: str, name: str = "mnist", image_size: int = 0) -> Dataset:
+    """MNIST or Fashion-MNIST as a normalised :class:`Dataset` (see :func:`mnist_raw`)."""
+    return mnist_raw(data_dir, name).to_dataset(image_size)
 
 
 def read_cifar_bin(path: str | os.PathLike[str], label_bytes: int, num_classes: int
@@ -107,19 +114,21 @@ def read_cifar_bin(path: str | os.PathLike[str], label_bytes: int, num_classes: 
     return rows[:, label_bytes:].reshape(-1, 3, 32, 32), labels
 
 
-def cifar(data_dir: str, name: str = "cifar10", image_size: int = 0) -> Dataset:
+def cifar_raw(data_dir: str, name: str = "cifar10") -> RawSet:
     """CIFAR-10 (``data_batch_1..5.bin``, ``test_batch.bin``) or CIFAR-100 (``train.bin``, ``test.bin``)."""
-    folder = _folder(data_dir)
+    folder = _set_folder(name, data_dir)
     if name == "cifar10":
         sub = folder / "cifar-10-batches-bin"
         folder = sub if sub.is_dir() else folder
         train_files = [folder / f"data_batch_{i}.bin" for i in range(1, 6)]
-        val_files, label_bytes, classes = [folder / "test_batch.bin"], 1, CIFAR10_CLASSES
+        val_files, label_bytes = [folder / "test_batch.bin"], 1
+        classes = _label_names(folder / "batches.meta.txt", CIFAR10_CLASSES)
     else:
         sub = folder / "cifar-100-binary"
         folder = sub if sub.is_dir() else folder
         train_files, val_files = [folder / "train.bin"], [folder / "test.bin"]
-        label_bytes, classes = 2, [f"class{i}" for i in range(100)]
+        label_bytes = 2
+        classes = _label_names(folder / "fine_label_names.txt", [f"class{i}" for i in range(100)])
     for path in train_files + val_files:
         if not path.is_file():
             raise DatasetError(f"{path}: file not found (expected the CIFAR binary version)")
@@ -127,18 +136,39 @@ def cifar(data_dir: str, name: str = "cifar10", image_size: int = 0) -> Dataset:
     x_val, y_val = read_cifar_bin(val_files[0], label_bytes, len(classes))
     x_train = np.concatenate([p[0] for p in parts])
     y_train = np.concatenate([p[1] for p in parts])
-    return make_dataset(name, _unit(x_train), y_train, _unit(x_val), y_val, classes, image_size)
+    return RawSet(name, x_train, y_train, x_val, y_val, classes)
 
 
-def image_folder(data_dir: str, image_size: int = 32, val_fraction: float = 0.2, seed: int = 0
-                 ) -> Dataset:
-    """Images in one sub-folder per class, resized to ``image_size``² RGB."""
+def cifar(data_dir: str, name: str = "cifar10", image_size: int = 0) -> Dataset:
+    """CIFAR-10 or CIFAR-100 as a normalised :class:`Dataset` (see :func:`cifar_raw`)."""
+    return cifar_raw(data_dir, name).to_dataset(image_size)
+
+
+def _label_names(path: Path, default: list[str]) -> list[str]:
+    """Class names from a CIFAR ``*.txt`` (one per line) when it has exactly as many as expected."""
+    try:
+        names = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    except (OSError, UnicodeDecodeError):
+        return default
+    return names if len(names) == len(default) else default
+
+
+def image_folder_raw(data_dir: str, image_size: int = 32, val_fraction: float = 0.2, seed: int = 0
+                     ) -> RawSet:
+    """Images in one sub-folder per class, resized to ``image_size``² RGB (uint8)."""
     folder = _folder(data_dir)
     classes = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         raise DatasetError(f"{folder}: no class sub-folders (expected one folder of images per class)")
+    if len(classes) == 1:
+        raise DatasetError(f"{folder}: only one class sub-folder ({classes[0]!r}); classification "
+                           "needs two or more classes — put each class's images in its own sub-folder")
     files = [(p, i) for i, c in enumerate(classes) for p in sorted((folder / c).iterdir())
              if p.suffix.lower() in IMAGE_SUFFIXES]
+    empty = [c for i, c in enumerate(classes) if not any(j == i for _, j in files)]
+    if len(classes) - len(empty) < 2:
+        raise DatasetError(f"{folder}: only {len(classes) - len(empty)} class sub-folder(s) hold images "
+                           f"(no images in {', '.join(empty)}); classification needs two or more classes")
     if len(files) < 2:
         raise DatasetError(f"{folder}: found {len(files)} image(s); need at least 2")
     if len(files) > MAX_IMAGES:
@@ -146,7 +176,14 @@ def image_folder(data_dir: str, image_size: int = 32, val_fraction: float = 0.2,
     x = np.stack([_read_image(p, image_size) for p, _ in files])
     y = np.array([i for _, i in files], dtype=np.int64)
     train, val = split(len(y), val_fraction, seed)
-    return make_dataset("folder", _unit(x[train]), y[train], _unit(x[val]), y[val], classes)
+    check_classes(str(folder), y[train], classes)
+    return RawSet("folder", x[train], y[train], x[val], y[val], classes)
+
+
+def image_folder(data_dir: str, image_size: int = 32, val_fraction: float = 0.2, seed: int = 0
+                 ) -> Dataset:
+    """Images in one sub-folder per class as a normalised :class:`Dataset`."""
+    return image_folder_raw(data_dir, image_size, val_fraction, seed).to_dataset()
 
 
 def _read_image(path: Path, size: int) -> np.ndarray:
@@ -169,8 +206,17 @@ def _read_image(path: Path, size: int) -> np.ndarray:
         raise DatasetError(f"{path}: not a readable image ({exc})") from None
 
 
-def _unit(x: np.ndarray) -> np.ndarray:
-    return x.astype(np.float32) / np.float32(255.0)
+def _set_folder(name: str, data_dir: str) -> Path:
+    """``data_dir``, or when it is empty the set's fetched copy in the data folder."""
+    if data_dir:
+        return _folder(data_dir)
+    from builder.training import fetch
+
+    folder = fetch.fetched_dir(name)
+    if folder is None:
+        raise DatasetError(f"{name}: not on this computer yet — run `python main.py data fetch {name}` "
+                           f"(or Train → Get Data Set…), or choose the folder with its files")
+    return folder
 
 
 def _folder(data_dir: str) -> Path:

@@ -19,6 +19,7 @@ import torch
 
 from builder import fileformat
 from builder.graph import Graph
+from builder.training import tboard
 from builder.training.config import TrainConfig
 
 METRICS_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
@@ -41,6 +42,9 @@ class RunRecorder:
         for name, columns in (("metrics", METRICS_COLUMNS), ("steps", STEP_COLUMNS),
                               ("gradients", GRADIENT_COLUMNS)):
             self._open(name, columns, resume_epoch)
+        self.events: tboard.EventWriter | None = None
+        self.flush()  # the kept rows, which a resumed run's event files are rebuilt from
+        self.events = tboard.open_writer(self.dir, graph, resume_epoch is not None)
 
     def _open(self, name: str, columns: tuple[str, ...], resume_epoch: int | None) -> None:
         path = self.dir / f"{name}.csv"
@@ -59,11 +63,15 @@ class RunRecorder:
     def step(self, m: Any) -> None:
         self._writers["steps"].writerow([m.step, m.epoch, _g(m.loss), _g(m.accuracy), _g(m.lr),
                                          f"{m.images_per_s:.1f}", _g(m.grad_norm)])
+        if self.events is not None:
+            self.events.step(m)
 
     def epoch(self, m: Any) -> None:
         self._writers["metrics"].writerow([m.epoch, _g(m.train_loss), _g(m.train_acc),
                                            _g(m.val_loss), _g(m.val_acc), _g(m.lr),
                                            f"{m.seconds:.3f}"])
+        if self.events is not None:
+            self.events.epoch(m)
         self.flush()
 
     def gradients(self, sample: Any) -> None:
@@ -71,15 +79,22 @@ class RunRecorder:
         write = self._writers["gradients"].writerow
         for block_id, norm, out in zip(sample.block_ids, sample.weight_norms, outputs, strict=True):
             write([sample.step, sample.epoch, block_id, _g(norm), "" if out is None else _g(out)])
+        if self.events is not None:
+            self.events.gradients(sample)
 
     def flush(self) -> None:
         for fh in self._files.values():
             fh.flush()
+        if self.events is not None:
+            self.events.flush()
 
     def close(self) -> None:
         for fh in self._files.values():
             fh.close()
         self._files.clear()
+        if self.events is not None:
+            self.events.close()
+            self.events = None
 
     def checkpoint_path(self) -> Path:
         return self.dir / CHECKPOINT

@@ -26,6 +26,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QVBoxLayout, QWidget
 
 from builder.graph import Graph
+from gui import data_dialogs, data_preview
 from gui.training import runindex
 from gui.training.adaptview import AdaptationView, Preview, describe
 from gui.training.bar import RunClock, finished_text, running_text
@@ -140,8 +141,11 @@ class TrainingController(QObject):
                 ("compare", "&Compare Depths (plain/residual × 20/56)", self.start_compare, ""),
                 ("heat", "Gradient &Heat on Canvas", self.toggle_heat, ""),
                 ("png", "Export Plot as PNG…", self.runs.export_png_dialog, ""),
-                ("csv", "Export Run Metrics as CSV…", self.runs.export_csv_dialog, "")):
-            if key in ("twin", "heat", "png"):
+                ("csv", "Export Run Metrics as CSV…", self.runs.export_csv_dialog, ""),
+                ("get_data", "&Get Data Set…", lambda: data_dialogs.open_get_dialog(self.window), ""),
+                ("preview_data", "Pre&view Data Set…",
+                 lambda: data_preview.preview_dataset(self.window, self.panel), "")):
+            if key in ("twin", "heat", "png", "get_data"):
                 menu.addSeparator()
             action = QAction(text, self.window)
             if shortcut:

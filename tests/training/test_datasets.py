@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 import struct
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import torch
 
 from builder.training import readers
 from builder.training.config import TrainConfig
-from builder.training.datasets import DatasetError, digits, load_dataset, split, synthetic
+from builder.training.datasets import DatasetError, digits, load_dataset, make_dataset, split, synthetic
 
 
 def idx_bytes(array: np.ndarray, magic: int) -> bytes:
@@ -191,3 +192,56 @@ def test_load_dataset_dispatch(tmp_path: Path) -> None:
     assert load_dataset(TrainConfig(dataset="synthetic", image_size=6)).input_shape == (3, 6, 6)
     with pytest.raises(DatasetError, match="data folder not found"):
         load_dataset(TrainConfig(dataset="cifar10", data_dir=str(tmp_path / "x")))
+
+
+def test_image_folder_with_one_class_is_refused_naming_the_folder(tmp_path: Path) -> None:
+    write_images(tmp_path)
+    shutil.rmtree(tmp_path / "dog")
+    with pytest.raises(DatasetError) as info:
+        readers.image_folder(str(tmp_path))
+    assert str(info.value) == (f"{tmp_path}: only one class sub-folder ('cat'); classification needs "
+                               "two or more classes — put each class's images in its own sub-folder")
+    (tmp_path / "dog").mkdir()  # a second class folder, but empty
+    with pytest.raises(DatasetError, match=r"only 1 class sub-folder\(s\) hold images \(no images in dog\); "
+                       "classification needs two or more classes"):
+        readers.image_folder(str(tmp_path))
+
+
+def test_a_set_whose_labels_are_one_class_is_refused() -> None:
+    x = np.zeros((6, 1, 4, 4), np.uint8)
+    with pytest.raises(DatasetError, match=r"^mine: every training image is of class 'b'; classification "
+                       "needs two or more classes$"):
+        make_dataset("mine", x, np.ones(6, np.int64), x, np.zeros(6, np.int64), ["a", "b"])
+    with pytest.raises(DatasetError, match=r"^mine: only one class \('a'\)"):
+        make_dataset("mine", x, np.zeros(6, np.int64), x, np.zeros(6, np.int64), ["a"])
+    with pytest.raises(DatasetError, match="only one class"):
+        synthetic(n=20, num_classes=1)
+
+
+def test_training_on_one_class_stops_before_the_first_step(tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """``main.py train`` on a one-class folder: exit 2 and one line, no run reporting 100%."""
+    from builder import cli, fileformat, templates
+
+    (tmp_path / "imgs").mkdir()
+    write_images(tmp_path / "imgs")
+    shutil.rmtree(tmp_path / "imgs" / "dog")
+    graph = tmp_path / "net.json"
+    fileformat.save(templates.make("lenet", input_shape=(3, 32, 32), num_classes=2), graph)
+    code = cli.main(["train", str(graph), "--dataset", "folder", "--data-dir", str(tmp_path / "imgs"),
+                     "--epochs", "1", "--device", "cpu", "--quiet", "--run-dir", str(tmp_path / "run")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and err.count("\n") == 0
+    assert err.endswith("only one class sub-folder ('cat'); classification needs two or more classes — "
+                        "put each class's images in its own sub-folder")
+    assert not (tmp_path / "run").exists()
+
+
+def test_uint8_images_are_scaled_like_before(tmp_path: Path) -> None:
+    """The readers hand over uint8; the normalised set equals the one built from [0, 1] floats."""
+    rng = np.random.default_rng(1)
+    x = rng.integers(0, 256, (8, 3, 4, 4)).astype(np.uint8)
+    y = np.arange(8) % 2
+    a = make_dataset("u", x, y, x, y, ["a", "b"])
+    b = make_dataset("u", x.astype(np.float32) / 255, y, x.astype(np.float32) / 255, y, ["a", "b"])
+    assert torch.allclose(a.x_train, b.x_train, atol=1e-5) and a.mean == pytest.approx(b.mean)
