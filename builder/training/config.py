@@ -180,7 +180,7 @@ class TrainConfig:
     precision: Precision = setting(
         "fp32", label="Precision", section="Device", metavar="P",
         help="bf16/fp16: mixed precision (autocast), CUDA only",
-        applies=lambda v: str(v.get("device", "")).startswith("cuda"))
+        applies=lambda v: v.get("device") not in ("cpu", "mps"))
     channels_last: bool = setting(
         False, label="Channels-last", section="Device", advanced=True,
         help="channels-last memory layout (often faster on GPUs and recent CPUs)")
