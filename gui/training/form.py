@@ -14,6 +14,7 @@ otherwise the wheel scrolls the form.
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Any
 
@@ -305,6 +306,11 @@ def _changed_signal(editor: Any) -> Any:
     raise TypeError(f"no change signal on {editor!r}")
 
 
+def _similar(name: str) -> list[str]:
+    """Setting names that look like ``name`` (``threads`` → ``cpu_threads``)."""
+    return [n for n in SETTINGS if name in n] or difflib.get_close_matches(name, list(SETTINGS), n=2)
+
+
 def field_tooltip(spec: Spec) -> str:
     """What a setting does, its allowed values and default, and its command-line flag."""
     allowed = describe(spec)
@@ -402,7 +408,9 @@ class SettingsForm(QWidget):
         """Set fields by setting name; ValueError names an unknown setting or a wrong choice."""
         unknown = [name for name in values if name not in self.editors]
         if unknown:
-            raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+            hints = [f"{n} (did you mean {', '.join(close)}?)" if (close := _similar(n)) else n
+                     for n in unknown]
+            raise ValueError(f"unknown setting(s): {'; '.join(hints)}")
         self._quiet = True
         try:
             for name, value in values.items():

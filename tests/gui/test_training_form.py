@@ -270,3 +270,10 @@ def test_settings_are_remembered_per_graph_file_and_across_restarts(qtbot: Any, 
     again.files.load(b)
     assert again.training.panel.values()["epochs"] == 9 and again.training.panel.values()["lr"] == 0.05
     again.document.undo_stack.setClean()
+
+
+def test_set_values_refuses_a_name_that_is_not_a_setting(ctl: Any) -> None:
+    with pytest.raises(ValueError, match=r"threads \(did you mean cpu_threads\?\)"):
+        ctl.panel.set_values(threads=1)
+    with pytest.raises(ValueError, match=r"batch \(did you mean batch_size\?\)"):
+        ctl.panel.set_values(batch=4)
