@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -110,103 +111,93 @@ class DeviceCombo(ChoiceBox):
         super().set_field_value(value)
 
 
-class IntBox(QSpinBox):
-    """An integer setting: its range, unit as suffix, and its meaning of 0 ("off")."""
-
-    def __init__(self, spec: Spec) -> None:
-        self.unit = spec.setting.unit  # written by textFromValue: "1 epoch", "30 epochs"
-        super().__init__()
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        limits = spec.setting.range
-        assert limits is not None, spec.name
-        self.setRange(int(limits.low), int(limits.high))
-        if spec.setting.zero and limits.low == 0:
-            self.setSpecialValueText(spec.setting.zero)
-
-    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
-        if _wheel(self, event):
-            super().wheelEvent(event)
-
-    def textFromValue(self, value: int) -> str:  # noqa: N802 (Qt override)
-        if not self.unit:
-            return str(value)
-        return f"{value} {self.unit[:-1] if value == 1 and self.unit.endswith('s') else self.unit}"
-
-    def valueFromText(self, text: str) -> int:  # noqa: N802 (Qt override)
-        if self.specialValueText() and text == self.specialValueText():
-            return self.minimum()
-        digits = re.match(r"\s*([+-]?\d+)", text)
-        return int(digits.group(1)) if digits else self.value()
-
-    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        if self.specialValueText() and text == self.specialValueText():
-            return QValidator.State.Acceptable, text, pos
-        match = re.fullmatch(r"\s*([+-]?\d*)\s*([a-z]*)\s*", text)
-        if match is None or (match.group(2) and not self.unit.startswith(match.group(2))):
-            return QValidator.State.Invalid, text, pos
-        if not match.group(1).lstrip("+-"):
-            return QValidator.State.Intermediate, text, pos
-        inside = self.minimum() <= int(match.group(1)) <= self.maximum()
-        return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
-
-    def field_value(self) -> Any:
-        return self.value()
-
-    def set_field_value(self, value: Any) -> None:
-        self.setValue(int(value))
+def _number_box(box: Any, spec: Spec) -> None:
+    """Focus policy, range and the word for 0 of an IntBox or FloatBox."""
+    box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    limits = spec.setting.range
+    assert limits is not None, spec.name
+    box.setRange(limits.low, limits.high)
+    if spec.setting.zero and limits.low == 0:
+        box.setSpecialValueText(spec.setting.zero)
 
 
-class FloatBox(QDoubleSpinBox):
-    """A number setting shown as a person writes it (0.05, 1e-05), with the setting's range."""
+def _with_unit(number: str, value: float, unit: str) -> str:
+    """``30 epochs``, ``1 epoch``; the bare number when there is no unit."""
+    if not unit:
+        return number
+    return f"{number} {unit[:-1] if value == 1 and unit.endswith('s') else unit}"
 
-    def __init__(self, spec: Spec) -> None:
-        super().__init__()
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setDecimals(10)  # what is kept; the text is the shortest form (textFromValue)
-        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
-        limits = spec.setting.range
-        assert limits is not None, spec.name
-        self.setRange(limits.low, limits.high)
-        if spec.setting.unit:
-            self.setSuffix(f" {spec.setting.unit}")
-        if spec.setting.zero and limits.low == 0:
-            self.setSpecialValueText(spec.setting.zero)
+
+class _NumberEditing:
+    """What IntBox and FloatBox share: the text with its unit and word for 0, the wheel rule."""
+
+    unit = ""
+    parse: Callable[[Any], float] = float
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802 (Qt override)
-        if _wheel(self, event):
-            super().wheelEvent(event)
-
-    def _bare(self, text: str) -> str:
-        return text.removesuffix(self.suffix()).strip() if self.suffix() else text.strip()
+        if _wheel(self, event):  # type: ignore[arg-type]
+            super().wheelEvent(event)  # type: ignore[misc]
 
     def textFromValue(self, value: float) -> str:  # noqa: N802 (Qt override)
-        return f"{value:.10g}"
+        return _with_unit(f"{value:.10g}", value, self.unit)
 
-    def valueFromText(self, text: str) -> float:  # noqa: N802 (Qt override)
-        if text == self.specialValueText():
-            return self.minimum()
+    def valueFromText(self, text: str) -> Any:  # noqa: N802 (Qt override)
+        box: Any = self
+        if box.specialValueText() and text == box.specialValueText():
+            return box.minimum()
         try:
-            return float(self._bare(text))
+            return self.parse(text.strip().partition(" ")[0])
         except ValueError:
-            return self.value()
+            return box.value()
 
     def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
-        bare = self._bare(text)
-        if self.specialValueText() and text == self.specialValueText():
-            return QValidator.State.Acceptable, text, pos
-        try:
-            value = float(bare)
-        except ValueError:
-            partial = _PARTIAL_NUMBER.match(bare) is not None
-            return (QValidator.State.Intermediate if partial else QValidator.State.Invalid), text, pos
-        inside = self.minimum() <= value <= self.maximum()
-        return (QValidator.State.Acceptable if inside else QValidator.State.Intermediate), text, pos
+        return _state(self, text, self.parse), text, pos
 
     def field_value(self) -> Any:
-        return self.value()
+        return self.value()  # type: ignore[attr-defined]
 
     def set_field_value(self, value: Any) -> None:
-        self.setValue(float(value))
+        self.setValue(self.parse(value))  # type: ignore[attr-defined]
+
+
+def _state(box: Any, text: str, parse: Callable[[Any], float]) -> QValidator.State:
+    """Acceptable: a number in range (with its unit); Intermediate: on the way to one."""
+    if box.specialValueText() and text == box.specialValueText():
+        return QValidator.State.Acceptable
+    number, _, word = text.strip().partition(" ")
+    if word.strip() and not box.unit.startswith(word.strip()):
+        return QValidator.State.Invalid
+    try:
+        value = parse(number)
+    except ValueError:
+        partial = _PARTIAL_NUMBER.match(number) is not None
+        return QValidator.State.Intermediate if partial else QValidator.State.Invalid
+    inside = box.minimum() <= value <= box.maximum()
+    return QValidator.State.Acceptable if inside else QValidator.State.Intermediate
+
+
+class IntBox(_NumberEditing, QSpinBox):
+    """An integer setting: its range, its unit ("30 epochs") and its word for 0 ("off")."""
+
+    parse = int
+
+    def __init__(self, spec: Spec) -> None:
+        self.unit = spec.setting.unit  # textFromValue runs inside the constructor
+        super().__init__()
+        _number_box(self, spec)
+
+
+class FloatBox(_NumberEditing, QDoubleSpinBox):
+    """A number setting written as a person writes it (0.05, 1e-05), with its range and unit."""
+
+    parse = float
+
+    def __init__(self, spec: Spec) -> None:
+        self.unit = spec.setting.unit
+        super().__init__()
+        self.setDecimals(10)  # what is kept; the text is the shortest form (textFromValue)
+        self.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+        _number_box(self, spec)
 
 
 class SwitchBox(QCheckBox):

@@ -55,11 +55,12 @@ def menu_action(window: Any, menu: str, text: str) -> QAction:
 
 
 def type_into(widget: QWidget, text: str) -> None:
-    """Select all and type, as a person does in a spin box or line edit."""
+    """Select all, type and press Return, as a person does in a spin box or line edit."""
     target = widget.lineEdit() if hasattr(widget, "lineEdit") else widget
     QTest.mouseClick(target, Qt.MouseButton.LeftButton)
     QTest.keyClick(target, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
     QTest.keyClicks(target, text)
+    QTest.keyClick(target, Qt.Key.Key_Return)
 
 
 def wheel(widget: QWidget, steps: int = -1) -> None:
@@ -277,3 +278,18 @@ def test_set_values_refuses_a_name_that_is_not_a_setting(ctl: Any) -> None:
         ctl.panel.set_values(threads=1)
     with pytest.raises(ValueError, match=r"batch \(did you mean batch_size\?\)"):
         ctl.panel.set_values(batch=4)
+
+
+def test_numbers_are_typed_as_a_person_writes_them(ctl: Any) -> None:
+    panel = ctl.panel
+    type_into(panel.widget("lr"), "1e-3")
+    type_into(panel.widget("weight_decay"), "5e-4")
+    type_into(panel.widget("warmup_epochs"), "2.5")
+    type_into(panel.widget("epochs"), "1")
+    values = panel.values()
+    assert (values["lr"], values["weight_decay"], values["warmup_epochs"], values["epochs"]) == (
+        0.001, 0.0005, 2.5, 1)
+    assert panel.widget("epochs").text() == "1 epoch" and panel.widget("warmup_epochs").text() == "2.5 epochs"
+    assert panel.widget("mixup_alpha").text() == "off" and panel.widget("image_size").text() == "native size"
+    type_into(panel.widget("lr"), "abc")  # refused as typed: the value stays
+    assert panel.values()["lr"] == 0.001
