@@ -91,7 +91,7 @@ def main() -> int:
     ctl.dataset = synthetic(n=2560, shape=(3, 32, 32), seed=0)
     ctl.panel.set_values(dataset="synthetic", epochs=50, batch_size=128, lr=0.1, device="cpu")
     if args.threads:
-        ctl.panel.set_values(threads=args.threads)
+        ctl.panel.set_values(cpu_threads=args.threads)
     if args.switch_ms >= 0:
         ctl.switch_interval = args.switch_ms / 1000 if args.switch_ms else None
     ctl.ensure_plots()
@@ -113,7 +113,7 @@ def main() -> int:
     print(describe("idle window", idle))
     print(describe("training + plots", busy))
     print(f"training steps during the probe: {steps} (batch 128, ResNet-20, 3×32×32, "
-          f"torch threads {ctl.panel.cpu_threads.value()}, GIL switch interval while training: "
+          f"torch threads {ctl.panel.values()['cpu_threads']}, GIL switch interval while training: "
           f"{'Python default' if ctl.switch_interval is None else f'{ctl.switch_interval * 1000:g} ms'})")
     goal = np.percentile(busy, 99) < 50
     print(f"goal p99 < 50 ms while training: {'met' if goal else 'NOT met'}")

@@ -1,62 +1,84 @@
 """``main.py train`` and ``main.py compare`` (registered by :mod:`builder.cli`).
 
-Settings come from the defaults, then ``--config cfg.json``, then explicit flags. A graph made
-for another input (the shipped CIFAR nets on 8×8 digits) is fitted to the dataset by
-:func:`~builder.training.adapt.adapt_graph` unless ``--no-adapt`` is given.
+Settings come from the defaults, then ``--config cfg.json``, then explicit flags. The flags are
+generated from the settings' single description (:data:`builder.training.config.SETTINGS`): each
+shows its range, unit and default, switches are negatable (``--augment/--no-augment``), and a bad
+value is reported under the flag the person typed (``--mixup: must be 0 to 100; got -1``). A
+graph made for another input (the shipped CIFAR nets on 8×8 digits) is fitted to the dataset by
+:func:`~builder.training.adapt.adapt_graph` unless ``--no-adapt`` is given. ``--print-config``
+(``--dry-run``) shows the effective settings, the adapted graph and the output paths, and stops.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
+import importlib.util
 import os
 import sys
 import time
-from typing import Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TextIO
 
 from builder.cli import EXIT_DIAGNOSTICS, EXIT_OK, CliError, load_graph
+from builder.training.config import SETTINGS, ConfigError, TrainConfig
+from builder.training.settings import FORM_SECTIONS, Spec, describe, format_value, parse_text
 
-# flag → (config field, type, help)
-FLAGS: dict[str, tuple[str, Any, str]] = {
-    "--dataset": ("dataset", str, "digits, synthetic, mnist, fashion_mnist, cifar10, cifar100, folder"),
-    "--data-dir": ("data_dir", str, "folder with the dataset's files"),
-    "--image-size": ("image_size", int, "resize images to N×N (digits: upsample 8 → 16 or 32)"),
-    "--epochs": ("epochs", int, "number of epochs"),
-    "--batch-size": ("batch_size", int, "mini-batch size"),
-    "--optimizer": ("optimizer", str, "sgd, adam or adamw"),
-    "--lr": ("lr", float, "learning rate"),
-    "--momentum": ("momentum", float, "SGD momentum"),
-    "--weight-decay": ("weight_decay", float, "weight decay"),
-    "--schedule": ("schedule", str, "constant, multistep or cosine"),
-    "--warmup": ("warmup_epochs", float, "epochs of linear warm-up from 0.1×lr"),
-    "--clip": ("clip", str, "gradient clipping: none, norm or value"),
-    "--clip-value": ("clip_value", float, "clipping threshold"),
-    "--mixup": ("mixup_alpha", float, "MixUp alpha (0 = off)"),
-    "--label-smoothing": ("label_smoothing", float, "label smoothing"),
-    "--seed": ("seed", int, "random seed"),
-    "--device": ("device", str, "auto, cpu, cuda, cuda:N or mps"),
-    "--precision": ("precision", str, "fp32, bf16 or fp16 (CUDA)"),
-    "--probe-every": ("probe_every", int, "per-layer gradient norms every k steps (0 = off)"),
-    "--val-every": ("val_every", int, "epochs between validation passes (0 = only at the end)"),
-}
-SWITCHES = {"--augment": "augment", "--nesterov": "nesterov", "--channels-last": "channels_last",
-            "--compile": "compile", "--probe-outputs": "probe_outputs"}
+ADAPT_NOTE = ("The data set defaults to digits (scikit-learn's 8×8 hand-written digits, built in). "
+              "A graph made for other images, like the shipped CIFAR nets (3×32×32, 10 classes), "
+              "is adapted to the data set: its Input block takes the data's image shape and the "
+              "Linear block before the Output the data's class count (--no-adapt refuses instead). "
+              "Use --print-config to see the settings, the adaptation and the output paths "
+              "without training.")
+
+
+class SettingsHelp(argparse.HelpFormatter):
+    """Writes each setting's help when --help is asked for, with the command's defaults."""
+
+    def defaults(self) -> Mapping[str, Any]:
+        return {}
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        spec = SETTINGS.get(action.dest)
+        if spec is None or action.help is None:
+            return super()._get_help_string(action)
+        return flag_help(spec, self.defaults().get(spec.name, spec.default))
+
+
+class CompareHelp(SettingsHelp):
+    """``compare --help``: the experiment's defaults (imported only when help is shown)."""
+
+    def defaults(self) -> Mapping[str, Any]:
+        return compare_defaults()
+
+
+def compare_defaults() -> dict[str, Any]:
+    """``compare.COMPARE_DEFAULTS``, read from its source: importing the module imports torch."""
+    spec = importlib.util.find_spec("builder.training.compare")
+    source = Path(spec.origin).read_text(encoding="utf-8") if spec and spec.origin else ""
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "COMPARE_DEFAULTS":
+            return dict(ast.literal_eval(node.value)) if node.value else {}
+    return {}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("train", help="train a graph headless (progress bar, run folder)",
-                              description="Train a graph file; torchrun runs it on several GPUs.")
+    p = subparsers.add_parser(
+        "train", help="train a graph headless (progress bar, run folder)", formatter_class=SettingsHelp,
+        description="Train a graph file; torchrun runs it on several GPUs. " + ADAPT_NOTE)
     p.add_argument("file", help="graph file (.json)")
-    p.add_argument("--run-dir", help="run folder (default runs/NAME-TIME)")
-    p.add_argument("--resume", help="checkpoint.pt to continue from (its run folder and config.json "
-                   "are reused; flags such as --epochs override)")
+    p.add_argument("--run-dir", metavar="DIR", help="run folder (default runs/NAME-DATE-TIME)")
+    p.add_argument("--resume", metavar="CHECKPOINT",
+                   help="checkpoint.pt to continue from (its run folder and config.json are reused; "
+                   "flags such as --epochs override)")
     _common(p)
     p.set_defaults(func=cmd_train)
-    p = subparsers.add_parser("compare", help="train several graphs alike and plot them",
-                              description="He et al.'s experiment: same data, seed and settings; "
-                              "writes a PNG (loss, error, gradient by depth) and prints a table. "
-                              "Defaults: digits, SGD lr 0.05 momentum 0.9, wd 1e-4, batch 128, "
-                              "30 epochs, 2 epochs of linear warm-up from 0.1×lr, lr ×0.1 at 50%% and 75%%, "
-                              "validation at the end only.")
+    p = subparsers.add_parser(
+        "compare", help="train several graphs alike and plot them", formatter_class=CompareHelp,
+        description="He et al.'s experiment: the same data, seed and settings for every graph; "
+        "writes a PNG (loss, error, gradient by depth) and prints a table. The defaults below are "
+        "the experiment's (2 epochs of warm-up, one validation pass at the end). " + ADAPT_NOTE)
     p.add_argument("files", nargs="+", help="graph files (.json)")
     p.add_argument("-o", "--output", default="compare.png", help="PNG to write (default compare.png)")
     _common(p)
@@ -64,38 +86,81 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", help="JSON config file (flags override it)")
-    for flag, (_, kind, text) in FLAGS.items():
-        p.add_argument(flag, type=kind, help=text)
-    for flag, name in SWITCHES.items():
-        p.add_argument(flag, action="store_true", default=None, help=name.replace("_", " "))
-    p.add_argument("--no-adapt", action="store_true", help="do not fit the Input/classifier to the data")
-    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("--config", metavar="FILE", help="JSON config file (the flags below override it)")
+    p.add_argument("--no-adapt", action="store_true",
+                   help="do not fit the Input block and classifier to the data set; refuse a graph "
+                   "that does not fit")
+    p.add_argument("--print-config", "--dry-run", action="store_true",
+                   help="print the effective settings, the adapted graph and the output paths, "
+                   "then exit without training")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    groups = {name: p.add_argument_group(f"{name.lower()} settings") for name in FORM_SECTIONS}
+    for spec in SETTINGS.values():
+        group, text = groups[spec.setting.section], spec.setting.help  # full text: SettingsHelp
+        if spec.kind == "bool":
+            group.add_argument(spec.flag, dest=spec.name, action=argparse.BooleanOptionalAction,
+                               default=None, help=text)
+        else:
+            group.add_argument(spec.flag, dest=spec.name, default=None, help=text,
+                               metavar=spec.setting.metavar or spec.name.upper())
 
 
-def make_config(args: argparse.Namespace, base: dict[str, Any] | None = None) -> Any:
-    from builder.training.config import ConfigError, TrainConfig
+def flag_help(spec: Spec, default: Any) -> str:
+    """``Learning rate: step size … (greater than 0, at most 10; default 0.05)`` (%-escaped)."""
+    allowed = describe(spec)
+    shown = format_value(spec, default) or "none"
+    if spec.name == "cpu_threads":
+        shown += " here: the cores less one"
+    text = f"{spec.setting.label} — {spec.setting.help} ({allowed + '; ' if allowed else ''}default {shown})"
+    return text.replace("%", "%%")
 
+
+def make_config(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> TrainConfig:
+    """Defaults (or ``base``), then ``--config``, then the flags; bad values name their flag."""
     try:
         config = TrainConfig.load(args.config) if args.config else TrainConfig(**(base or {}))
-        changes = {name: getattr(args, flag[2:].replace("-", "_"))
-                   for flag, (name, _, _) in FLAGS.items()}
-        changes.update({name: getattr(args, flag[2:].replace("-", "_")) for flag, name in SWITCHES.items()})
-        changes = {k: v for k, v in changes.items() if v is not None}
+    except ConfigError as exc:
+        raise CliError(str(exc) if args.config else explain(exc, args)) from None
+    changes, problems = {}, []
+    for name in given(args):
+        spec, raw = SETTINGS[name], getattr(args, name)
+        try:
+            changes[name] = raw if spec.kind == "bool" else parse_text(spec, raw)
+        except ValueError as exc:
+            problems.append(f"{spec.flag}: {exc}")
+    if problems:
+        raise CliError("; ".join(problems))
+    try:
         return config.replace(**changes)
     except ConfigError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(explain(exc, args)) from None
 
 
-def _prepare(args: argparse.Namespace, base: dict[str, Any] | None = None) -> tuple[Any, Any]:
+def given(args: argparse.Namespace) -> list[str]:
+    """The settings the person set by a flag."""
+    return [name for name in SETTINGS if getattr(args, name, None) is not None]
+
+
+def explain(exc: ConfigError, args: argparse.Namespace) -> str:
+    """One line naming, for each problem, the flag typed or the config file it came from."""
+    flags, parts = set(given(args)), []
+    for name, message in exc.fields:
+        if name and (name in flags or not args.config):
+            parts.append(f"{SETTINGS[name].flag}: {message}")
+        elif args.config:
+            parts.append(f"{args.config}: {name + ': ' if name else ''}{message}")
+        else:
+            parts.append(message)
+    return "; ".join(parts)
+
+
+def _prepare(args: argparse.Namespace, base: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
+    config = make_config(args, base)
     import torch
 
     from builder.training.datasets import DatasetError, load_dataset
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    config = make_config(args, base)
+    torch.set_num_threads(config.cpu_threads)
     try:
         data = load_dataset(config)
     except DatasetError as exc:
@@ -103,7 +168,7 @@ def _prepare(args: argparse.Namespace, base: dict[str, Any] | None = None) -> tu
     return config, data
 
 
-def _fit(graph: Any, data: Any, args: argparse.Namespace, out: Any) -> Any:
+def _fit(graph: Any, data: Any, args: argparse.Namespace, out: TextIO) -> Any:
     if args.no_adapt:
         from builder.training.adapt import fit_problem
 
@@ -119,12 +184,23 @@ def _fit(graph: Any, data: Any, args: argparse.Namespace, out: Any) -> Any:
         raise CliError(str(exc)) from None
     for note in notes:
         print(f"adapted {graph.name}: {note}", file=out)
+    if args.print_config and not notes:
+        print(f"{graph.name} fits the data as it is (nothing adapted)", file=out)
     return graph
+
+
+def print_config(config: TrainConfig, args: argparse.Namespace, out: TextIO) -> None:
+    """The effective settings, one per line, with the flag that sets each."""
+    origin = "defaults" + (f", then {args.config}" if args.config else "") + ", then the flags"
+    print(f"settings ({origin}):", file=out)
+    width = max(len(name) for name in SETTINGS)
+    for name, spec in SETTINGS.items():
+        value = format_value(spec, getattr(config, name)) or '""'
+        print(f"  {name:<{width}}  {value:<12}  {spec.flag}", file=out)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     from builder.training import distributed
-    from builder.training.config import ConfigError
     from builder.training.progress import Progress
     from builder.training.trainer import Trainer
 
@@ -133,18 +209,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     if resume_dir and not args.config and os.path.isfile(os.path.join(resume_dir, "config.json")):
         args.config = os.path.join(resume_dir, "config.json")  # the run's own settings, then flags
     config, data = _prepare(args)
+    if args.print_config:
+        print_config(config, args, sys.stdout)
+        print(f"data: {data.describe()}")
     ctx = distributed.from_env(config.device)
     out = sys.stdout if ctx.is_main else open(os.devnull, "w")  # noqa: SIM115
     graph = _fit(graph, data, args, out)
     run_dir = args.run_dir or resume_dir or os.path.join(
         "runs", f"{graph.name}-{time.strftime('%Y%m%d-%H%M%S')}")
+    if args.print_config:
+        print(f"run folder: {run_dir} (not written: --print-config)")
+        distributed.shutdown(ctx)
+        return EXIT_OK
     print(data.describe(), file=out)
     bar = Progress(config.epochs, enabled=ctx.is_main and not args.quiet)
     trainer = Trainer(graph, config, data, on_step=bar.step, on_epoch=bar.epoch,
                       run_dir=run_dir, resume_from=args.resume, dist=ctx)
     try:
         result = trainer.run()
-    except (ConfigError, ValueError) as exc:
+    except ConfigError as exc:
+        raise CliError(explain(exc, args)) from None
+    except ValueError as exc:
         raise CliError(str(exc)) from None
     finally:
         distributed.shutdown(ctx)
@@ -173,8 +258,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     graphs = [(os.path.splitext(os.path.basename(f))[0], load_graph(f)) for f in args.files]
     config, data = _prepare(args, compare.COMPARE_DEFAULTS)
+    if args.print_config:
+        print_config(config, args, sys.stdout)
     print(data.describe())
     graphs = [(name, _fit(g, data, args, sys.stdout)) for name, g in graphs]
+    if args.print_config:
+        print(f"plot: {args.output} (not written: --print-config)")
+        return EXIT_OK
     quiet = args.quiet
 
     def on_epoch(name: str, m: Any) -> None:
@@ -185,6 +275,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     try:
         runs = compare.compare(graphs, config, data, on_epoch)
+    except ConfigError as exc:
+        raise CliError(explain(exc, args)) from None
     except ValueError as exc:
         raise CliError(str(exc)) from None
     print(compare.table(runs))

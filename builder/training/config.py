@@ -1,8 +1,17 @@
-"""Training configuration: a validated dataclass with a JSON round trip (torch-free).
+"""Training configuration: every setting declared once, validated, with a JSON round trip.
 
-Every field is checked in :meth:`TrainConfig.problems`; :class:`ConfigError` carries one line
-per bad field, each naming the field (``lr: must be > 0, got -1``). ``from_dict`` also rejects
-unknown keys and values of the wrong JSON type, naming the key.
+Each field of :class:`TrainConfig` is declared once: its type comes from the annotation
+(``Literal[…]`` for a choice) and everything else — label, help, range with open or closed
+ends, unit, command-line flag, the form's section — from :func:`setting` in the field's
+metadata. :data:`SETTINGS` reads those declarations; validation (:meth:`TrainConfig.problems`),
+the ``train``/``compare`` flags (:mod:`builder.training.cli`) and the window's training form
+(``gui.training.form``) are generated from it. Only rules that join two fields (Nesterov,
+the data folder, mixed precision on a CPU) are functions of their own.
+
+:class:`ConfigError` carries one line per bad field, each naming the field
+(``lr: must be greater than 0, at most 10; got -1``). ``from_dict`` also rejects unknown keys
+and values of the wrong JSON type, naming the key; missing keys take defaults, so run folders
+written before a setting existed still load.
 """
 
 from __future__ import annotations
@@ -12,22 +21,65 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
-SCHEDULES = ("constant", "multistep", "cosine")
-CLIPS = ("none", "norm", "value")
-PRECISIONS = ("fp32", "bf16", "fp16")
-DATASETS = ("digits", "synthetic", "mnist", "fashion_mnist", "cifar10", "cifar100", "folder")
+from builder.training.settings import FORM_SECTIONS, Range, Setting, Spec, check_value, kind_of
+
+Dataset = Literal["digits", "synthetic", "mnist", "fashion_mnist", "cifar10", "cifar100", "folder"]
+Optimizer = Literal["sgd", "adam", "adamw"]
+Schedule = Literal["multistep", "cosine", "constant"]
+Clip = Literal["none", "norm", "value"]
+Precision = Literal["fp32", "bf16", "fp16"]
+
+DATASETS: tuple[str, ...] = get_args(Dataset)
+OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
+SCHEDULES: tuple[str, ...] = get_args(Schedule)
+CLIPS: tuple[str, ...] = get_args(Clip)
+PRECISIONS: tuple[str, ...] = get_args(Precision)
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
+BUILT_IN = ("digits", "synthetic")  # data sets that need no folder
+CUDA_ONLY = ("bf16", "fp16")  # precisions that need a CUDA device
+
+
+def default_threads() -> int:
+    """Torch threads for training by default: one core is left to the window (at least 1)."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def setting(default: Any = dataclasses.MISSING, *, factory: Callable[[], Any] | None = None,
+            **description: Any) -> Any:
+    """A dataclass field whose metadata is the :class:`Setting` built from ``description``."""
+    meta = {"setting": Setting(**description)}
+    if factory is not None:
+        return field(default_factory=factory, metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def _device_name(value: str) -> str | None:
+    return None if DEVICE_RE.match(value) else f"must be auto, cpu, cuda, cuda:N or mps; got {value!r}"
+
+
+def _increasing(value: list[float]) -> str | None:
+    return None if sorted(value) == list(value) else f"milestones must be increasing, got {value!r}"
+
+
+def _sgd(v: Mapping[str, Any]) -> bool:
+    return v.get("optimizer") == "sgd"
 
 
 class ConfigError(ValueError):
-    """One or more bad config values; ``problems`` holds one line per field."""
+    """One or more bad config values; ``problems`` holds one line per field.
+
+    ``fields`` holds the same lines as ``(setting name, message)``; the name is ``""`` for a
+    problem that belongs to no setting (not a JSON object, not readable).
+    """
 
     def __init__(self, problems: list[str], where: str = "config") -> None:
         self.problems = problems
+        self.where = where
+        self.fields = [_split(p) for p in problems]
         super().__init__("; ".join(f"{where}: {p}" for p in problems))
 
 
@@ -35,40 +87,124 @@ class ConfigError(ValueError):
 class TrainConfig:
     """Everything that decides a training run (data, optimisation, device, probes, records)."""
 
-    # data
-    dataset: str = "digits"
-    data_dir: str = ""  # folder of files for mnist/fashion_mnist/cifar10/cifar100/folder
-    image_size: int = 0  # 0 = native; else resize (digits: upsample 8 → 16/32)
-    val_fraction: float = 0.2  # for sets without a test split (digits, synthetic, folder)
-    augment: bool = False  # random crop with 4-pixel padding + horizontal flip (CIFAR recipe)
-    # optimisation
-    optimizer: str = "sgd"
-    lr: float = 0.05
-    momentum: float = 0.9
-    nesterov: bool = False
-    weight_decay: float = 1e-4
-    schedule: str = "multistep"
-    milestones: list[float] = field(default_factory=lambda: [0.5, 0.75])  # fractions of the run
-    gamma: float = 0.1
-    warmup_epochs: float = 0.0  # linear warm-up from warmup_start × lr
-    warmup_start: float = 0.1
-    epochs: int = 30
-    batch_size: int = 128
-    clip: str = "none"
-    clip_value: float = 1.0
-    mixup_alpha: float = 0.0  # 0 = off; 1 as in facebookresearch/mixup-cifar10
-    label_smoothing: float = 0.0
-    seed: int = 0
-    # device and speed
-    device: str = "auto"
-    precision: str = "fp32"  # bf16/fp16 autocast on CUDA only
-    channels_last: bool = False
-    compile: bool = False
-    # probes and records
-    probe_every: int = 1  # per-layer gradient norms every k steps (0 = off)
-    probe_outputs: bool = False  # also the gradient w.r.t. each parameterised block's output
-    checkpoint_every: int = 1  # epochs between checkpoints (0 = only at the end)
-    val_every: int = 1  # epochs between validation passes (0 = only at the end)
+    # ---- data
+    dataset: Dataset = setting(
+        "digits", label="Data set", section="Data", metavar="NAME",
+        help="where the images come from: digits (scikit-learn's 8×8 digits) and synthetic are "
+        "built in; the others read --data-dir",
+        choice_labels={"digits": "Digits (built in, 8×8)", "synthetic": "Synthetic (random patterns)",
+                       "mnist": "MNIST (folder)", "fashion_mnist": "Fashion-MNIST (folder)",
+                       "cifar10": "CIFAR-10 (folder)", "cifar100": "CIFAR-100 (folder)",
+                       "folder": "Image folder (one sub-folder per class)"})
+    data_dir: str = setting(
+        "", label="Folder", section="Data", metavar="DIR", path=True,
+        help="folder with the data set's files (MNIST, Fashion-MNIST, CIFAR, or one sub-folder of "
+        "images per class)", applies=lambda v: v.get("dataset") not in BUILT_IN)
+    image_size: int = setting(
+        0, label="Image size", section="Data", range=Range(0, 1024), unit="px", zero="native size",
+        metavar="N", help="resize the images to N×N pixels (digits: upsample 8 → 16 or 32)")
+    val_fraction: float = setting(
+        0.2, label="Validation share", section="Data", advanced=True, metavar="F",
+        range=Range(0, 1, low_open=True, high_open=True),
+        help="share of the images held out for validation, for sets without a test split "
+        "(digits, synthetic, image folder)")
+    augment: bool = setting(
+        False, label="Augment", section="Regularisation",
+        help="random crop with 4-pixel padding and horizontal flip (the CIFAR recipe)")
+    # ---- optimisation
+    optimizer: Optimizer = setting(
+        "sgd", label="Optimizer", section="Optimisation", metavar="NAME",
+        help="how the weights are updated", choice_labels={"sgd": "SGD", "adam": "Adam",
+                                                           "adamw": "AdamW"})
+    lr: float = setting(
+        0.05, label="Learning rate", section="Optimisation", range=Range(0, 10, low_open=True),
+        metavar="LR", help="step size at the start of the schedule")
+    momentum: float = setting(
+        0.9, label="Momentum", section="Optimisation", range=Range(0, 1, high_open=True),
+        metavar="M", help="SGD momentum (Adam and AdamW use their own betas)", applies=_sgd)
+    nesterov: bool = setting(
+        False, label="Nesterov", section="Optimisation", advanced=True, applies=_sgd,
+        help="Nesterov momentum (SGD with momentum above 0)")
+    weight_decay: float = setting(
+        1e-4, label="Weight decay", section="Regularisation", range=Range(0, 1), metavar="WD",
+        help="L2 penalty on the weights (AdamW: decoupled)")
+    schedule: Schedule = setting(
+        "multistep", label="Schedule", section="Schedule", metavar="NAME",
+        help="multistep: multiply the learning rate by gamma at each milestone (He et al.); "
+        "cosine: anneal it to 0; constant: keep it",
+        choice_labels={"multistep": "steps at milestones", "cosine": "cosine", "constant": "constant"})
+    milestones: list[float] = setting(
+        label="Milestones", section="Schedule", range=Range(0, 1, low_open=True, high_open=True),
+        metavar="F,F", factory=lambda: [0.5, 0.75], rule=_increasing,
+        help="when the multistep schedule multiplies the learning rate by gamma, as fractions of "
+        "the run (0.5 = halfway), increasing", applies=lambda v: v.get("schedule") == "multistep")
+    gamma: float = setting(
+        0.1, label="Step factor γ", section="Schedule", range=Range(0, 1, low_open=True),
+        metavar="G", help="the learning rate is multiplied by this at each milestone",
+        applies=lambda v: v.get("schedule") == "multistep")
+    warmup_epochs: float = setting(
+        0.0, label="Warm-up", section="Schedule", range=Range(0, 100_000), unit="epochs", zero="off",
+        flag="--warmup", metavar="E", help="linear warm-up from warm-up start × lr to lr")
+    warmup_start: float = setting(
+        0.1, label="Warm-up start", section="Schedule", advanced=True, metavar="F",
+        range=Range(0, 1, low_open=True), help="the warm-up begins at this fraction of the lr",
+        applies=lambda v: bool(v.get("warmup_epochs")))
+    epochs: int = setting(
+        30, label="Epochs", section="Optimisation", range=Range(1, 100_000), unit="epochs",
+        metavar="N", help="passes over the training set")
+    batch_size: int = setting(
+        128, label="Batch size", section="Optimisation", range=Range(1, 1_000_000), unit="images",
+        metavar="N", help="images per step (per process under torchrun)")
+    clip: Clip = setting(
+        "none", label="Clip gradients", section="Optimisation", metavar="HOW",
+        help="limit exploding gradients: scale them to a total norm, or clamp each value",
+        choice_labels={"none": "off", "norm": "by norm", "value": "by value"})
+    clip_value: float = setting(
+        1.0, label="Clip threshold", section="Optimisation", range=Range(0, 1e6, low_open=True),
+        metavar="T", help="the norm or value gradients are clipped to",
+        applies=lambda v: v.get("clip") != "none")
+    mixup_alpha: float = setting(
+        0.0, label="MixUp α", section="Regularisation", range=Range(0, 100), zero="off",
+        flag="--mixup", metavar="A", help="MixUp: train on blends of image pairs, mixing weight "
+        "drawn from Beta(α, α) (1 as in facebookresearch/mixup-cifar10)")
+    label_smoothing: float = setting(
+        0.0, label="Label smoothing", section="Regularisation", range=Range(0, 1, high_open=True),
+        zero="off", metavar="S", help="share of each target spread evenly over all classes")
+    seed: int = setting(
+        0, label="Seed", section="Optimisation", range=Range(0, 2**31 - 1), metavar="N",
+        help="random seed (initial weights, data split and order)")
+    # ---- device and speed
+    device: str = setting(
+        "auto", label="Device", section="Device", widget="device", metavar="DEV", rule=_device_name,
+        help="auto (CUDA if available, else MPS, else CPU), cpu, cuda, cuda:N or mps")
+    precision: Precision = setting(
+        "fp32", label="Precision", section="Device", metavar="P",
+        help="bf16/fp16: mixed precision (autocast), CUDA only",
+        applies=lambda v: v.get("device") not in ("cpu", "mps"))
+    channels_last: bool = setting(
+        False, label="Channels-last", section="Device", advanced=True,
+        help="channels-last memory layout (often faster on GPUs and recent CPUs)")
+    compile: bool = setting(
+        False, label="torch.compile", section="Device", advanced=True,
+        help="compile the model with torch.compile (slow first steps)")
+    cpu_threads: int = setting(
+        label="CPU threads", section="Device", range=Range(1, 1024), unit="threads", flag="--threads",
+        metavar="N", factory=default_threads,
+        help="torch threads for training; by default one core is left to the window (on a busy "
+        "machine more threads than free cores make each step much slower)")
+    # ---- probes and records
+    probe_every: int = setting(
+        1, label="Gradient probe every", section="Records", range=Range(0, 1_000_000), unit="steps",
+        zero="off", metavar="K", help="per-layer gradient norms every K steps (the gradient plots)")
+    probe_outputs: bool = setting(
+        False, label="Probe block outputs", section="Records", advanced=True,
+        help="also the gradient with respect to each parameterised block's output")
+    checkpoint_every: int = setting(
+        1, label="Checkpoint every", section="Records", advanced=True, range=Range(0, 100_000),
+        unit="epochs", zero="only at the end", metavar="E", help="epochs between checkpoints")
+    val_every: int = setting(
+        1, label="Validate every", section="Records", advanced=True, range=Range(0, 100_000),
+        unit="epochs", zero="only at the end", metavar="E", help="epochs between validation passes")
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -78,11 +214,12 @@ class TrainConfig:
     def problems(self) -> list[str]:
         """One message per bad field (empty when the config is valid)."""
         out: list[str] = []
-        for f in dataclasses.fields(self):
-            message = _check_type(f.name, getattr(self, f.name), _FIELD_TYPES[f.name])
-            message = message or _RULES.get(f.name, lambda v, c: None)(getattr(self, f.name), self)
+        for spec in SETTINGS.values():
+            message = check_value(spec, getattr(self, spec.name))
+            if message is None and spec.name in _CROSS:
+                message = _CROSS[spec.name](self)
             if message:
-                out.append(f"{f.name}: {message}")
+                out.append(f"{spec.name}: {message}")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,12 +237,11 @@ class TrainConfig:
         """Build from a JSON object; missing keys take defaults, unknown keys are errors."""
         if not isinstance(data, dict):
             raise ConfigError([f"expected a JSON object, got {type(data).__name__}"], where)
-        known = {f.name for f in dataclasses.fields(cls)}
-        problems = [f"{_key(k)}: unknown setting (known: {', '.join(sorted(known))})"
-                    for k in data if k not in known]
-        values = {k: _from_json(v, _FIELD_TYPES[k]) for k, v in data.items() if k in known}
+        problems = [f"{_key(k)}: unknown setting (known: {', '.join(sorted(SETTINGS))})"
+                    for k in data if k not in SETTINGS]
+        values = {k: _from_json(v, SETTINGS[k].kind) for k, v in data.items() if k in SETTINGS}
         problems += [f"{k}: {m}" for k, v in values.items()
-                     if (m := _check_type(k, v, _FIELD_TYPES[k]))]
+                     if (m := check_value(SETTINGS[k], v, types_only=True))]
         if problems:
             raise ConfigError(problems, where)
         try:
@@ -140,15 +276,50 @@ class TrainConfig:
         atomic_write(path, self.to_json())
 
 
-_FIELD_TYPES: dict[str, str] = {
-    "dataset": "str", "data_dir": "str", "image_size": "int", "val_fraction": "float",
-    "augment": "bool", "optimizer": "str", "lr": "float", "momentum": "float", "nesterov": "bool",
-    "weight_decay": "float", "schedule": "str", "milestones": "floats", "gamma": "float",
-    "warmup_epochs": "float", "warmup_start": "float", "epochs": "int", "batch_size": "int",
-    "clip": "str", "clip_value": "float", "mixup_alpha": "float", "label_smoothing": "float",
-    "seed": "int", "device": "str", "precision": "str", "channels_last": "bool", "compile": "bool",
-    "probe_every": "int", "probe_outputs": "bool", "checkpoint_every": "int", "val_every": "int",
-}
+# ---- rules that join two fields
+def _data_dir(c: TrainConfig) -> str | None:
+    needs = c.dataset in DATASETS and c.dataset not in BUILT_IN
+    return f"dataset {c.dataset} needs a data folder" if needs and not c.data_dir else None
+
+
+def _nesterov(c: TrainConfig) -> str | None:
+    momentum = c.momentum if isinstance(c.momentum, (int, float)) else 0
+    return "Nesterov needs optimizer sgd and momentum > 0" if c.nesterov and (
+        c.optimizer != "sgd" or not momentum > 0) else None
+
+
+def _precision(c: TrainConfig) -> str | None:
+    if c.precision in CUDA_ONLY and c.device in ("cpu", "mps"):
+        return f"{c.precision} mixed precision needs a CUDA device (device is {c.device})"
+    return None
+
+
+_CROSS: dict[str, Callable[[TrainConfig], str | None]] = {
+    "data_dir": _data_dir, "nesterov": _nesterov, "precision": _precision}
+
+
+def _specs() -> dict[str, Spec]:
+    """The settings as read from :class:`TrainConfig`'s annotations and field metadata."""
+    hints = get_type_hints(TrainConfig)
+    out: dict[str, Spec] = {}
+    for f in dataclasses.fields(TrainConfig):
+        hint = hints[f.name]
+        choices = tuple(get_args(hint)) if get_origin(hint) is Literal else ()
+        default = f.default if f.default_factory is dataclasses.MISSING else f.default_factory()
+        out[f.name] = Spec(f.name, kind_of(hint), choices, default, f.metadata["setting"])
+    unknown = {s.setting.section for s in out.values()} - set(FORM_SECTIONS)
+    assert not unknown, f"settings in unknown form sections: {unknown}"
+    return out
+
+
+SETTINGS: dict[str, Spec] = _specs()
+"""Every setting by config name, in declaration order."""
+
+
+def _split(problem: str) -> tuple[str, str]:
+    """``"lr: must be …"`` → ``("lr", "must be …")``; ``("", problem)`` when no setting is named."""
+    name, sep, message = problem.partition(": ")
+    return (name, message) if sep and name in SETTINGS else ("", problem)
 
 
 def _key(key: str) -> str:
@@ -173,99 +344,3 @@ def _float(value: int) -> float:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
-
-
-def _check_type(name: str, value: Any, kind: str) -> str | None:
-    ok = {
-        "str": lambda v: isinstance(v, str),
-        "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
-        "float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        "bool": lambda v: isinstance(v, bool),
-        "floats": lambda v: isinstance(v, list) and all(
-            isinstance(x, (int, float)) and not isinstance(x, bool) for x in v),
-    }[kind](value)
-    if not ok:
-        expected = {"floats": "a list of numbers", "int": "an integer", "float": "a number",
-                    "bool": "true or false", "str": "a string"}[kind]
-        return f"expected {expected}, got {value!r}"
-    if kind == "float" and not math.isfinite(value):
-        return f"must be a finite number, got {value!r}"
-    return None
-
-
-def _choice(options: tuple[str, ...]) -> Any:
-    return lambda v, c: None if v in options else f"must be one of {', '.join(options)}; got {v!r}"
-
-
-def _between(low: float, high: float, low_open: bool = False, high_open: bool = False) -> Any:
-    def rule(v: float, c: TrainConfig) -> str | None:
-        bad = v < low or v > high or (low_open and v == low) or (high_open and v == high)
-        lo, hi = "(" if low_open else "[", ")" if high_open else "]"
-        return f"must be in {lo}{low:g}, {high:g}{hi}, got {v!r}" if bad else None
-    return rule
-
-
-def _min(low: float, strict: bool = False) -> Any:
-    def rule(v: float, c: TrainConfig) -> str | None:
-        bad = v <= low if strict else v < low
-        return f"must be {'>' if strict else '≥'} {low:g}, got {v!r}" if bad else None
-    return rule
-
-
-def _milestones(v: list[float], c: TrainConfig) -> str | None:
-    if any(not 0 < m < 1 for m in v):
-        return f"each milestone is a fraction of the run in (0, 1), got {v!r}"
-    if sorted(v) != list(v):
-        return f"milestones must be increasing, got {v!r}"
-    return None
-
-
-def _device(v: str, c: TrainConfig) -> str | None:
-    return None if DEVICE_RE.match(v) else f"must be auto, cpu, cuda, cuda:N or mps; got {v!r}"
-
-
-def _precision(v: str, c: TrainConfig) -> str | None:
-    message = _choice(PRECISIONS)(v, c)
-    if message is None and v != "fp32" and c.device in ("cpu", "mps"):
-        return f"{v} mixed precision needs a CUDA device (device is {c.device})"
-    return message
-
-
-def _data_dir(v: str, c: TrainConfig) -> str | None:
-    needs = c.dataset in DATASETS and c.dataset not in ("digits", "synthetic")
-    return f"dataset {c.dataset} needs a data folder" if needs and not v else None
-
-
-def _nesterov(v: bool, c: TrainConfig) -> str | None:
-    return "Nesterov needs optimizer sgd and momentum > 0" if v and (
-        c.optimizer != "sgd" or not c.momentum > 0) else None
-
-
-_RULES: dict[str, Any] = {
-    "nesterov": _nesterov,
-    "dataset": _choice(DATASETS),
-    "data_dir": _data_dir,
-    "image_size": _between(0, 1024),
-    "val_fraction": _between(0, 1, low_open=True, high_open=True),
-    "optimizer": _choice(OPTIMIZERS),
-    "lr": _between(0, 10, low_open=True),
-    "momentum": _between(0, 1, high_open=True),
-    "weight_decay": _between(0, 1),
-    "schedule": _choice(SCHEDULES),
-    "milestones": _milestones,
-    "gamma": _between(0, 1, low_open=True),
-    "warmup_epochs": _min(0),
-    "warmup_start": _between(0, 1, low_open=True),
-    "epochs": _between(1, 100_000),
-    "batch_size": _between(1, 1_000_000),
-    "clip": _choice(CLIPS),
-    "clip_value": _min(0, strict=True),
-    "mixup_alpha": _between(0, 100),
-    "label_smoothing": _between(0, 1, high_open=True),
-    "seed": _between(0, 2**31 - 1),
-    "device": _device,
-    "precision": _precision,
-    "probe_every": _between(0, 1_000_000),
-    "checkpoint_every": _between(0, 100_000),
-    "val_every": _between(0, 100_000),
-}

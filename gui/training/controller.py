@@ -32,7 +32,7 @@ from gui.training.adaptview import AdaptationView, Preview, describe
 from gui.training.bar import RunClock, finished_text, running_text
 from gui.training.heat import CanvasHeat
 from gui.training.history import COLORS, RunData
-from gui.training.panel import TrainingPanel
+from gui.training.panel import TrainingPanel, graph_problem
 from gui.training.runactions import RunActions
 from gui.training.runs import RunsWidget
 from gui.training.worker import Job, JobStart, TrainThread
@@ -170,6 +170,12 @@ class TrainingController(QObject):
         p.compare_button.clicked.connect(lambda _checked=False: self.start_compare())
         self.runs.selection_changed.connect(self._on_selection)
         self.document.graph_replaced.connect(self._on_graph_replaced)
+        p.path_source = lambda: self.document.path  # settings are remembered per graph file
+        p.readiness_changed.connect(lambda: self._set_running(self.running))
+        self.document.validated.connect(lambda report: p.set_graph_problem(graph_problem(report)))
+        self.document.graph_replaced.connect(p.restore_settings)
+        p.restore_settings()
+        p.set_graph_problem(graph_problem(self.document.report()))
         self._set_running(False)
 
     def _connect_preview(self) -> None:
@@ -246,15 +252,11 @@ class TrainingController(QObject):
     def _launch(self, nets: list[tuple[str, Graph]], kind: str, check_document: bool = True) -> bool:
         if self.running:
             return False
-        try:
-            config = self.panel.config()
-        except ValueError as exc:
-            self.panel.show_error("\n".join(getattr(exc, "problems", [str(exc)])))
-            return False
-        if check_document and not self.document.report().ok:
-            first = self.document.report().errors[0]
-            self.panel.show_error(f"The graph has errors; fix them first: {first.block_id}: {first.message}")
-            return False
+        if check_document:
+            self.panel.set_graph_problem(graph_problem(self.document.report()))
+        if self.panel.start_reason() if check_document else self.panel.settings_reason():
+            return False  # the reason is shown next to Start, and on the bad field
+        config = self.panel.config()
         self.panel.show_error("")
         if "torch" in sys.modules and not self.panel.device.probed:
             self.panel.device.refresh()
@@ -286,7 +288,7 @@ class TrainingController(QObject):
         return run, meta
 
     def _start_thread(self, jobs: list[Job]) -> None:
-        thread = TrainThread(jobs, self.dataset, self, threads=self.panel.cpu_threads.value())
+        thread = TrainThread(jobs, self.dataset, self)
         thread.job_started.connect(self._on_job_started)
         thread.step.connect(lambda i, m: self.active[i].add_step(m))
         thread.epoch.connect(lambda i, m: self.active[i].add_epoch(m))
@@ -344,9 +346,12 @@ class TrainingController(QObject):
     def _set_running(self, running: bool) -> None:
         paused = bool(self.train_thread and self.train_thread.paused)
         self.panel.set_running(running, paused)
-        self.actions["start"].setEnabled(not running)
-        self.actions["twin"].setEnabled(not running)
-        self.actions["compare"].setEnabled(not running)
+        p = self.panel
+        for key, button in (("start", p.start_button), ("twin", p.twin_button),
+                            ("compare", p.compare_button)):
+            self.actions[key].setEnabled(button.isEnabled())  # a bad setting or graph disables both
+            self.actions[key].setToolTip(button.toolTip())
+            self.actions[key].setStatusTip(button.toolTip() if not button.isEnabled() else "")
         self.actions["pause"].setEnabled(running)
         self.actions["stop"].setEnabled(running)
 

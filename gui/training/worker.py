@@ -77,12 +77,10 @@ class TrainThread(QThread):
     failed = Signal(int, str, bool)  # message, user error (bad setting/data) or crash
     all_done = Signal()
 
-    def __init__(self, jobs: list[Job], dataset: Any = None, parent: QObject | None = None,
-                 threads: int = 0) -> None:
+    def __init__(self, jobs: list[Job], dataset: Any = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.jobs = jobs
         self.dataset = dataset  # a ready Dataset (tests), else loaded from the first job's config
-        self.threads = threads
         self._lock = threading.Lock()
         self._trainer: Any = None
         self._stopped = False
@@ -132,10 +130,10 @@ class TrainThread(QThread):
     def _load(self) -> Any:
         from builder.training.datasets import load_dataset
 
-        if self.threads:
+        if self.jobs:
             import torch
 
-            torch.set_num_threads(self.threads)
+            torch.set_num_threads(self.jobs[0].config.cpu_threads)  # the jobs share one config
         return self.dataset if self.dataset is not None else load_dataset(self.jobs[0].config)
 
     def _train(self, index: int, job: Job, data: Any) -> None:

@@ -61,6 +61,15 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> Boxes:
     return recorder
 
 
+@pytest.fixture(autouse=True)
+def fresh_training_settings() -> None:
+    """No test inherits the training form settings another test left remembered."""
+    from gui.files import settings
+    from gui.training.panel import MEMORY
+
+    settings().remove(MEMORY)
+
+
 @pytest.fixture
 def resnet20() -> Graph:
     return fileformat.load(GRAPHS / "resnet20.json")

@@ -48,7 +48,7 @@ def win(window, gray, tmp_path, hook):  # type: ignore[no-untyped-def]
     ctl = window.training
     ctl.dataset = gray
     ctl.runs_root = tmp_path / "runs"
-    ctl.panel.set_values(dataset="synthetic", epochs=1, batch_size=32, lr=0.05, device="cpu", threads=1)
+    ctl.panel.set_values(dataset="synthetic", epochs=1, batch_size=32, lr=0.05, device="cpu", cpu_threads=1)
     window.document.set_graph(tiny_cnn())
     ctl.panel_dock.raise_()  # the Training tab, as a person clicks it
     yield window
@@ -119,8 +119,8 @@ def test_the_adaptation_is_shown_before_start_and_kept_in_the_run_folder(qtbot, 
 def test_resnet20_on_digits_names_its_changes(win) -> None:  # type: ignore[no-untyped-def]
     ctl = win.training
     ctl.dataset = None  # the form's data set: digits, known without loading
-    ctl.panel.set_values(dataset="digits")
     win.files.load(Path(__file__).resolve().parents[2] / "graphs" / "resnet20.json")
+    ctl.panel.set_values(dataset="digits")  # after opening: the file's remembered settings load first
     text = ctl.refresh_adaptation().line
     assert "digits (1×8×8, 10 classes)" in text
     assert "input 3×32×32 → 1×8×8, conv1 in_channels 3 → 1" in text
@@ -219,7 +219,7 @@ def test_past_runs_are_listed_after_a_restart(qtbot, win, tmp_path, monkeypatch)
 def _train_in(qtbot: Any, window: Any, data: Any) -> Any:
     ctl = window.training
     ctl.dataset = data
-    ctl.panel.set_values(dataset="synthetic", epochs=1, batch_size=32, device="cpu", threads=1)
+    ctl.panel.set_values(dataset="synthetic", epochs=1, batch_size=32, device="cpu", cpu_threads=1)
     window.document.set_graph(tiny_cnn())
     return run_once(qtbot, ctl)
 

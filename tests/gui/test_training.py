@@ -65,7 +65,7 @@ def trainer_window(window, data, tmp_path):  # type: ignore[no-untyped-def]
     ctl = window.training
     ctl.dataset = data
     ctl.runs_root = tmp_path / "runs"
-    ctl.panel.set_values(dataset="synthetic", epochs=2, batch_size=32, lr=0.05, device="cpu", threads=1)
+    ctl.panel.set_values(dataset="synthetic", epochs=2, batch_size=32, lr=0.05, device="cpu", cpu_threads=1)
     yield window
     ctl.stop_and_wait()
 
@@ -190,7 +190,7 @@ def test_bad_settings_are_shown_inline(trainer_window) -> None:
     ctl = trainer_window.training
     ctl.panel.set_values(dataset="mnist", data_dir="")
     assert not ctl.start()
-    assert "data_dir: dataset mnist needs a data folder" in ctl.panel.error.text()
+    assert "Folder: dataset mnist needs a data folder" in ctl.panel.error.text()
     assert not ctl.running
 
 
@@ -250,7 +250,7 @@ def test_device_list_always_contains_the_cpu(trainer_window) -> None:
     assert combo.findData("cpu") == 0
     combo.refresh()
     assert combo.findData("cpu") == 0 and combo.probed
-    assert not trainer_window.training.panel.precision.isEnabled()  # mixed precision is CUDA only
+    assert not trainer_window.training.panel.widget("precision").isEnabled()  # mixed precision is CUDA only
 
 
 def test_histories_stay_bounded_over_5000_steps() -> None:
