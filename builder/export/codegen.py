@@ -19,7 +19,7 @@ from builder.export.forward import forward_lines
 from builder.export.pysource import MAKE_STAGE, access, call_lines, shortcut_pad_source, statement_lines
 from builder.export.structure import SEQ, STAGE, Node, Tree, Unit, analyse
 from builder.graph import Graph
-from builder.validate import Report, validate
+from builder.validate import Report, input_shapes, validate
 
 HEADER = "exported by Skipwire from the graph"  # the import reads the graph name back from it
 
@@ -48,20 +48,11 @@ def model_class_name(name: str) -> str:
 
 
 def parameter_count(graph: Graph, report: Report, block_ids: list[str]) -> int:
-    """Trainable parameters of the given blocks, from shapes alone (no torch)."""
+    """Trainable parameters of the given blocks, from shapes alone (the catalog's rules; no torch)."""
     total = 0
     for b in block_ids:
-        block, p = graph.block(b), graph.block(b).params
-        if block.type not in ("conv2d", "batchnorm2d", "linear"):
-            continue
-        c = report.shapes[graph.inputs_of(b)[0]][0]
-        if block.type == "conv2d":
-            total += c // p["groups"] * p["out_channels"] * p["kernel_size"] ** 2
-            total += p["out_channels"] if p["bias"] else 0
-        elif block.type == "batchnorm2d":
-            total += 2 * c
-        else:
-            total += c * p["out_features"] + (p["out_features"] if p["bias"] else 0)
+        block = graph.block(b)
+        total += block.spec.parameters(block.params, input_shapes(graph, report, b))
     return total
 
 
