@@ -79,10 +79,10 @@ def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from builder import fileformat
-    from builder.cli import _shape
+    from builder.cli import parse_shape
     from builder.export.fx_import import ImportFailure, exported_name, import_module, load_class
 
-    shape = _shape(args.input)
+    shape = parse_shape(args.input)
     try:
         cls = load_class(args.spec)
         known = exported_name(cls)  # a file Skipwire wrote: keep its graph name and description

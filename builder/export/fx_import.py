@@ -14,10 +14,8 @@ never for graph files.
 from __future__ import annotations
 
 import ast
-import contextlib
 import importlib.util
 import inspect
-import io
 import operator
 import os
 import re
@@ -28,8 +26,8 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import fx, nn
-from torch.fx.passes.shape_prop import ShapeProp
 
+from builder.export.fx_shapes import ShapeFailure, propagate
 from builder.graph import Graph, GraphError
 from builder.layout import apply_layout
 from builder.validate import validate
@@ -113,41 +111,45 @@ def _is_shortcut_pad(m: nn.Module) -> bool:
     return type(m).__name__ == "ShortcutPad" and hasattr(m, "stride") and hasattr(m, "extra_channels")
 
 
-def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported") -> Graph:
-    """Trace ``module`` into a graph for inputs of ``input_shape`` (C, H, W)."""
+def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported",
+                  memory_limit: int | str | None = None) -> Graph:
+    """Trace ``module`` into a graph for inputs of ``input_shape`` (C, H, W).
+
+    Shapes are found on the meta device first: a module too large for the memory limit
+    (:mod:`builder.resources`) is refused before any activation is allocated.
+    """
     defaults = _forward_defaults(module)
     try:
         fx_graph = _Tracer().trace(module, concrete_args=defaults or None)
     except Exception as exc:  # tracing fails on data-dependent control flow and more
-        raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {exc}") from None
-    traced = fx.GraphModule(module, fx_graph)
+        raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {_first_line(exc)}") from None
     was_training = module.training
     module.eval()
     try:
-        with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback itself
-            ShapeProp(traced).propagate(torch.zeros(2, *input_shape), *defaults.values())
-    except Exception as exc:  # ShapeProp wraps the module's own error
-        cause = exc.__cause__ or exc
-        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
-        raise ImportFailure(f"{type(module).__name__} fails on a 2×{'×'.join(map(str, input_shape))} "
-                            f"input: {type(cause).__name__}: {first}") from None
+        shaped = propagate(fx.GraphModule(module, fx_graph), type(module).__name__, input_shape,
+                           list(defaults.values()), memory_limit)
+    except ShapeFailure as exc:
+        raise ImportFailure(str(exc)) from None
     finally:
         module.train(was_training)
-    builder = _GraphBuilder(traced, name, module)
+    builder = _GraphBuilder(shaped, name, module)
     try:
-        for node in fx_graph.nodes:
+        for node in shaped.graph.nodes:
             builder.visit(node)
-        builder.connect_all(fx_graph)
+        builder.connect_all(shaped.graph)
     except _Unsupported as exc:
         where = _where(_traced_again(module, defaults, exc.node_name))
-        raise ImportFailure(f"{where}unsupported operation: {exc.what}; "
-                            "Skipwire has no block for it") from None
+        raise ImportFailure(f"{where}{exc.message()}") from None
     graph = builder.graph
     apply_layout(graph)
-    report = validate(graph)
+    report = validate(graph, memory_limit=memory_limit)
     if not report.ok:
         raise ImportFailure(f"the imported graph is not valid: {report.errors[0]}")
     return graph
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _forward_defaults(module: nn.Module) -> dict[str, Any]:
@@ -170,6 +172,7 @@ class _GraphBuilder:
         self.counts: dict[tuple[str, str], int] = {}
         self.fixed: set[fx.Node] = set()  # defaulted forward arguments and the checks fx adds on them
         self.wires: list[tuple[str, str, int, fx.Node]] = []
+        self.calls: dict[str, int] = {}  # module path → times forward called it so far
 
     def visit(self, node: fx.Node) -> None:
         inputs = list(node.all_input_nodes)
@@ -209,11 +212,16 @@ class _GraphBuilder:
         type_id, params = mapped
         group, _, local = target.rpartition(".")
         block_id = target.replace(".", "_")
+        calls = self.calls[target] = self.calls.get(target, 0) + 1
+        if calls > 1:  # one block per call of a stateless module (a shared pooling or ReLU)
+            if any(True for _ in sub.parameters()) or any(True for _ in sub.buffers()):
+                raise _Shared(node, f"module {target} ({type(sub).__name__})")
+            block_id, local = f"{block_id}_{calls}", f"{local}_{calls}"
         self._add(type_id, params, [node.args[0]], group, local, node, block_id)
 
     def _function(self, node: fx.Node) -> None:
-        if node.op == "call_method" and node.target == "size":
-            return  # only feeds view/reshape; checked there
+        if "value" in node.meta and "tensor_meta" not in node.meta:
+            return  # a size or another integer (x.size(0), x.shape[3]): read where it is used
         mapped = _map_function(node)
         if mapped is None:
             raise _unsupported(node, _op_name(node))
@@ -221,6 +229,9 @@ class _GraphBuilder:
         stack = node.meta.get("nn_module_stack") or {}
         group = next(reversed(stack)) if stack else ""
         group = group if isinstance(group, str) else ""
+        if type_id == "global_mean":  # x.mean((2, 3)): a global average pool, then flatten
+            self._add("global_avgpool", {}, inputs, group, "avgpool", node)
+            inputs, type_id = [node], "flatten"
         self._add(type_id, params, inputs, group, _LOCAL.get(type_id, type_id), node)
 
     def _source(self, arg: Any, node: fx.Node) -> str:
@@ -353,7 +364,33 @@ def _map_function(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None
         return name, {}, args[:1]
     if _is_flatten(node):
         return "flatten", {}, args[:1]
+    if t in (F.dropout, torch.dropout) or (node.op == "call_method" and t == "dropout"):
+        p = _argument(node, 1, "p", 0.5)
+        return ("dropout", {"p": float(p)}, args[:1]) if isinstance(p, int | float) else None
+    if t is torch.mean or (node.op == "call_method" and t == "mean"):
+        return _map_mean(node)
     return _map_pool(node)
+
+
+def _argument(node: fx.Node, index: int, name: str, default: Any) -> Any:
+    """Argument ``index`` (or keyword ``name``) of a call, with integer nodes read as values."""
+    value = node.args[index] if len(node.args) > index else node.kwargs.get(name, default)
+    if isinstance(value, fx.Node):
+        return value.meta.get("value", value)
+    if isinstance(value, list | tuple):
+        return type(value)(v.meta.get("value", v) if isinstance(v, fx.Node) else v for v in value)
+    return value
+
+
+def _map_mean(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
+    """``x.mean((2, 3))`` (or ``(-1, -2)``, a list, ``dim=``): a global mean over the pixels."""
+    dims = _argument(node, 1, "dim", None)
+    keep = _argument(node, 2, "keepdim", False)
+    if not isinstance(dims, list | tuple) or len(_shape(node.args[0])) != 4 or "dtype" in node.kwargs:
+        return None
+    if sorted(d % 4 if isinstance(d, int) else -1 for d in dims) != [2, 3]:
+        return None
+    return ("global_avgpool" if keep else "global_mean"), {}, [node.args[0]]
 
 
 def _is_flatten(node: fx.Node) -> bool:
@@ -367,23 +404,32 @@ def _is_flatten(node: fx.Node) -> bool:
     return False
 
 
+# functional pooling arguments beyond kernel_size, stride and padding, and their defaults
+_POOL_DEFAULTS: dict[Any, dict[str, Any]] = {
+    F.max_pool2d: {"dilation": (1, (1, 1), [1, 1]), "ceil_mode": (False,), "return_indices": (False,)},
+    F.avg_pool2d: {"ceil_mode": (False,), "count_include_pad": (True,), "divisor_override": (None,)},
+}
+
+
 def _map_pool(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
     t, args = node.target, list(node.args)
-    if t is F.adaptive_avg_pool2d and (args[1:] or [node.kwargs.get("output_size")])[0] in (1, (1, 1)):
+    if t is F.adaptive_avg_pool2d and _argument(node, 1, "output_size", None) in (1, (1, 1), [1, 1]):
         return "global_avgpool", {}, args[:1]
-    if t in (F.avg_pool2d, F.max_pool2d):
-        names = ("kernel_size", "stride", "padding")
-        values = dict(zip(names, args[1:], strict=False))
-        values |= {k: v for k, v in node.kwargs.items() if k in names}
-        extra = set(node.kwargs) - set(names)
-        if extra or len(args) > 4 or "kernel_size" not in values:
-            return None
-        k = _square(values["kernel_size"], "kernel", node)
-        stride = values.get("stride") or k
-        params = {"kernel_size": k, "stride": _square(stride, "stride", node),
-                  "padding": _square(values.get("padding", 0), "padding", node)}
-        return ("avgpool2d" if t is F.avg_pool2d else "maxpool2d"), params, args[:1]
-    return None
+    if t not in _POOL_DEFAULTS:
+        return None
+    names = ("kernel_size", "stride", "padding", *_POOL_DEFAULTS[t])
+    if len(args) > len(names) + 1 or set(node.kwargs) - set(names):
+        return None
+    values = {name: _argument(node, i + 1, name, None) for i, name in enumerate(names)}
+    for name, allowed in _POOL_DEFAULTS[t].items():
+        if values[name] is not None and values[name] not in allowed:
+            return None  # a non-default dilation, ceil_mode…: no block computes it
+    if values["kernel_size"] is None:
+        return None
+    k = _square(values["kernel_size"], "kernel", node)
+    params = {"kernel_size": k, "stride": _square(values["stride"] or k, "stride", node),
+              "padding": _square(values["padding"] or 0, "padding", node)}
+    return ("avgpool2d" if t is F.avg_pool2d else "maxpool2d"), params, args[:1]
 
 
 def _op_name(node: Any) -> str:
@@ -404,6 +450,21 @@ class _Unsupported(Exception):
     def __init__(self, node_name: str, what: str) -> None:
         super().__init__(what)
         self.node_name, self.what = node_name, what
+
+    def message(self) -> str:
+        return f"unsupported operation: {self.what}; Skipwire has no block for it"
+
+
+class _Shared(_Unsupported):
+    """A module with parameters or buffers called more than once: its weights are shared."""
+
+    def __init__(self, node: fx.Node, what: str) -> None:
+        super().__init__(node.name, what)
+
+    def message(self) -> str:
+        return (f"{self.what} is called more than once, sharing its weights between the calls: weight "
+                "sharing is not representable in a Skipwire graph (every block has its own weights); "
+                "give each call its own module")
 
 
 def _unsupported(node: Any, what: str) -> _Unsupported:
