@@ -58,8 +58,8 @@ def _step(graph: Graph, x: str, c: int, kind: str, size: int, group: str, i: int
           big: bool) -> tuple[str, int]:
     width = 2 ** (size + (8 if big and kind == "wide" else 0))  # up to 65,536 channels
     if kind in ("conv", "wide"):
-        return _add(graph, "conv2d", group, f"conv{i}_", x, out_channels=width, kernel_size=2 * (size % 3) + 1,
-                    stride=1 + size % 2), width
+        return _add(graph, "conv2d", group, f"conv{i}_", x, out_channels=width,
+                    kernel_size=2 * (size % 3) + 1, stride=1 + size % 2), width
     if kind == "pool":
         return _add(graph, "maxpool2d", group, f"pool{i}_", x, kernel_size=2, stride=2), c
     if kind == "bn_relu":
@@ -119,8 +119,9 @@ def _summary_and_export(graph: Graph, report: object) -> str:
 def _run(graph: Graph, report: object) -> None:
     """The allowed graph runs, and its parameters are what the summary counted."""
     module = compile_graph(graph, report)  # type: ignore[arg-type]
-    assert sum(p.numel() for p in module.parameters()) == summarize(graph, report).total_params  # type: ignore[arg-type]
-    shape = summarize(graph, report).input_shape  # type: ignore[arg-type]
+    summary = summarize(graph, report)  # type: ignore[arg-type]
+    assert sum(p.numel() for p in module.parameters()) == summary.total_params
+    shape = summary.input_shape
     with torch.no_grad():
         assert module.eval()(torch.zeros(1, *shape)).shape == (1, 10)
 
