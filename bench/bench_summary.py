@@ -113,20 +113,20 @@ def largest_files(folder: Path) -> list[Path]:
     return paths
 
 
-def run_summary(path: Path) -> tuple[int, float, int]:
-    """(exit code, wall s, peak RSS bytes) of ``python main.py summary PATH`` in a fresh process.
+def run_summary(path: Path) -> tuple[int, float, float, int]:
+    """(exit code, wall s, CPU s, peak RSS bytes) of ``python main.py summary PATH`` in a fresh process.
 
     The peak comes from ``/usr/bin/time`` (a small parent: a child forked from this process would
     report this process's memory, which ``ru_maxrss`` keeps across ``exec``).
     """
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
         start = time.perf_counter()
-        result = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", report.name, sys.executable, "main.py",
+        result = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", report.name, sys.executable, "main.py",
                                  "summary", str(path)], cwd=ROOT, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, check=False)
         wall = time.perf_counter() - start
-        peak_kib = int(report.read().split()[-1])
-    return result.returncode, wall, peak_kib * 1024
+        user, system, peak_kib = report.read().split()[-3:]
+    return result.returncode, wall, float(user) + float(system), int(peak_kib) * 1024
 
 
 def largest(keep: str | None) -> None:
@@ -134,10 +134,10 @@ def largest(keep: str | None) -> None:
         folder = Path(keep or tmp)
         folder.mkdir(parents=True, exist_ok=True)
         for path in largest_files(folder):
-            code, wall, rss = run_summary(path)
+            code, wall, cpu, rss = run_summary(path)
             blocks = len(fileformat.load(path))
             print(f"{path.name}: {path.stat().st_size / 1e6:.1f} MB, {blocks:,} blocks: "
-                  f"`python main.py summary` exit {code}, {wall:.2f} s wall "
+                  f"`python main.py summary` exit {code}, {wall:.2f} s wall, {cpu:.2f} s CPU "
                   f"(goal under {LARGE_GOAL_S:.0f} s), "
                   f"peak memory {rss / 1e6:.0f} MB")
 
