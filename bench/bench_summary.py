@@ -121,9 +121,10 @@ def run_summary(path: Path) -> tuple[int, float, float, int]:
     """
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as report:
         start = time.perf_counter()
-        result = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", report.name, sys.executable, "main.py",
-                                 "summary", str(path)], cwd=ROOT, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, check=False)
+        command = ["/usr/bin/time", "-f", "%U %S %M", "-o", report.name, sys.executable, "main.py",
+                   "summary", str(path)]
+        result = subprocess.run(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                check=False)
         wall = time.perf_counter() - start
         user, system, peak_kib = report.read().split()[-3:]
     return result.returncode, wall, float(user) + float(system), int(peak_kib) * 1024
