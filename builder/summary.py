@@ -69,9 +69,10 @@ def summarize(graph: Graph, report: Report | None = None) -> Summary:
             continue
         block = graph.block(block_id)
         params = macs = 0
-        if block_id in useful:
+        if block_id in useful and block.spec.count is not None:
             shapes = input_shapes(graph, report, block_id)
-            params = block.spec.parameters(block.params, shapes)
+            known = report.params.get(block_id)  # counted by validate's memory estimate
+            params = block.spec.parameters(block.params, shapes) if known is None else known
             macs = block.spec.mult_adds(block.params, shapes, shape)
         rows.append(Row(block_id, block.spec.label, shape, params, macs))
     input_id = next(b.id for b in graph.blocks() if b.type == "input")

@@ -55,6 +55,7 @@ class Report:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     shapes: dict[str, Shape] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # topological order of the acyclic part
+    params: dict[str, int] = field(default_factory=dict)  # parameters of each block in the model
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -225,6 +226,7 @@ def _check_memory(graph: Graph, report: Report, useful: set[str] | None, batch_s
         if block_id in report.shapes:
             block = graph.block(block_id)
             count = block.spec.parameters(block.params, input_shapes(graph, report, block_id))
+            report.params[block_id] = count
             blocks.append((block_id, block.type, count))
     est = resources.estimate(blocks, report.shapes, batch_size)
     if est.total > limit.bytes:
