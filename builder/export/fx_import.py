@@ -119,17 +119,16 @@ def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: st
     (:mod:`builder.resources`) is refused before any activation is allocated.
     """
     defaults = _forward_defaults(module)
+    was_training = module.training
+    module.eval()  # traced in eval mode: `training=self.training` reads False, a literal True stays
     try:
         fx_graph = _Tracer().trace(module, concrete_args=defaults or None)
-    except Exception as exc:  # tracing fails on data-dependent control flow and more
-        raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {_first_line(exc)}") from None
-    was_training = module.training
-    module.eval()
-    try:
         shaped = propagate(fx.GraphModule(module, fx_graph), type(module).__name__, input_shape,
                            list(defaults.values()), memory_limit)
     except ShapeFailure as exc:
         raise ImportFailure(str(exc)) from None
+    except Exception as exc:  # tracing fails on data-dependent control flow and more
+        raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {_first_line(exc)}") from None
     finally:
         module.train(was_training)
     builder = _GraphBuilder(shaped, name, module)
@@ -364,12 +363,21 @@ def _map_function(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None
         return name, {}, args[:1]
     if _is_flatten(node):
         return "flatten", {}, args[:1]
-    if t in (F.dropout, torch.dropout) or (node.op == "call_method" and t == "dropout"):
-        p = _argument(node, 1, "p", 0.5)
-        return ("dropout", {"p": float(p)}, args[:1]) if isinstance(p, int | float) else None
+    if t in (F.dropout, torch.dropout):
+        return _map_dropout(node)
     if t is torch.mean or (node.op == "call_method" and t == "mean"):
         return _map_mean(node)
     return _map_pool(node)
+
+
+def _map_dropout(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
+    """``F.dropout(x, p, training=self.training)``: a Dropout block (it follows train()/eval())."""
+    p = _argument(node, 1, "p", 0.5)
+    training = _argument(node, 2, "training" if node.target is F.dropout else "train", True)
+    if training is not False:  # traced in eval mode: True means it drops in evaluation too
+        raise _unsupported(node, f"{_op_name(node)} with training=True, which drops values in eval mode "
+                           "too (a Dropout block follows train()/eval(): pass training=self.training)")
+    return ("dropout", {"p": float(p)}, node.args[:1]) if isinstance(p, int | float) else None
 
 
 def _argument(node: fx.Node, index: int, name: str, default: Any) -> Any:
