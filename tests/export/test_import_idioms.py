@@ -106,6 +106,62 @@ class SharedWeights(WithBN):
         return self.head(F.avg_pool2d(out, 8).flatten(1))
 
 
+class AkamasterBlock(nn.Module):
+    """akamaster/pytorch_resnet_cifar10 style: option A as a lambda layer, or option B."""
+
+    def __init__(self, cin, planes, stride, option, front):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, planes, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.option, self.front, self.extra = option, front, planes - cin
+        self.shortcut = nn.Sequential()
+        if option == "B" and (stride != 1 or cin != planes):
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, planes, 1, stride=stride, bias=False),
+                                          nn.BatchNorm2d(planes))
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        if self.option == "A" and self.extra:
+            skip = x[:, :, ::2, ::2]
+            out += F.pad(skip, (0, 0, 0, 0, self.front, self.extra - self.front), "constant", 0)
+        else:
+            out += self.shortcut(x)
+        return F.relu(out)
+
+
+class Akamaster(nn.Module):
+    def __init__(self, option="A", front=0):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 4, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(4)
+        self.layer1 = nn.Sequential(AkamasterBlock(4, 4, 1, option, front),
+                                    AkamasterBlock(4, 8, 2, option, front))
+        self.linear = nn.Linear(8, 3)
+
+    def forward(self, x):
+        out = self.layer1(F.relu(self.bn1(self.conv1(x))))
+        out = F.avg_pool2d(out, out.size()[3])
+        return self.linear(out.view(out.size(0), -1))
+
+
+class AkamasterA(Akamaster):
+    def __init__(self):
+        super().__init__("A")
+
+
+class AkamasterB(Akamaster):
+    def __init__(self):
+        super().__init__("B")
+
+
+class AkamasterSymmetric(Akamaster):
+    def __init__(self):
+        super().__init__("A", front=2)
+
+
 class CeilMode(Base):
     def forward(self, x):
         out = F.max_pool2d(self.conv(x), 3, ceil_mode=True)
@@ -121,6 +177,8 @@ EXPECTED = {
     "GlobalMean": {"global_avgpool", "add", "flatten", "batchnorm2d"},
     "Concat": {"concat", "relu", "avgpool2d", "flatten"},
     "StatelessTwice": {"maxpool2d", "relu", "batchnorm2d", "avgpool2d", "flatten"},
+    "AkamasterA": {"shortcut_pad", "add", "avgpool2d", "flatten"},
+    "AkamasterB": {"add", "batchnorm2d", "avgpool2d", "flatten"},
 }
 
 
@@ -189,6 +247,21 @@ def test_dropout_that_ignores_eval_mode_is_refused_with_the_fix(idioms: Path) ->
     with pytest.raises(ImportFailure, match="training=True, which drops values in eval mode too.*"
                                             "pass training=self.training"):
         import_module(load_class(f"{idioms}:AlwaysDropout")(), (3, 8, 8))
+
+
+def test_hand_written_option_a_becomes_shortcut_pads(idioms: Path) -> None:
+    graph = import_module(load_class(f"{idioms}:AkamasterA")(), (3, 8, 8))
+    pads = sorted((b.params["stride"], b.params["out_channels"]) for b in graph.blocks()
+                  if b.type == "shortcut_pad")
+    assert pads == [(1, 8), (2, 4)]  # x[:, :, ::2, ::2], then F.pad's four zero channels
+
+
+def test_zero_channels_in_front_are_refused_with_the_difference(idioms: Path) -> None:
+    with pytest.raises(ImportFailure) as info:
+        import_module(load_class(f"{idioms}:AkamasterSymmetric")(), (3, 8, 8))
+    message = str(info.value)
+    assert "idioms.py:" in message and "2 zero channel(s) before the input's" in message
+    assert "akamaster" in message and "\n" not in message
 
 
 def test_a_pool_argument_without_a_block_names_the_operation(idioms: Path) -> None:
