@@ -156,14 +156,19 @@ def resnet(depth: int = 18, input_shape: Shape3 = CIFAR, num_classes: int = 10,
     return b.done()
 
 
+def _blocks_6n4(depth: int, examples: str, width: int, width_name: str) -> int:
+    """n for a depth of 6n+4 (ValueError otherwise, or for a width below 1)."""
+    if depth < 10 or (depth - 4) % 6:
+        raise ValueError(f"depth must be 6n+4 ({examples}), got {depth}")
+    if width < 1:
+        raise ValueError(f"{width_name} must be at least 1, got {width}")
+    return (depth - 4) // 6
+
+
 def wide_resnet(depth: int = 28, widen: int = 10, input_shape: Shape3 = CIFAR,
                 num_classes: int = 10) -> Graph:
     """WRN-``depth``-``widen`` (Zagoruyko & Komodakis 2016): pre-activation basic blocks."""
-    if depth < 10 or (depth - 4) % 6:
-        raise ValueError(f"depth must be 6n+4 (16, 22, 28, 40…), got {depth}")
-    if widen < 1:
-        raise ValueError(f"widen factor must be at least 1, got {widen}")
-    n = (depth - 4) // 6
+    n = _blocks_6n4(depth, "16, 22, 28, 40…", widen, "widen factor")
     b, x = _start(f"wrn{depth}_{widen}", f"Wide ResNet WRN-{depth}-{widen} (Zagoruyko & Komodakis "
                   f"2016): {n} pre-activation blocks per stage, widths {16 * widen}/{32 * widen}/"
                   f"{64 * widen}.", input_shape)
@@ -280,11 +285,7 @@ def _bc_transition(b: _Builder, x: str, g: str, out: int) -> str:
 def densenet_bc(depth: int = 190, growth: int = 40, input_shape: Shape3 = CIFAR,
                 num_classes: int = 10) -> Graph:
     """mixup-cifar10 ``DenseNet190`` (``densenet3.py``: DenseNet-BC, bottleneck layers, reduction 0.5)."""
-    if depth < 10 or (depth - 4) % 6:
-        raise ValueError(f"depth must be 6n+4 (40, 100, 190…), got {depth}")
-    if growth < 1:
-        raise ValueError(f"growth rate must be at least 1, got {growth}")
-    n = (depth - 4) // 6
+    n = _blocks_6n4(depth, "40, 100, 190…", growth, "growth rate")
     b, x = _start(f"densenet_bc{depth}", f"DenseNet-BC-{depth} (Huang et al. 2017), growth rate "
                   f"{growth}: {n} bottleneck layers per block (mixup-cifar10 models/densenet3.py).",
                   input_shape)
