@@ -97,3 +97,16 @@ def test_summary_and_compile_refuse_before_allocating() -> None:
         compile_graph(graph)  # a real Conv2d(3, 65536) alone would be fine; its output is not
     with pytest.raises(ExportError, match="too_large"):
         export_code(graph)
+
+
+@pytest.mark.parametrize("suffix", [".py", ".pt", ".onnx"])
+def test_export_refuses_a_graph_over_the_limit_in_one_line(suffix: str, tmp_path, capsys) -> None:
+    from builder import cli, fileformat
+
+    source = tmp_path / "huge.json"
+    fileformat.save(huge(), source)
+    target = tmp_path / f"out{suffix}"
+    code = cli.main(["export", str(source), "-o", str(target)])
+    err = capsys.readouterr().err
+    assert code == cli.EXIT_BAD_INPUT and err.count("\n") == 1 and "[too_large]" in err
+    assert "Traceback" not in err and not target.exists()
