@@ -17,7 +17,6 @@ wall time (goal: under 5 s) and peak memory (the child's maximum resident set si
 from __future__ import annotations
 
 import argparse
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -28,23 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_validate import median_ms  # noqa: E402  (the same timing loop)
 from builder import fileformat  # noqa: E402  (after the path set-up above)
 from builder.graph import Graph  # noqa: E402
 from builder.summary import Summary, summarize  # noqa: E402
 
 GOAL_S, LARGE_GOAL_S = 1.0, 5.0
-
-
-def median_s(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Median (wall s, CPU s) of one call, after one warm-up call."""
-    fn()
-    wall, cpu = [], []
-    for _ in range(repeats):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        fn()
-        cpu.append(time.process_time() - start_cpu)
-        wall.append(time.perf_counter() - start)
-    return statistics.median(wall), statistics.median(cpu)
 
 
 def torchinfo_summary(graph: Graph) -> tuple[int, int]:
@@ -71,14 +59,14 @@ def shipped(repeats: int) -> None:
     worst = 0.0
     for path in sorted((ROOT / "graphs").glob("*.json")):
         graph = fileformat.load(path)
-        wall, cpu = median_s(lambda g=graph: summarize(g), repeats)
+        wall, cpu = median_ms(lambda g=graph: summarize(g), repeats)
         ours: Summary = summarize(graph)
-        _, base_cpu = median_s(lambda g=graph: torchinfo_summary(g), max(3, repeats // 7))
+        _, base_cpu = median_ms(lambda g=graph: torchinfo_summary(g), max(3, repeats // 7))
         assert (ours.total_params, ours.total_mult_adds) == torchinfo_summary(graph), path.stem
         worst = max(worst, wall)
-        print(f"{path.stem:<18} {len(graph):>6} {wall * 1e3:>9.2f} {cpu * 1e3:>8.2f} {base_cpu * 1e3:>17.1f} "
+        print(f"{path.stem:<18} {len(graph):>6} {wall:>9.2f} {cpu:>8.2f} {base_cpu:>17.1f} "
               f"{base_cpu / cpu:>6.0f}×")
-    print(f"slowest shapes-only summary: {worst * 1e3:.1f} ms (goal: under {GOAL_S * 1e3:.0f} ms)")
+    print(f"slowest shapes-only summary: {worst:.1f} ms (goal: under {GOAL_S * 1e3:.0f} ms)")
 
 
 def _chain(blocks: int, group: Callable[[int], str]) -> Graph:
