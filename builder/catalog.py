@@ -44,6 +44,8 @@ class BlockType:
     code: Callable[[Params, list[Shape]], str] | None = None  # module constructor source
     function: str | None = None  # functional op for blocks without a module
     key_params: tuple[str, ...] = ()
+    count: Callable[[Params, list[Shape]], int] | None = None  # parameters, from the input shapes
+    macs: Callable[[Params, list[Shape], Shape], int] | None = None  # mult-adds for one sample
     param_map: dict[str, Param] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -55,6 +57,14 @@ class BlockType:
 
     def defaults(self) -> Params:
         return {p.name: p.default for p in self.params}
+
+    def parameters(self, params: Params, shapes: list[Shape]) -> int:
+        """Learnable parameters of a block with these inputs (0 for a block without weights)."""
+        return self.count(params, shapes) if self.count is not None else 0
+
+    def mult_adds(self, params: Params, shapes: list[Shape], out: Shape) -> int:
+        """Multiply-accumulates for one sample, counted as torchinfo counts them."""
+        return self.macs(params, shapes, out) if self.macs is not None else 0
 
 
 def fmt_shape(shape: Shape | None) -> str:
@@ -192,6 +202,34 @@ def _infer_input(params: Params, inputs: Inputs) -> Shape:
     return (params["channels"], params["height"], params["width"])
 
 
+# ----------------------------------------------------------------------------- counting rules
+# torchinfo's rule: a module's mult-adds are its parameter count times the output's pixels for
+# a convolution (every weight is used once per output position), and times 1 otherwise.
+
+
+def _count_conv(params: Params, shapes: list[Shape]) -> int:
+    c, out = shapes[0][0], params["out_channels"]
+    bias = out if params["bias"] else 0
+    return int(c // params["groups"] * out * params["kernel_size"] ** 2 + bias)
+
+
+def _macs_conv(params: Params, shapes: list[Shape], out: Shape) -> int:
+    return _count_conv(params, shapes) * math.prod(out[1:])
+
+
+def _count_bn(params: Params, shapes: list[Shape]) -> int:
+    return 2 * shapes[0][0]  # weight and bias; the running statistics are buffers
+
+
+def _count_linear(params: Params, shapes: list[Shape]) -> int:
+    out = params["out_features"]
+    return int(shapes[0][0] * out + (out if params["bias"] else 0))
+
+
+def _macs_per_parameter(count: Callable[[Params, list[Shape]], int]) -> Callable[..., int]:
+    return lambda params, shapes, out: count(params, shapes)
+
+
 # ----------------------------------------------------------------------------- torch factories
 
 
@@ -315,12 +353,14 @@ def _entries() -> list[BlockType]:
                    int_param("groups", 1, "Grouped convolution: must divide in and out channels.", 1, 65536),
                    bool_param("bias", True, "Learnable bias (usually off before BatchNorm).")),
                   1, _infer_conv, _make_conv, _code_conv,
-                  key_params=("out_channels", "kernel_size", "stride")),
+                  key_params=("out_channels", "kernel_size", "stride"),
+                  count=_count_conv, macs=_macs_conv),
         BlockType("batchnorm2d", "BatchNorm2d", "Normalization",
                   "Batch normalisation over channels; num_features come from the input.",
                   (float_param("eps", 1e-5, "Added to the variance for stability.", 0.0, 1.0),
                    float_param("momentum", 0.1, "Running-statistics momentum.", 0.0, 1.0)),
-                  1, _infer_bn, _make_bn, _code_bn),
+                  1, _infer_bn, _make_bn, _code_bn,
+                  count=_count_bn, macs=_macs_per_parameter(_count_bn)),
         BlockType("relu", "ReLU", _ACT, "max(0, x).", (), 1, _same, relu, relu_code),
         BlockType("leaky_relu", "LeakyReLU", _ACT, "x if x > 0 else slope·x.",
                   (float_param("negative_slope", 0.01, "Slope for negative inputs.", 0.0, 1.0),),
@@ -341,7 +381,8 @@ def _entries() -> list[BlockType]:
         BlockType("linear", "Linear", "Dense", "Fully connected layer; in_features come from the input.",
                   (int_param("out_features", 10, "Number of outputs.", 1, 1 << 20),
                    bool_param("bias", True, "Learnable bias.")),
-                  1, _infer_linear, _make_linear, _code_linear, key_params=("out_features",)),
+                  1, _infer_linear, _make_linear, _code_linear, key_params=("out_features",),
+                  count=_count_linear, macs=_macs_per_parameter(_count_linear)),
         BlockType("dropout", "Dropout", "Regularization", "Zeroes inputs with probability p in training.",
                   (float_param("p", 0.5, "Drop probability.", 0.0, 1.0),),
                   1, _same, drop, drop_code, key_params=("p",)),
@@ -361,7 +402,7 @@ def _entries() -> list[BlockType]:
 
 CATALOG: dict[str, BlockType] = {entry.type_id: entry for entry in _entries()}
 CATEGORIES: tuple[str, ...] = tuple(dict.fromkeys(e.category for e in CATALOG.values()))
-PARAMETERISED = frozenset({"conv2d", "batchnorm2d", "linear"})
+PARAMETERISED = frozenset(e.type_id for e in CATALOG.values() if e.count is not None)
 
 
 def get(type_id: str) -> BlockType:

@@ -11,8 +11,10 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable, Sequence
+from typing import TextIO
 
 from builder.fileformat import GraphFileError
+from builder.text import printable
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -39,11 +41,11 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     from builder.validate import validate
 
     graph = load_graph(args.file)
-    report = validate(graph)
+    report = validate(graph, batch_size=args.batch_size, memory_limit=_limit(args))
     for diag in report.diagnostics:
-        print(diag)
+        say(str(diag))
     n_err, n_warn = len(report.errors), len(report.diagnostics) - len(report.errors)
-    print(f"{args.file}: {len(graph)} blocks, {n_err} error(s), {n_warn} warning(s)")
+    say(f"{args.file}: {len(graph)} blocks, {n_err} error(s), {n_warn} warning(s)")
     return EXIT_OK if report.ok else EXIT_DIAGNOSTICS
 
 
@@ -52,66 +54,152 @@ def _cmd_summary(args: argparse.Namespace) -> int:
     from builder.validate import validate
 
     graph = load_graph(args.file)
-    report = validate(graph)
+    report = validate(graph, memory_limit=_limit(args))
     if not report.ok:
         for diag in report.errors:
-            print(diag, file=sys.stderr)
+            say(str(diag), sys.stderr)
         return EXIT_DIAGNOSTICS
-    print(f"{graph.name}: {graph.description}".rstrip(": "))
-    print(summarize(graph, report).table())
+    say(f"{graph.name}: {graph.description}".rstrip(": "))
+    say(summarize(graph, report).table())
     return EXIT_OK
+
+
+def _limit(args: argparse.Namespace) -> int | None:
+    """``--memory-limit`` in bytes (None: the environment variable or the default)."""
+    from builder.resources import LimitError, parse_size
+
+    if args.memory_limit is None:
+        return None
+    try:
+        return parse_size(args.memory_limit)
+    except LimitError as exc:
+        raise CliError(f"--memory-limit: {exc}") from None
+
+
+def say(text: str, stream: TextIO | None = None) -> None:
+    """Print ``text`` with control characters escaped (file names and graph names are data)."""
+    print(printable(text, keep_newlines=True), file=stream or sys.stdout)
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
     from builder import fileformat, templates
+    from builder.validate import validate
 
-    options: dict[str, object] = {"depth": args.depth, "shortcut": args.shortcut}
-    if args.input:
-        options["input_shape"] = _shape(args.input)
-    if args.classes:
-        options["num_classes"] = args.classes
-    options = {k: v for k, v in options.items() if v is not None}
+    options = _template_options(args, templates.template_options(args.name))
     try:
         graph = templates.make(args.name, **options)
     except ValueError as exc:
-        raise CliError(str(exc)) from None
+        raise CliError(f"template {args.name}: {exc}") from None
+    report = validate(graph)
+    if not report.ok:  # e.g. an input too small for the template's kernels and poolings
+        given = " ".join(f"{flag} {value}" for flag, value in _given(args).items())
+        raise CliError(f"template {args.name} with {given or 'its defaults'} gives an invalid graph: "
+                       f"{report.errors[0]}")
     try:
         fileformat.save(graph, args.output)
     except OSError as exc:
         raise CliError(f"{args.output}: cannot write the file ({exc.strerror or exc})") from None
-    print(f"wrote {args.output}: {graph.name}, {len(graph)} blocks")
+    say(f"wrote {args.output}: {graph.name}, {len(graph)} blocks")
     return EXIT_OK
 
 
-def _shape(text: str) -> tuple[int, int, int]:
+def _given(args: argparse.Namespace) -> dict[str, object]:
+    """The template flags the person typed, as ``{flag: value}``."""
+    values = {"--depth": args.depth, "--shortcut": args.shortcut, "--widen": args.widen,
+              "--input": args.input, "--classes": args.classes}
+    return {flag: value for flag, value in values.items() if value is not None}
+
+
+def _template_options(args: argparse.Namespace, accepted: tuple[str, ...]) -> dict[str, object]:
+    """Keyword options for the template; CliError for a flag it does not take or a bad value."""
+    from builder.templates import OPTION_FLAGS
+
+    flag_option = {flag: option for option, flag in OPTION_FLAGS.items()}
+    options: dict[str, object] = {}
+    for flag, value in _given(args).items():
+        option = flag_option[flag]
+        if option not in accepted:
+            takes = ", ".join(OPTION_FLAGS[o] for o in accepted)
+            raise CliError(f"{flag} does not apply to template '{args.name}' (it takes {takes})")
+        options[option] = value
+    if args.input is not None:
+        options["input_shape"] = parse_shape(args.input)
+    if args.classes is not None:
+        options["num_classes"] = _classes(args.classes)
+    return options
+
+
+def _classes(count: int) -> int:
+    from builder import catalog
+
+    param = catalog.get("linear").param_map["out_features"]
+    if param.range_error(count):
+        raise CliError(f"--classes must be a whole number from 1 to {int(param.maximum or 0):,}, "
+                       f"got {count}")
+    return count
+
+
+def parse_shape(text: str, flag: str = "--input") -> tuple[int, int, int]:
+    """``3x32x32`` → ``(3, 32, 32)``; CliError naming ``flag`` unless each size fits an Input block."""
+    from builder import catalog
+
     try:
         c, h, w = (int(v) for v in text.lower().replace("×", "x").split("x"))
     except ValueError:
-        raise CliError(f"--input must look like 3x32x32, got {text!r}") from None
+        raise CliError(f"{flag} must look like 3x32x32, got {printable(repr(text))}") from None
+    spec = catalog.get("input")
+    for name, value in (("channels", c), ("height", h), ("width", w)):
+        param = spec.param_map[name]
+        if param.range_error(value):
+            raise CliError(f"{flag} {text}: {name} must be from {int(param.minimum or 1)} to "
+                           f"{int(param.maximum or 0):,}, got {value}")
     return (c, h, w)
 
 
 def _core_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    limit_help = ("memory the model may need, e.g. 8G or 512MB (default: $SKIPWIRE_MEMORY_LIMIT, "
+                  "else half of this machine's memory)")
     p = sub.add_parser("validate", help="check a graph file and print its diagnostics",
-                       description="Print every diagnostic; exit 1 if there are errors.")
+                       description="Print every diagnostic; exit 1 if there are errors. The memory "
+                       "the model needs (parameters and block outputs for the batch) is estimated "
+                       "from shapes and must fit the memory limit.")
     p.add_argument("file", help="graph file (.json)")
+    p.add_argument("--batch-size", type=_positive, default=1, metavar="N",
+                   help="batch size for the memory estimate (default 1)")
+    p.add_argument("--memory-limit", metavar="SIZE", help=limit_help)
     p.set_defaults(func=_cmd_validate)
     p = sub.add_parser("summary", help="per-block shapes, parameters and mult-adds",
-                       description="Compile the graph and print a per-block summary table.")
+                       description="Print a per-block summary table: output shapes, parameters and "
+                       "mult-adds for one sample, computed from shapes (nothing is allocated).")
     p.add_argument("file", help="graph file (.json)")
+    p.add_argument("--memory-limit", metavar="SIZE", help=limit_help)
     p.set_defaults(func=_cmd_summary)
-    from builder.templates import TEMPLATES
+    from builder.templates import ALIASES, TEMPLATES
 
-    names = ", ".join(f"{k} ({v[1]})" for k, v in TEMPLATES.items())
+    names = "; ".join(f"{k}: {v[1]}" for k, v in TEMPLATES.items())
     p = sub.add_parser("template", help="write a graph from a template",
-                       description=f"Templates: {names}.")
-    p.add_argument("name", choices=sorted(TEMPLATES), help="template name")
-    p.add_argument("--depth", type=int, help="depth 6n+2 for resnet/plain (default 20)")
+                       description=f"Templates — {names}. Aliases: "
+                       + ", ".join(f"{a} = {n}" for a, n in ALIASES.items()) + ".")
+    p.add_argument("name", choices=sorted([*TEMPLATES, *ALIASES]), metavar="NAME",
+                   help="template name (listed above)")
+    p.add_argument("--depth", type=int, help="depth: 6n+2 for resnet/plain (default 20), 6n+4 for "
+                   "wide_resnet (default 28)")
     p.add_argument("--shortcut", choices=("A", "B"), help="resnet shortcut option (default A)")
+    p.add_argument("--widen", type=int, help="wide_resnet widen factor k (default 10)")
     p.add_argument("--input", help="input shape CxHxW (default 3x32x32)")
     p.add_argument("--classes", type=int, help="number of classes (default 10)")
     p.add_argument("-o", "--output", required=True, help="file to write")
     p.set_defaults(func=_cmd_template)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,9 +235,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except CliError as exc:
-        print(f"skipwire: {exc}", file=sys.stderr)
+        say(f"skipwire: {exc}", sys.stderr)
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        say("skipwire: out of memory: this machine cannot hold what the command needs; check "
+            "the graph with `validate --batch-size N` (or lower SKIPWIRE_MEMORY_LIMIT)", sys.stderr)
+        return EXIT_BAD_INPUT
+    except RuntimeError as exc:
+        if not _allocation_failure(exc):
+            raise
+        say(f"skipwire: out of memory: {_first_line(exc)}", sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("skipwire: interrupted", file=sys.stderr)
+        say("skipwire: interrupted", sys.stderr)
         return 130
+
+
+def _allocation_failure(exc: RuntimeError) -> bool:
+    """torch's allocators raise RuntimeError (CUDA: torch.OutOfMemoryError) when memory runs out."""
+    text = str(exc).lower()
+    return type(exc).__name__ == "OutOfMemoryError" or "out of memory" in text or "can't allocate" in text
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
 

@@ -1,4 +1,10 @@
-"""Per-block model summary: output shape, parameters and mult-adds (torchinfo)."""
+"""Per-block model summary: output shape, parameters and mult-adds, from shapes alone.
+
+Each block type's parameter count and mult-add rule live in its catalog entry
+(:mod:`builder.catalog`), so a summary needs no torch and no compiled module: it takes
+milliseconds for any graph. The rules count what torchinfo counts for the compiled module on
+a batch of one (a test checks every shipped graph against torchinfo).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,11 @@ from dataclasses import dataclass
 
 from builder.catalog import Shape, fmt_shape
 from builder.graph import Graph
-from builder.validate import Report, validate
+from builder.validate import Report, input_shapes, reach, validate
+
+
+class SummaryError(ValueError):
+    """The graph has errors; the message lists them."""
 
 
 @dataclass(frozen=True)
@@ -42,32 +52,29 @@ class Summary:
 
 
 def summarize(graph: Graph, report: Report | None = None) -> Summary:
-    """Compile ``graph`` and measure it with torchinfo on a batch of one."""
-    import torch
-    import torchinfo
+    """Rows for every block with a known shape; totals over the blocks that reach the Output.
 
-    from builder.compile import compile_graph
-
+    Raises :class:`SummaryError` when the graph has errors (a too-large graph included).
+    """
     report = report or validate(graph)
-    module = compile_graph(graph, report)
-    input_block = next(b for b in graph.blocks() if b.type == "input")
-    input_shape = report.shapes[input_block.id]
-    stats = torchinfo.summary(module, input_size=(1, *input_shape), verbose=0,
-                              device=torch.device("cpu"))
-    by_module = {id(info.module): info for info in stats.summary_list}
-    paths: dict[str, str] = module.block_paths  # type: ignore[assignment]
+    if not report.ok:
+        lines = "\n".join(f"  {d}" for d in report.errors)
+        raise SummaryError(f"the graph has {len(report.errors)} error(s):\n{lines}")
+    output_id = next(b.id for b in graph.blocks() if b.type == "output")
+    useful = reach(graph.nx._pred, [output_id])
     rows = []
     for block_id in report.order:
-        if block_id not in report.shapes:
+        shape = report.shapes.get(block_id)
+        if shape is None:
             continue
         block = graph.block(block_id)
         params = macs = 0
-        if block_id in paths:
-            sub = module.get_submodule(paths[block_id])
-            params = sum(p.numel() for p in sub.parameters())
-            info = by_module.get(id(sub))
-            macs = int(info.macs) if info is not None else 0
-        rows.append(Row(block_id, block.spec.label, report.shapes[block_id], params, macs))
-    total = sum(p.numel() for p in module.parameters())
-    trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
-    return Summary(rows, total, trainable, int(stats.total_mult_adds), input_shape)
+        if block_id in useful and block.spec.count is not None:
+            shapes = input_shapes(graph, report, block_id)
+            known = report.params.get(block_id)  # counted by validate's memory estimate
+            params = block.spec.parameters(block.params, shapes) if known is None else known
+            macs = block.spec.mult_adds(block.params, shapes, shape)
+        rows.append(Row(block_id, block.spec.label, shape, params, macs))
+    input_id = next(b.id for b in graph.blocks() if b.type == "input")
+    total = sum(r.params for r in rows)
+    return Summary(rows, total, total, sum(r.mult_adds for r in rows), report.shapes[input_id])

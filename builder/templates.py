@@ -3,7 +3,8 @@
 ``cifar_resnet`` builds He et al.'s CIFAR nets (Table 6: depth 6n+2, stages of 16/32/64
 filters) with identity shortcuts, option-A (ShortcutPad) or option-B (1×1 conv + BN)
 shortcuts where the shape changes, or as the plain net with the same layers and no
-shortcuts. ``vgg16`` and ``lenet`` follow facebookresearch/mixup-cifar10's ``models/``.
+shortcuts. The reference zoo (facebookresearch/mixup-cifar10's ``models/``, Wide ResNets) is in
+:mod:`builder.zoo`; :data:`TEMPLATES` lists both.
 """
 
 from __future__ import annotations
@@ -95,68 +96,57 @@ def _basic_block(b: _Builder, x: str, group: str, in_ch: int, out: int, stride: 
     return b.add("relu", "relu2", y, group=group)
 
 
-VGG16 = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
-
-
-def vgg16(input_shape: Shape3 = (3, 32, 32), num_classes: int = 10) -> Graph:
-    """VGG-16 with BatchNorm as in mixup-cifar10 ``models/vgg.py`` (14,728,266 parameters)."""
-    b = _Builder("vgg16", "VGG-16 with BatchNorm for 32×32 inputs (mixup-cifar10 models/vgg.py).")
-    c, h, w = input_shape
-    x = b.add("input", "input", channels=c, height=h, width=w)
-    stage, index = 1, 1
-    for item in VGG16:
-        group = f"features.stage{stage}"
-        if item == "M":
-            x = b.add("maxpool2d", "pool", x, group=group, kernel_size=2, stride=2)
-            stage, index = stage + 1, 1
-            continue
-        conv = b.add("conv2d", f"conv{index}", x, group=group, out_channels=item, padding=1)
-        x = b.add("relu", f"relu{index}", b.add("batchnorm2d", f"bn{index}", conv, group=group),
-                  group=group)
-        index += 1
-    x = b.add("avgpool2d", "avgpool", x, kernel_size=1, stride=1)
-    flat = b.add("flatten", "flatten", x)
-    b.add("output", "output", b.add("linear", "classifier", flat, out_features=num_classes))
-    return b.done()
-
-
-def lenet(input_shape: Shape3 = (3, 32, 32), num_classes: int = 10) -> Graph:
-    """LeNet as in mixup-cifar10 ``models/lenet.py`` (62,006 parameters on 3×32×32)."""
-    b = _Builder("lenet", "LeNet-5 style network (mixup-cifar10 models/lenet.py).")
-    c, h, w = input_shape
-    x = b.add("input", "input", channels=c, height=h, width=w)
-    for i, out in ((1, 6), (2, 16)):
-        conv = b.add("conv2d", f"conv{i}", x, out_channels=out, kernel_size=5, padding=0)
-        x = b.add("maxpool2d", f"pool{i}", b.add("relu", f"relu{i}", conv), kernel_size=2, stride=2)
-    x = b.add("flatten", "flatten", x)
-    x = b.add("relu", "relu3", b.add("linear", "fc1", x, out_features=120))
-    x = b.add("relu", "relu4", b.add("linear", "fc2", x, out_features=84))
-    b.add("output", "output", b.add("linear", "fc3", x, out_features=num_classes))
-    return b.done()
+def plain(depth: int = 20, input_shape: Shape3 = (3, 32, 32), num_classes: int = 10) -> Graph:
+    """The plain twin of He et al.'s CIFAR ResNet-``depth``: the same layers, no shortcuts."""
+    return cifar_resnet(depth, residual=False, input_shape=input_shape, num_classes=num_classes)
 
 
 # name → (generator, help). Generators take keyword options; see ``make``.
 TEMPLATES: dict[str, tuple[Callable[..., Graph], str]] = {
     "resnet": (cifar_resnet, "He et al. CIFAR ResNet (--depth 6n+2, --shortcut A|B)"),
-    "plain": (lambda **kw: cifar_resnet(residual=False, **kw), "the plain twin of a CIFAR ResNet"),
-    "vgg16": (vgg16, "VGG-16 with BatchNorm (mixup-cifar10)"),
-    "lenet": (lenet, "LeNet (mixup-cifar10)"),
+    "plain": (plain, "the plain twin of a CIFAR ResNet (--depth 6n+2)"),
 }
+# option name → the command-line flag that sets it
+OPTION_FLAGS = {"depth": "--depth", "shortcut": "--shortcut", "widen": "--widen",
+                "input_shape": "--input", "num_classes": "--classes"}
+
+
+def template_options(name: str) -> tuple[str, ...]:
+    """The options template ``name`` takes (of ``OPTION_FLAGS``), in that table's order."""
+    accepted = inspect.signature(TEMPLATES[ALIASES.get(name, name)][0]).parameters
+    return tuple(option for option in OPTION_FLAGS if option in accepted)
 
 
 def make(name: str, **options: Any) -> Graph:
-    """Build template ``name`` with the options it accepts (others are ignored)."""
+    """Build template ``name``; ValueError for an unknown name or an option it does not take."""
+    name = ALIASES.get(name, name)
     if name not in TEMPLATES:
         raise ValueError(f"unknown template {name!r}; known: {', '.join(TEMPLATES)}")
     generator = TEMPLATES[name][0]
-    if name in ("vgg16", "lenet"):
-        options = {k: v for k, v in options.items() if k in ("input_shape", "num_classes")}
-    if name == "plain":
-        options.pop("shortcut", None)
-    if name in ZOO_TEMPLATES:
-        accepted = inspect.signature(generator).parameters
-        options = {k: v for k, v in options.items() if k in accepted}
+    accepted = inspect.signature(generator).parameters
+    extra = [k for k in options if k not in accepted]
+    if extra:
+        raise ValueError(f"template {name!r} takes no {', '.join(extra)} option")
     return generator(**options)
+
+
+def write_shipped(folder: str = "graphs", stems: list[str] | None = None) -> list[str]:
+    """(Re)write the shipped graph files in ``folder`` from their templates; returns the paths.
+
+    ``python -c "from builder.templates import write_shipped; write_shipped()"`` at the repository
+    root regenerates ``graphs/`` (after a change to a template or to the layout).
+    """
+    from pathlib import Path
+
+    from builder import fileformat
+
+    written = []
+    for stem in stems or sorted(SHIPPED):
+        name, options = SHIPPED[stem]
+        path = Path(folder) / f"{stem}.json"
+        fileformat.save(make(name, **options), path)
+        written.append(str(path))
+    return written
 
 
 # The files shipped in graphs/: file stem → (template, options)
@@ -164,12 +154,11 @@ SHIPPED: dict[str, tuple[str, dict[str, Any]]] = {
     **{f"resnet{d}": ("resnet", {"depth": d}) for d in (20, 32, 44, 56, 110)},
     **{f"plain{d}": ("plain", {"depth": d}) for d in (20, 32, 44, 56, 110)},
     "resnet20b": ("resnet", {"depth": 20, "shortcut": "B"}),
-    "vgg16": ("vgg16", {}),
-    "lenet": ("lenet", {}),
 }
 
 # The reference zoo (mixup-cifar10 models and Wide ResNets) lives in builder.zoo.
-from builder.zoo import ZOO_SHIPPED, ZOO_TEMPLATES  # noqa: E402  (zoo builds on _Builder above)
+from builder.zoo import ALIASES, ZOO_SHIPPED, ZOO_TEMPLATES, lenet  # noqa: E402,F401  (zoo uses _Builder)
 
 TEMPLATES.update(ZOO_TEMPLATES)
 SHIPPED.update(ZOO_SHIPPED)
+vgg16 = ZOO_TEMPLATES["vgg16"][0]

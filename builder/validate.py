@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from builder import catalog
+from builder import catalog, resources
 from builder.catalog import Shape, ShapeError, fmt_shape
 from builder.graph import Block, Graph
 
@@ -31,6 +31,8 @@ CODES = {
     "linear_4d": "a Linear block is fed a C×H×W tensor",
     "add_shape_mismatch": "the inputs of an Add have different shapes",
     "concat_mismatch": "the inputs of a Concat have different spatial sizes",
+    "too_large": "the model needs more memory than the limit (parameters + block outputs for the batch)",
+    "memory_setting": "the memory limit setting is not a size; the default limit is used",
 }
 
 
@@ -53,6 +55,7 @@ class Report:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     shapes: dict[str, Shape] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)  # topological order of the acyclic part
+    params: dict[str, int] = field(default_factory=dict)  # parameters of each block in the model
 
     @property
     def errors(self) -> list[Diagnostic]:
@@ -69,8 +72,14 @@ class Report:
         self.diagnostics.append(Diagnostic(block_id, severity, code, message))
 
 
-def validate(graph: Graph) -> Report:
-    """Check the whole graph and infer every shape that can be inferred."""
+def validate(graph: Graph, batch_size: int = 1, memory_limit: int | str | None = None) -> Report:
+    """Check the whole graph and infer every shape that can be inferred.
+
+    The memory the model needs for ``batch_size`` samples is estimated from the shapes
+    (:mod:`builder.resources`); above ``memory_limit`` (default: a fraction of this machine's
+    memory, or ``SKIPWIRE_MEMORY_LIMIT``) the largest block gets a ``too_large`` error, so
+    compile, export and training refuse the graph before allocating anything.
+    """
     report = Report()
     _check_io(graph, report)
     order, stuck = _kahn(graph)
@@ -78,7 +87,8 @@ def validate(graph: Graph) -> Report:
     _report_cycles(graph, stuck, report)
     for block_id in order:
         _infer_block(graph, graph.block(block_id), report)
-    _check_reach(graph, report)
+    useful = _check_reach(graph, report)
+    _check_memory(graph, report, useful, batch_size, memory_limit)
     return report
 
 
@@ -109,7 +119,7 @@ def _kahn(graph: Graph) -> tuple[list[str], set[str]]:
     return order, set(pred) - set(order)
 
 
-def _reach(adjacency: dict[str, dict[str, object]], starts: list[str]) -> set[str]:
+def reach(adjacency: dict[str, dict[str, object]], starts: list[str]) -> set[str]:
     """Blocks reachable from ``starts`` (included) along ``adjacency``."""
     seen = set(starts)
     stack = list(starts)
@@ -177,12 +187,13 @@ def _infer_block(graph: Graph, block: Block, report: Report) -> None:
         report.add(block.id, exc.code, exc.message)
 
 
-def _check_reach(graph: Graph, report: Report) -> None:
+def _check_reach(graph: Graph, report: Report) -> set[str] | None:
+    """Warn about blocks off the Input → Output path; returns the blocks that reach the Output."""
     g = graph.nx
     inputs = [b.id for b in graph.blocks() if b.type == "input"]
     outputs = [b.id for b in graph.blocks() if b.type == "output"]
     if inputs:
-        reached = _reach(g._succ, inputs)
+        reached = reach(g._succ, inputs)
         flagged = {d.block_id for d in report.diagnostics if d.code in ("missing_input", "cycle")}
         for block_id in g.nodes:
             if block_id not in reached and block_id not in flagged:
@@ -190,12 +201,42 @@ def _check_reach(graph: Graph, report: Report) -> None:
                            "no path from the Input reaches this block; wire it into the network",
                            WARNING)
     if outputs:
-        useful = _reach(g._pred, outputs)
+        useful = reach(g._pred, outputs)
         for block_id in g.nodes:
             if block_id not in useful:
                 report.add(block_id, "unused",
                            "its output never reaches the Output, so it is left out of the model",
                            WARNING)
+        return useful
+    return None
+
+
+def _check_memory(graph: Graph, report: Report, useful: set[str] | None, batch_size: int,
+                  memory_limit: int | str | None) -> None:
+    try:
+        limit = resources.memory_limit(memory_limit)
+    except resources.LimitError as exc:
+        if memory_limit is not None:
+            raise
+        report.add("", "memory_setting", f"{exc}; using the default limit", WARNING)
+        limit = resources.memory_limit(use_env=False)
+    ids = report.order if useful is None else [b for b in report.order if b in useful]
+    blocks = []
+    for block_id in ids:
+        if block_id in report.shapes:
+            block = graph.block(block_id)
+            count = block.spec.parameters(block.params, input_shapes(graph, report, block_id))
+            report.params[block_id] = count
+            blocks.append((block_id, block.type, count))
+    est = resources.estimate(blocks, report.shapes, batch_size)
+    if est.total > limit.bytes:
+        largest = est.largest()
+        report.add(largest, "too_large", resources.too_large_message(est, limit, largest))
+
+
+def input_shapes(graph: Graph, report: Report, block_id: str) -> list[Shape]:
+    """The inferred shapes feeding ``block_id``, in port order (a validated block)."""
+    return [report.shapes[src] for _, src in sorted(graph.inputs_of(block_id).items())]
 
 
 def shape_text(report: Report, block_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from builder.cli import EXIT_OK, CliError, load_graph
+from builder.cli import EXIT_OK, CliError, load_graph, say
 
 FORMATS = {".py": "py", ".onnx": "onnx", ".pt": "weights", ".pth": "weights"}
 
@@ -52,12 +52,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
             from builder.export.onnx_export import export_onnx
 
             export_onnx(graph, out, args.weights, exporter=args.onnx_exporter)
-            print(f"wrote {out}: ONNX model of {graph.name}")
+            say(f"wrote {out}: ONNX model of {graph.name}")
         else:
             from builder.export.weights import compiled_with_weights, save_state_dict
 
             save_state_dict(compiled_with_weights(graph, args.weights), out)
-            print(f"wrote {out}: state_dict of {graph.name}")
+            say(f"wrote {out}: state_dict of {graph.name}")
     except (ValueError, OSError) as exc:
         raise CliError(_one_line(exc)) from None
     return EXIT_OK
@@ -73,20 +73,20 @@ def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[
 
         module = compiled_with_weights(graph, weights)
     atomic_write(out, code.source)
-    print(f"wrote {out}: class {code.class_name}, {code.parameter_count:,} parameters")
+    say(f"wrote {out}: class {code.class_name}, {code.parameter_count:,} parameters")
     if weights is not None:
         target = out.with_suffix(".pt")
         save_state_dict(module, target)
-        print(f"wrote {target}: load with {code.class_name}().load_state_dict("
-              f"torch.load({target.name!r}, weights_only=True))")
+        say(f"wrote {target}: load with {code.class_name}().load_state_dict("
+            f"torch.load({target.name!r}, weights_only=True))")
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from builder import fileformat
-    from builder.cli import _shape
+    from builder.cli import parse_shape
     from builder.export.fx_import import ImportFailure, exported_name, import_module, load_class
 
-    shape = _shape(args.input)
+    shape = parse_shape(args.input)
     try:
         cls = load_class(args.spec)
         known = exported_name(cls)  # a file Skipwire wrote: keep its graph name and description
@@ -96,7 +96,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if known:
         graph.description = known[1]
     fileformat.save(graph, args.output)
-    print(f"wrote {args.output}: {graph.name}, {len(graph)} blocks")
+    say(f"wrote {args.output}: {graph.name}, {len(graph)} blocks")
     return EXIT_OK
 
 

@@ -19,7 +19,8 @@ from builder.export.forward import forward_lines
 from builder.export.pysource import MAKE_STAGE, access, call_lines, shortcut_pad_source, statement_lines
 from builder.export.structure import SEQ, STAGE, Node, Tree, Unit, analyse
 from builder.graph import Graph
-from builder.validate import Report, validate
+from builder.text import printable
+from builder.validate import Report, input_shapes, validate
 
 HEADER = "exported by Skipwire from the graph"  # the import reads the graph name back from it
 
@@ -48,20 +49,11 @@ def model_class_name(name: str) -> str:
 
 
 def parameter_count(graph: Graph, report: Report, block_ids: list[str]) -> int:
-    """Trainable parameters of the given blocks, from shapes alone (no torch)."""
+    """Trainable parameters of the given blocks, from shapes alone (the catalog's rules; no torch)."""
     total = 0
     for b in block_ids:
-        block, p = graph.block(b), graph.block(b).params
-        if block.type not in ("conv2d", "batchnorm2d", "linear"):
-            continue
-        c = report.shapes[graph.inputs_of(b)[0]][0]
-        if block.type == "conv2d":
-            total += c // p["groups"] * p["out_channels"] * p["kernel_size"] ** 2
-            total += p["out_channels"] if p["bias"] else 0
-        elif block.type == "batchnorm2d":
-            total += 2 * c
-        else:
-            total += c * p["out_features"] + (p["out_features"] if p["bias"] else 0)
+        block = graph.block(b)
+        total += block.spec.parameters(block.params, input_shapes(graph, report, b))
     return total
 
 
@@ -92,6 +84,7 @@ def export_code(graph: Graph, report: Report | None = None) -> ExportedCode:
 def _header(graph: Graph, top: str, names: list[str], count: int, shape: tuple[int, ...],
             uses_pad: bool, uses_stage: bool) -> str:
     description = " ".join(graph.description.split()).replace('"""', "'''").replace("\\", "/")
+    description = _in_docstring(printable(description))  # controls (NUL, ESC…) as visible escapes
     lines = [f'"""{top}: {HEADER} {_in_docstring(repr(graph.name))}.', ""]
     if description:
         lines += [*textwrap.wrap(description, 88), ""]
@@ -116,8 +109,9 @@ def _header(graph: Graph, top: str, names: list[str], count: int, shape: tuple[i
 
 
 def _in_docstring(text: str) -> str:
-    """``text`` made safe inside a triple-quoted docstring (a graph name could close it)."""
-    return text.replace('"""', '\\"\\"\\"')
+    """``text`` as it must be written in a docstring to read back the same (backslashes doubled,
+    and a graph name's triple quotes escaped, so it cannot close the docstring)."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
 
 
 def _natural(name: str) -> list[object]:

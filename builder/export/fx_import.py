@@ -1,11 +1,17 @@
 """Import a PyTorch ``nn.Module`` as a graph by tracing it with torch.fx.
 
-Every traced operation must map to a catalog block: standard layers (Conv2d, BatchNorm2d,
-Linear, activations, pooling, Dropout, Flatten), ``+`` (Add), ``torch.cat`` on channels
-(Concat), flattening (``torch.flatten(x, 1)``, ``x.view(x.size(0), -1)``), functional ReLU
-and pooling, and Skipwire's ``ShortcutPad``. Nested modules become groups (``layer2.0``),
-so the graph's module paths, and the state-dict keys, are the module's own. Anything else
-fails with one message naming the operation and where in the source it is.
+Every traced operation must map to a catalog block (:mod:`builder.export.fx_ops`): standard
+layers (Conv2d, BatchNorm2d, Linear, activations, pooling, Dropout, Flatten), ``+`` (Add),
+``torch.cat`` on channels (Concat), flattening (``torch.flatten(x, 1)``,
+``x.view(x.size(0), -1)``, ``x.reshape(x.shape[0], -1)``), global means (``x.mean((2, 3))``),
+functional ReLU, pooling and dropout with their default arguments, and option-A shortcuts
+(Skipwire's ``ShortcutPad``, ``x[:, :, ::2, ::2]``, channel padding with ``F.pad``). Sizes read
+in ``forward`` (``x.size(0)``) are values, not blocks. A stateless module called twice is two
+blocks; a module with weights called twice is refused (weights cannot be shared). Nested
+modules become groups (``layer2.0``), so the graph's module paths, and the state-dict keys,
+are the module's own. Anything else fails with one message naming the operation and where in
+the source it is. Shapes come from a meta-device run (:mod:`builder.export.fx_shapes`), so a
+module too large for the memory limit is refused before anything is allocated.
 
 Loading a class from a ``.py`` file executes that file: only for code the user trusts,
 never for graph files.
@@ -14,22 +20,28 @@ never for graph files.
 from __future__ import annotations
 
 import ast
-import contextlib
 import importlib.util
 import inspect
-import io
-import operator
 import os
 import re
 import sys
 from pathlib import Path
 from typing import Any
 
-import torch
-import torch.nn.functional as F
 from torch import fx, nn
-from torch.fx.passes.shape_prop import ShapeProp
 
+from builder.export.fx_ops import (
+    LOCAL_NAMES,
+    Shared,
+    Unsupported,
+    is_shortcut_pad,
+    map_function,
+    map_module,
+    op_name,
+    shape_of,
+    unsupported,
+)
+from builder.export.fx_shapes import ShapeFailure, propagate
 from builder.graph import Graph, GraphError
 from builder.layout import apply_layout
 from builder.validate import validate
@@ -104,50 +116,51 @@ class _Tracer(fx.Tracer):
         self.record_stack_traces = stack_traces  # costly (seconds): only to locate a failure
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        if _is_shortcut_pad(m):
+        if is_shortcut_pad(m):
             return True
         return super().is_leaf_module(m, module_qualified_name)
 
 
-def _is_shortcut_pad(m: nn.Module) -> bool:
-    return type(m).__name__ == "ShortcutPad" and hasattr(m, "stride") and hasattr(m, "extra_channels")
 
 
-def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported") -> Graph:
-    """Trace ``module`` into a graph for inputs of ``input_shape`` (C, H, W)."""
+def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported",
+                  memory_limit: int | str | None = None) -> Graph:
+    """Trace ``module`` into a graph for inputs of ``input_shape`` (C, H, W).
+
+    Shapes are found on the meta device first: a module too large for the memory limit
+    (:mod:`builder.resources`) is refused before any activation is allocated.
+    """
     defaults = _forward_defaults(module)
+    was_training = module.training
+    module.eval()  # traced in eval mode: `training=self.training` reads False, a literal True stays
     try:
         fx_graph = _Tracer().trace(module, concrete_args=defaults or None)
+        shaped = propagate(fx.GraphModule(module, fx_graph), type(module).__name__, input_shape,
+                           list(defaults.values()), memory_limit)
+    except ShapeFailure as exc:
+        raise ImportFailure(str(exc)) from None
     except Exception as exc:  # tracing fails on data-dependent control flow and more
-        raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {exc}") from None
-    traced = fx.GraphModule(module, fx_graph)
-    was_training = module.training
-    module.eval()
-    try:
-        with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback itself
-            ShapeProp(traced).propagate(torch.zeros(2, *input_shape), *defaults.values())
-    except Exception as exc:  # ShapeProp wraps the module's own error
-        cause = exc.__cause__ or exc
-        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0][:300]
-        raise ImportFailure(f"{type(module).__name__} fails on a 2×{'×'.join(map(str, input_shape))} "
-                            f"input: {type(cause).__name__}: {first}") from None
+        raise ImportFailure(f"torch.fx cannot trace {type(module).__name__}: {_first_line(exc)}") from None
     finally:
         module.train(was_training)
-    builder = _GraphBuilder(traced, name, module)
+    builder = _GraphBuilder(shaped, name, module)
     try:
-        for node in fx_graph.nodes:
+        for node in shaped.graph.nodes:
             builder.visit(node)
-        builder.connect_all(fx_graph)
-    except _Unsupported as exc:
+        builder.connect_all(shaped.graph)
+    except Unsupported as exc:
         where = _where(_traced_again(module, defaults, exc.node_name))
-        raise ImportFailure(f"{where}unsupported operation: {exc.what}; "
-                            "Skipwire has no block for it") from None
+        raise ImportFailure(f"{where}{exc.message()}") from None
     graph = builder.graph
     apply_layout(graph)
-    report = validate(graph)
+    report = validate(graph, memory_limit=memory_limit)
     if not report.ok:
         raise ImportFailure(f"the imported graph is not valid: {report.errors[0]}")
     return graph
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
 
 
 def _forward_defaults(module: nn.Module) -> dict[str, Any]:
@@ -170,6 +183,7 @@ class _GraphBuilder:
         self.counts: dict[tuple[str, str], int] = {}
         self.fixed: set[fx.Node] = set()  # defaulted forward arguments and the checks fx adds on them
         self.wires: list[tuple[str, str, int, fx.Node]] = []
+        self.calls: dict[str, int] = {}  # module path → times forward called it so far
 
     def visit(self, node: fx.Node) -> None:
         inputs = list(node.all_input_nodes)
@@ -182,7 +196,7 @@ class _GraphBuilder:
                     self.fixed.add(node)
                     return
                 raise ImportFailure(f"forward takes more than one input ({node.name!r})")
-            c, h, w = _shape(node)[1:]
+            c, h, w = shape_of(node)[1:]
             self.value[node] = self.graph.add_block(
                 "input", {"channels": c, "height": h, "width": w}, block_id="input")
         elif node.op == "call_module":
@@ -195,7 +209,7 @@ class _GraphBuilder:
                 raise ImportFailure("forward must return one tensor")
             self._add("output", {}, [result], "", "output", node)
         else:
-            raise _unsupported(node, f"attribute access {node.target!r}")
+            raise unsupported(node, f"attribute access {node.target!r}")
 
     def _module(self, node: fx.Node) -> None:
         target = str(node.target)
@@ -203,29 +217,37 @@ class _GraphBuilder:
         if isinstance(sub, nn.Identity):
             self.value[node] = self._source(node.args[0], node)
             return
-        mapped = _map_module(sub, node)
+        mapped = map_module(sub, node)
         if mapped is None:
-            raise _unsupported(node, f"module {target} ({type(sub).__name__})")
+            raise unsupported(node, f"module {target} ({type(sub).__name__})")
         type_id, params = mapped
         group, _, local = target.rpartition(".")
         block_id = target.replace(".", "_")
+        calls = self.calls[target] = self.calls.get(target, 0) + 1
+        if calls > 1:  # one block per call of a stateless module (a shared pooling or ReLU)
+            if any(True for _ in sub.parameters()) or any(True for _ in sub.buffers()):
+                raise Shared(node, f"module {target} ({type(sub).__name__})")
+            block_id, local = f"{block_id}_{calls}", f"{local}_{calls}"
         self._add(type_id, params, [node.args[0]], group, local, node, block_id)
 
     def _function(self, node: fx.Node) -> None:
-        if node.op == "call_method" and node.target == "size":
-            return  # only feeds view/reshape; checked there
-        mapped = _map_function(node)
+        if "value" in node.meta and "tensor_meta" not in node.meta:
+            return  # a size or another integer (x.size(0), x.shape[3]): read where it is used
+        mapped = map_function(node)
         if mapped is None:
-            raise _unsupported(node, _op_name(node))
+            raise unsupported(node, op_name(node))
         type_id, params, inputs = mapped
         stack = node.meta.get("nn_module_stack") or {}
         group = next(reversed(stack)) if stack else ""
         group = group if isinstance(group, str) else ""
-        self._add(type_id, params, inputs, group, _LOCAL.get(type_id, type_id), node)
+        if type_id == "global_mean":  # x.mean((2, 3)): a global average pool, then flatten
+            self._add("global_avgpool", {}, inputs, group, "avgpool", node)
+            inputs, type_id = [node], "flatten"
+        self._add(type_id, params, inputs, group, LOCAL_NAMES.get(type_id, type_id), node)
 
     def _source(self, arg: Any, node: fx.Node) -> str:
         if not isinstance(arg, fx.Node) or arg not in self.value:
-            raise _unsupported(node, f"{_op_name(node)} on a non-tensor argument")
+            raise unsupported(node, f"{op_name(node)} on a non-tensor argument")
         return self.value[arg]
 
     def _add(self, type_id: str, params: dict[str, Any], inputs: list[Any], group: str, local: str,
@@ -242,7 +264,7 @@ class _GraphBuilder:
         try:
             self.graph.add_block(type_id, params, block_id=block_id, group=group)
         except GraphError as exc:
-            raise _unsupported(node, f"{_op_name(node)} ({exc})") from None
+            raise unsupported(node, f"{op_name(node)} ({exc})") from None
         self.wires += [(src, block_id, port, node) for port, src in enumerate(sources)]
         self.value[node] = block_id
 
@@ -264,150 +286,7 @@ class _GraphBuilder:
             try:
                 self.graph.connect(src, dst, port)
             except GraphError as exc:
-                raise _unsupported(node, f"{_op_name(node)} ({exc})") from None
-
-
-def _shape(node: Any) -> tuple[int, ...]:
-    meta = node.meta.get("tensor_meta") if isinstance(node, fx.Node) else None
-    if meta is None or not hasattr(meta, "shape"):
-        raise _unsupported(node, f"{_op_name(node)} (does not give one tensor)")
-    return tuple(int(d) for d in meta.shape)
-
-
-def _square(value: Any, what: str, node: fx.Node) -> int:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, tuple | list) and len(set(value)) == 1 and isinstance(value[0], int):
-        return int(value[0])
-    raise _unsupported(node, f"{node.target}: non-square {what} {value!r}")
-
-
-def _map_module(m: nn.Module, node: fx.Node) -> tuple[str, dict[str, Any]] | None:
-    simple = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
-    if type(m) in simple:
-        return simple[type(m)], {}
-    if isinstance(m, nn.Conv2d) and m.padding_mode == "zeros":
-        padding = m.padding if isinstance(m.padding, str) else _square(m.padding, "padding", node)
-        if padding == "valid":
-            padding = 0
-        kernel = _square(m.kernel_size, "kernel", node)
-        return "conv2d", {"out_channels": m.out_channels, "kernel_size": kernel,
-                          "stride": _square(m.stride, "stride", node), "padding": padding,
-                          "dilation": _square(m.dilation, "dilation", node), "groups": m.groups,
-                          "bias": m.bias is not None}
-    if isinstance(m, nn.BatchNorm2d) and m.affine and m.track_running_stats and m.momentum is not None:
-        return "batchnorm2d", {"eps": m.eps, "momentum": m.momentum}
-    if isinstance(m, nn.Linear):
-        return "linear", {"out_features": m.out_features, "bias": m.bias is not None}
-    if isinstance(m, nn.MaxPool2d | nn.AvgPool2d) and not m.ceil_mode:
-        if isinstance(m, nn.MaxPool2d) and (m.return_indices or _square(m.dilation, "dilation", node) != 1):
-            return None
-        if isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override):
-            return None
-        k = _square(m.kernel_size, "kernel", node)
-        stride = k if m.stride is None else _square(m.stride, "stride", node)
-        kind = "maxpool2d" if isinstance(m, nn.MaxPool2d) else "avgpool2d"
-        return kind, {"kernel_size": k, "stride": stride, "padding": _square(m.padding, "padding", node)}
-    return _map_other_module(m, node)
-
-
-def _map_other_module(m: nn.Module, node: fx.Node) -> tuple[str, dict[str, Any]] | None:
-    if isinstance(m, nn.AdaptiveAvgPool2d) and m.output_size in (1, (1, 1)):
-        return "global_avgpool", {}
-    if isinstance(m, nn.Flatten) and m.start_dim == 1 and m.end_dim == -1:
-        return "flatten", {}
-    if isinstance(m, nn.GELU) and m.approximate == "none":
-        return "gelu", {}
-    if isinstance(m, nn.LeakyReLU):
-        return "leaky_relu", {"negative_slope": float(m.negative_slope)}
-    if isinstance(m, nn.Dropout):
-        return "dropout", {"p": float(m.p)}
-    if _is_shortcut_pad(m):
-        in_c = _shape(node.args[0])[1]
-        stride, extra = getattr(m, "stride"), getattr(m, "extra_channels")  # noqa: B009  (untyped attrs)
-        return "shortcut_pad", {"stride": int(stride), "out_channels": in_c + int(extra)}
-    return None
-
-
-_LOCAL = {"concat": "cat", "global_avgpool": "avgpool", "avgpool2d": "avgpool", "maxpool2d": "maxpool",
-          "leaky_relu": "relu"}
-_ADD = {operator.add, operator.iadd, torch.add}
-_ACTS = {F.relu: "relu", torch.relu: "relu", torch.sigmoid: "sigmoid", torch.tanh: "tanh",
-         F.gelu: "gelu"}
-
-
-def _map_function(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
-    t, args = node.target, list(node.args)
-    if t in _ADD or (node.op == "call_method" and t in ("add", "add_")):
-        if len(args) == 2 and not node.kwargs and all(isinstance(a, fx.Node) for a in args):
-            return "add", {}, args
-        return None
-    if t in (torch.cat, torch.concat):
-        dim = args[1] if len(args) > 1 else node.kwargs.get("dim", 0)
-        if dim in (1, -3) and isinstance(args[0], list | tuple):
-            return "concat", {}, list(args[0])
-        return None
-    if t in _ACTS or (node.op == "call_method" and t in ("relu", "relu_", "sigmoid", "tanh")):
-        name = _ACTS.get(t) if callable(t) else None  # type: ignore[arg-type]
-        name = name or str(t).rstrip("_")
-        return name, {}, args[:1]
-    if _is_flatten(node):
-        return "flatten", {}, args[:1]
-    return _map_pool(node)
-
-
-def _is_flatten(node: fx.Node) -> bool:
-    t, args = node.target, node.args
-    if t is torch.flatten or (node.op == "call_method" and t == "flatten"):
-        start = args[1] if len(args) > 1 else node.kwargs.get("start_dim", 0)
-        return bool(start == 1 and len(_shape(args[0])) == 4)
-    if node.op == "call_method" and t in ("view", "reshape"):
-        shape, out = _shape(args[0]), _shape(node)
-        return len(out) == 2 and out[0] == shape[0] and len(shape) > 2
-    return False
-
-
-def _map_pool(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
-    t, args = node.target, list(node.args)
-    if t is F.adaptive_avg_pool2d and (args[1:] or [node.kwargs.get("output_size")])[0] in (1, (1, 1)):
-        return "global_avgpool", {}, args[:1]
-    if t in (F.avg_pool2d, F.max_pool2d):
-        names = ("kernel_size", "stride", "padding")
-        values = dict(zip(names, args[1:], strict=False))
-        values |= {k: v for k, v in node.kwargs.items() if k in names}
-        extra = set(node.kwargs) - set(names)
-        if extra or len(args) > 4 or "kernel_size" not in values:
-            return None
-        k = _square(values["kernel_size"], "kernel", node)
-        stride = values.get("stride") or k
-        params = {"kernel_size": k, "stride": _square(stride, "stride", node),
-                  "padding": _square(values.get("padding", 0), "padding", node)}
-        return ("avgpool2d" if t is F.avg_pool2d else "maxpool2d"), params, args[:1]
-    return None
-
-
-def _op_name(node: Any) -> str:
-    if not isinstance(node, fx.Node):
-        return repr(node)
-    t = node.target
-    if node.op == "call_method":
-        return f"Tensor.{t}"
-    if callable(t):
-        module = getattr(t, "__module__", None) or ""
-        return f"{module}.{getattr(t, '__name__', t)}".lstrip(".")
-    return str(t)
-
-
-class _Unsupported(Exception):
-    """An fx node without a block; import_module adds where it is in the user's source."""
-
-    def __init__(self, node_name: str, what: str) -> None:
-        super().__init__(what)
-        self.node_name, self.what = node_name, what
-
-
-def _unsupported(node: Any, what: str) -> _Unsupported:
-    return _Unsupported(getattr(node, "name", ""), what)
+                raise unsupported(node, f"{op_name(node)} ({exc})") from None
 
 
 def _traced_again(module: nn.Module, defaults: dict[str, Any], node_name: str) -> fx.Node | None:

@@ -19,6 +19,7 @@ import torch
 
 from builder import fileformat
 from builder.graph import Graph
+from builder.text import printable
 from builder.training import tboard
 from builder.training.config import TrainConfig
 
@@ -113,7 +114,11 @@ def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a checkpoint with ``weights_only=True`` (tensors and plain containers only)."""
+    """Read a checkpoint with ``weights_only=True`` (tensors and plain containers only).
+
+    Every field the trainer reads is checked; a malformed one raises ValueError with one line
+    naming the file and the field (``checkpoint.pt: history[2]: unknown key 'acc'``).
+    """
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
@@ -121,10 +126,90 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     except Exception as exc:  # torch raises several types for corrupt or unsafe files
         raise ValueError(f"{path}: not a readable Skipwire checkpoint ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-    missing = {"model", "optimizer", "epoch", "step"} - set(state if isinstance(state, dict) else ())
+    if not isinstance(state, dict):
+        raise ValueError(f"{path}: not a Skipwire checkpoint (a {_kind(state)}, not a dictionary)")
+    missing = {"model", "optimizer", "epoch", "step"} - set(state)
     if missing:
         raise ValueError(f"{path}: checkpoint lacks {', '.join(sorted(missing))}")
+    problem = checkpoint_problem(state)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
     return state
+
+
+def checkpoint_problem(state: dict[str, Any]) -> str | None:
+    """What is wrong with a loaded checkpoint's fields (``field: what``), or None."""
+    for key in ("epoch", "step"):
+        value = state[key]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            return f"{key}: expected a whole number from 0, got {_short(value)}"
+    if not _is_state_dict(state["model"]):
+        return f"model: expected a state_dict (names mapped to tensors), got a {_kind(state['model'])}"
+    optimizer = state["optimizer"]
+    if not (isinstance(optimizer, dict) and isinstance(optimizer.get("state"), dict)
+            and isinstance(optimizer.get("param_groups"), list)
+            and all(isinstance(g, dict) for g in optimizer["param_groups"])):
+        return "optimizer: expected an optimizer state_dict (state and param_groups)"
+    if "scaler" in state and not isinstance(state["scaler"], dict):
+        return f"scaler: expected a dictionary, got a {_kind(state['scaler'])}"
+    return _rng_problem(state.get("rng")) or _history_problem(state.get("history", []))
+
+
+def _rng_problem(rng: Any) -> str | None:
+    if rng is None:
+        return None
+    if not isinstance(rng, dict) or not _is_byte_tensor(rng.get("torch")):
+        return f"rng: expected {{'torch': a uint8 tensor}}, got {_short(rng)}"
+    cuda = rng.get("cuda", [])
+    if not isinstance(cuda, list) or not all(_is_byte_tensor(t) for t in cuda):
+        return "rng.cuda: expected a list of uint8 tensors"
+    return None
+
+
+def _history_problem(history: Any) -> str | None:
+    from dataclasses import MISSING, fields
+
+    from builder.training.trainer import EpochMetrics
+
+    if not isinstance(history, list):
+        return f"history: expected a list of epochs, got a {_kind(history)}"
+    known = {f.name for f in fields(EpochMetrics)}
+    required = {f.name for f in fields(EpochMetrics)
+                if f.default is MISSING and f.default_factory is MISSING}
+    for i, entry in enumerate(history):
+        if not isinstance(entry, dict):
+            return f"history[{i}]: expected a dictionary of epoch metrics, got a {_kind(entry)}"
+        unknown = sorted(str(k) for k in entry if k not in known)
+        if unknown:
+            return f"history[{i}]: unknown key {_short(unknown[0])} (known: {', '.join(sorted(known))})"
+        if required - set(entry):
+            return f"history[{i}]: lacks {', '.join(sorted(required - set(entry)))}"
+        bad = next((k for k, v in entry.items() if not _is_number(v)), None)
+        if bad is not None:
+            return f"history[{i}].{bad}: expected a number, got {_short(entry[bad])}"
+    return None
+
+
+def _is_state_dict(value: Any) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in value.items())
+
+
+def _is_byte_tensor(value: Any) -> bool:
+    return isinstance(value, torch.Tensor) and value.dtype == torch.uint8 and value.dim() == 1
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return printable(text if len(text) <= 60 else text[:57] + "...")
 
 
 def rng_state() -> dict[str, Any]:

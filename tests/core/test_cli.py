@@ -141,3 +141,86 @@ def test_validate_prints_warnings_but_exits_zero(tmp_path: Path, capsys: pytest.
     fileformat.save(graph, path)
     code, out, _ = _run(capsys, "validate", str(path))
     assert code == EXIT_OK and "warning: dangling:" in out and "1 warning(s)" in out
+
+
+# every wrong template option: one line naming the flag, exit 2, nothing written or overwritten
+WRONG_TEMPLATE_OPTIONS = {
+    ("lenet", "--classes", "0"): "--classes must be a whole number from 1",
+    ("lenet", "--classes", "-3"): "got -3",
+    ("resnet", "--classes", "2000000"): "--classes must be a whole number from 1 to 1,048,576",
+    ("lenet", "--input", "0x32x32"): "--input 0x32x32: channels must be from 1",
+    ("vgg16", "--input", "3x0x32"): "height must be from 1",
+    ("resnet", "--input", "3x32x99999"): "width must be from 1 to 16,384",
+    ("lenet", "--depth", "20"): "--depth does not apply to template 'lenet' (it takes --input, --classes)",
+    ("googlenet", "--shortcut", "B"): "--shortcut does not apply to template 'googlenet'",
+    ("plain", "--shortcut", "A"): "--shortcut does not apply to template 'plain' (it takes --depth,",
+    ("resnet", "--widen", "2"): "--widen does not apply to template 'resnet'",
+    ("preact_resnet18", "--depth", "34"): "--depth does not apply",
+    ("lenet", "--input", "3x8x8"): "gives an invalid graph: error: conv2:",
+    ("wide_resnet", "--depth", "17"): "6n+4",
+}
+
+
+@pytest.mark.parametrize("args", sorted(WRONG_TEMPLATE_OPTIONS), ids=" ".join)
+def test_template_options_that_do_not_apply_or_do_not_fit_are_refused(
+        args: tuple[str, ...], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    target = tmp_path / "x.json"
+    target.write_text("keep me", encoding="utf-8")
+    code, out, err = _run(capsys, "template", *args, "-o", str(target))
+    assert code == EXIT_BAD_INPUT and out == ""
+    assert err.count("\n") == 1 and err.startswith("skipwire: ")
+    assert WRONG_TEMPLATE_OPTIONS[args] in err
+    assert target.read_text(encoding="utf-8") == "keep me"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.json"]
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet101", "resnext29_2x64d", "densenet_cifar",
+                                  "densenet190", "vgg11", "vgg19", "preact_resnet18_identity"])
+def test_every_reference_variant_is_reachable_from_the_command_line(
+        name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from builder import templates
+
+    target = tmp_path / f"{name}.json"
+    code, out, _ = _run(capsys, "template", name, "--classes", "100", "-o", str(target))
+    assert code == EXIT_OK and f"wrote {target}" in out
+    assert fileformat.load(target) == templates.make(name, num_classes=100)
+
+
+def test_validate_estimates_memory_for_the_batch_size(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(GRAPHS / "resnet20.json")
+    code, out, _ = _run(capsys, "validate", path, "--batch-size", "128", "--memory-limit", "1G")
+    assert code == EXIT_OK and "0 error(s)" in out
+    code, out, _ = _run(capsys, "validate", path, "--batch-size", "100000", "--memory-limit", "1G")
+    (line,) = [x for x in out.splitlines() if "[too_large]" in x]
+    assert code == EXIT_DIAGNOSTICS and line.startswith("error: layer1_")
+    assert "for a batch of 100000" in line and "more than the memory limit of 1.0 GB" in line
+    code, _, err = _run(capsys, "validate", path, "--memory-limit", "lots")
+    assert code == EXIT_BAD_INPUT and "--memory-limit: 'lots' is not a memory size" in err
+    with pytest.raises(SystemExit):
+        cli.main(["validate", path, "--batch-size", "0"])
+    assert "must be at least 1" in capsys.readouterr().err
+
+
+def test_summary_refuses_a_graph_over_the_memory_limit(capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SKIPWIRE_MEMORY_LIMIT", "1MB")
+    code, out, err = _run(capsys, "summary", str(GRAPHS / "resnet56.json"))
+    assert code == EXIT_DIAGNOSTICS and out == "" and err.count("\n") == 1
+    assert "[too_large]" in err and "SKIPWIRE_MEMORY_LIMIT=1MB" in err
+
+
+def test_memory_errors_are_one_line(capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def exhausted(graph, report=None):  # type: ignore[no-untyped-def]
+        raise MemoryError
+
+    monkeypatch.setattr("builder.summary.summarize", exhausted)
+    code, _, err = _run(capsys, "summary", str(GRAPHS / "resnet20.json"))
+    assert code == EXIT_BAD_INPUT and err.startswith("skipwire: out of memory") and err.count("\n") == 1
+
+    def torch_exhausted(graph, report=None):  # type: ignore[no-untyped-def]
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory")
+
+    monkeypatch.setattr("builder.summary.summarize", torch_exhausted)
+    code, _, err = _run(capsys, "summary", str(GRAPHS / "resnet20.json"))
+    assert code == EXIT_BAD_INPUT and "can't allocate memory" in err and err.count("\n") == 1

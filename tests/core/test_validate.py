@@ -100,6 +100,10 @@ CASES: dict[str, tuple[Callable[[], Graph], str, str]] = {
     "linear_4d": (lambda: chain("conv2d", "linear"), "b1", ERROR),
     "add_shape_mismatch": (_add_mismatch, "b1", ERROR),
     "concat_mismatch": (_concat_mismatch, "b1", ERROR),
+    # 65,536 maps of 16,384²: 70 TB of output, more than any machine's memory
+    "too_large": (lambda: chain("relu", "conv2d", "relu", b1={"out_channels": 65536},
+                                shape=(3, 16384, 16384)), "b1", ERROR),
+    "memory_setting": (lambda: chain("relu"), "", WARNING),  # with SKIPWIRE_MEMORY_LIMIT=lots
 }
 
 
@@ -108,8 +112,10 @@ def test_every_code_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("code", sorted(CASES))
-def test_code_is_reported_on_its_block(code: str) -> None:
+def test_code_is_reported_on_its_block(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
     factory, block_id, severity = CASES[code]
+    if code == "memory_setting":
+        monkeypatch.setenv("SKIPWIRE_MEMORY_LIMIT", "lots")
     report = validate(factory())
     found = [d for d in report.diagnostics if d.code == code]
     assert found, f"no {code} in {[str(d) for d in report.diagnostics]}"

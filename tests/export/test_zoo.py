@@ -47,9 +47,18 @@ def test_shipped_zoo_files_equal_their_generators():
 def test_zoo_is_listed_with_the_templates():
     assert set(zoo.ZOO_TEMPLATES) <= set(templates.TEMPLATES)
     assert set(zoo.ZOO_SHIPPED) <= set(templates.SHIPPED)
-    # the CLI passes depth/shortcut to every template: options a generator lacks are ignored
-    assert templates.make("mobilenet", depth=None, shortcut="A").name == "mobilenet"
     assert templates.make("wide_resnet", depth=16, widen=2).name == "wrn16_2"
+    assert templates.make("resnet18") == templates.make("preact_resnet18")  # the reference's name
+
+
+def test_options_a_template_does_not_take_are_refused():
+    for name, options in (("mobilenet", {"depth": 20}), ("vgg16", {"shortcut": "A"}),
+                          ("plain", {"shortcut": "B"}), ("lenet", {"widen": 2})):
+        with pytest.raises(ValueError, match=f"'{name}' takes no {next(iter(options))}"):
+            templates.make(name, **options)
+    assert templates.template_options("mobilenet") == ("input_shape", "num_classes")
+    assert templates.template_options("resnet") == ("depth", "shortcut", "input_shape", "num_classes")
+    assert templates.template_options("wide_resnet") == ("depth", "widen", "input_shape", "num_classes")
 
 
 def test_bad_zoo_options_are_value_errors():
@@ -57,6 +66,10 @@ def test_bad_zoo_options_are_value_errors():
         zoo.resnet(20)
     with pytest.raises(ValueError, match="6n\\+4"):
         zoo.wide_resnet(20, 2)
+    for call in (lambda: zoo.vgg(17), lambda: zoo.densenet(100), lambda: zoo.densenet_bc(41),
+                 lambda: zoo.resnet(34, identity_mappings=True), lambda: zoo.resnext29(0, 4)):
+        with pytest.raises(ValueError):
+            call()
 
 
 def test_summary_of_a_zoo_model_counts_the_same():
