@@ -229,7 +229,7 @@ class HealthMonitor:
         cause = (f"The learning rate ({self._lr()}) is too large: each update overshoots, so the loss grows "
                  "instead of falling." if self._lr_is_high() else
                  f"The updates overshoot (learning rate {self._lr()}{no_warmup}).")
-        message = (f"Training diverged: the loss climbed to {now:.3g} ({how}), {now / self.start:.0f}× its "
+        message = (f"Training diverged: the loss climbed to {now:.3g} ({how}), {_times(now / self.start)} its "
                    f"start ({self.start:.3g}), after {step + 1} steps (epoch {epoch}). {cause} "
                    f"Try {self._remedies(self._smaller_lr())}. "
                    "The run was stopped early; its data so far is kept.")
@@ -239,8 +239,8 @@ class HealthMonitor:
         f = self.facts
         recent = self._chance_epochs[-CHANCE_EPOCHS:]
         accs = ", ".join(f"{100 * a:.1f}%" for _e, a in recent)
-        evidence = (f"Not learning: training accuracy stayed at chance for {CHANCE_EPOCHS} epochs ({accs} in "
-                    f"epochs {recent[0][0]}–{epoch}; always guessing the most common class scores "
+        evidence = (f"Not learning: training accuracy stayed at or below chance for {CHANCE_EPOCHS} epochs "
+                    f"({accs} in epochs {recent[0][0]}–{epoch}; always guessing the most common class scores "
                     f"{100 * f.chance:.1f}%), training loss {train_loss:.3g}")
         if math.isfinite(self._val_loss) and self._val_loss > LOSS_FACTOR * self.floor:
             evidence += f", validation loss {self._val_loss:.3g}"
@@ -271,11 +271,16 @@ class HealthMonitor:
                    "net is in a steep region." if f.clip != "none" else "")
         unnormalised = "" if f.batchnorm else " for a net without BatchNorm"
         message = (f"Gradients exploded without a NaN: the total gradient norm reached {now:.3g} (median of "
-                   f"the last {self.window} steps), {now / early:.0f}× its early level ({early:.3g}), after "
+                   f"the last {self.window} steps), {_times(now / early)} its early level ({early:.3g}), after "
                    f"{step + 1} steps (epoch {epoch}){self._grown_block()}. Likely cause: the learning rate "
                    f"({self._lr()}) is too large{unnormalised}, so weights and gradients grow each step."
                    f"{clipped} Try {self._remedies(self._smaller_lr())}. The run continues.")
         return Finding("grad_exploded", epoch, step, x, "‖g‖ blow-up", message)
+
+
+def _times(ratio: float) -> str:
+    """A factor as people write it: "75×", "3.7e+06×"."""
+    return f"{ratio:.0f}×" if ratio < 1e4 else f"{ratio:.2g}×"
 
 
 def non_finite(epoch: int, batch: int, batches: int, step: int, error: str) -> Finding:

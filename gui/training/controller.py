@@ -115,6 +115,7 @@ class TrainingController(QObject):
                 ("compare", "&Compare Depths (plain/residual × 20/56)", self.start_compare, ""),
                 ("heat", "Gradient &Heat on Canvas", self.toggle_heat, ""),
                 ("png", "Export Plot as PNG…", self.runs.export_png_dialog, ""),
+                ("png_all", "Export All Plots as One PNG…", lambda: self.plots.save_dialog("all"), ""),
                 ("csv", "Export Run Metrics as CSV…", self.runs.export_csv_dialog, "")):
             if key in ("twin", "heat", "png"):
                 menu.addSeparator()
@@ -289,8 +290,14 @@ class TrainingController(QObject):
     def _on_job_finished(self, index: int, result: Any) -> None:
         run = self.active[index]
         run.status, run.error, run.bad_block = result.status, result.error, result.bad_block
-        run.seconds = result.seconds
+        run.seconds, run.health = result.seconds, list(result.health)
         run.version += 1
+        unwell = [r for r in self.active if r.health and r.status != "non_finite"]
+        if unwell:  # divergence and stalls: advice under the progress bar, the run marked in the plots
+            self.panel.status.setText("\n".join(f"⚠ {r.name}: {r.error}" for r in unwell))
+        if result.status == "diverged":
+            QMessageBox.warning(self.window, "Training stopped: the loss diverged",
+                                f"{run.name}: {result.error}")
         if result.status == "non_finite":
             text = f"{run.name}: {result.error}.\n{EXPLODED_HINT}"
             self.panel.show_error(text)
@@ -339,6 +346,7 @@ class TrainingController(QObject):
         if self.train_thread is None:
             done = [r for r in self.active if r.status == "completed"]
             text = f"done: {len(done)}/{len(self.active)} completed" if self.active else "idle"
+            text += _health_note(self.active)
             self.panel.set_progress(1.0 if done else self.panel.progress.value() / 1000, text)
             return
         index = self.train_thread.current
@@ -374,6 +382,13 @@ class TrainingController(QObject):
                 return True
             self.stop_and_wait()
         return False
+
+
+def _health_note(runs: list[RunData]) -> str:
+    """" · 1 diverged · 1 with warnings" for the progress bar after the runs ended."""
+    diverged = sum(r.status == "diverged" for r in runs)
+    warned = sum(bool(r.warning) and r.status != "diverged" for r in runs)
+    return (f" · {diverged} diverged" if diverged else "") + (f" · {warned} with warnings" if warned else "")
 
 
 def _clock(seconds: float) -> str:

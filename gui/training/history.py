@@ -19,7 +19,7 @@ import numpy as np
 STEP_CAP = 2048  # rows of per-step metrics kept per run
 GRADIENT_CAP = 512  # gradient samples (heatmap columns) kept per run
 STEP_COLUMNS = ("x", "loss", "smooth", "acc", "lr", "grad_norm", "step")
-FINISHED = ("completed", "stopped", "non_finite", "failed")
+FINISHED = ("completed", "stopped", "non_finite", "diverged", "failed")
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 PLOTS = ("loss", "accuracy", "lr", "grad_norm", "depth", "heatmap")
 TITLES = {"loss": "Loss (— train, ┄ val)", "accuracy": "Accuracy (— train, ┄ val)",
@@ -80,6 +80,7 @@ class RunData:
     bad_block: str | None = None
     run_dir: str | None = None
     notes: list[str] = field(default_factory=list)
+    health: list[Any] = field(default_factory=list)  # builder.training.health.Finding: divergence, stalls
     steps: Series = field(default_factory=lambda: Series(len(STEP_COLUMNS), STEP_CAP))
     epochs: list[Any] = field(default_factory=list)  # EpochMetrics
     block_ids: list[str] = field(default_factory=list)
@@ -138,6 +139,11 @@ class RunData:
         picks = [len(rows) - 1 - k * gap for k in range(count, 0, -1)]
         return [rows[i, 1:] for i in picks if i >= 0]
 
+    @property
+    def warning(self) -> str:
+        """The advice of the health findings that did not end the run."""
+        return "\n".join(f.message for f in self.health if not f.stops)
+
     def final_metrics(self) -> dict[str, float]:
         if not self.epochs:
             return {}
@@ -178,6 +184,7 @@ def load_run(folder: str | os.PathLike[str]) -> RunData:
     from types import SimpleNamespace
 
     from builder import fileformat
+    from builder.training import health
     from builder.training.config import TrainConfig
 
     root = Path(folder)
@@ -187,6 +194,7 @@ def load_run(folder: str | os.PathLike[str]) -> RunData:
         metrics = _rows(root / "metrics.csv")
         steps = _rows(root / "steps.csv")
         grads = _rows(root / "gradients.csv")
+        findings = health.load(root)
     except (OSError, ValueError) as exc:
         raise ValueError(str(exc).splitlines()[0] if str(exc) else f"{root}: not a run folder") from None
     run = RunData(root.name, graph.name, config, kind="loaded", status="completed", run_dir=str(root),
@@ -196,7 +204,17 @@ def load_run(folder: str | os.PathLike[str]) -> RunData:
     except (KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{root}: unreadable run record ({exc})") from None
     run.status = "completed" if len(run.epochs) >= config.epochs else "stopped"
+    _set_health(run, findings)
     return run
+
+
+def _set_health(run: RunData, findings: list[Any]) -> None:
+    """A loaded run's findings: the one that ended it sets its status and error."""
+    run.health = findings
+    ended = next((f for f in findings if f.stops), None)
+    if ended is not None:
+        run.status = "diverged" if ended.kind == "loss_diverged" else "non_finite"
+    run.error = ended.message if ended is not None else run.warning
 
 
 def _rows(path: Any) -> list[dict[str, str]]:
