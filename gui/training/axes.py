@@ -3,7 +3,7 @@
 pyqtgraph's default axis rescales values by an SI prefix ("loss (×1e+12)", epochs "200…500
 (×0.001)") and, on a log axis spanning few decades, labels every 2×…9× tick, which overlap in a
 short plot. :class:`Axis` keeps the numbers as they are; in log mode it labels decades
-("10⁻³, 10⁻², …", thinned to what fits the axis's length) and, when fewer than two decades are
+("10⁻³, 10⁻², …", thinned to what fits the axis's length) and, when fewer than three decades are
 in view, 2× and 5× steps in plain decimals ("0.2, 0.5, 1"); the remaining decades are unlabelled
 tick marks. ``percent=True`` writes fractions as percentages.
 """
@@ -25,14 +25,14 @@ def log_ticks(lo: float, hi: float, max_labels: int) -> tuple[list[float], list[
     """Labelled and unlabelled tick positions (log10 values) for a log axis over [lo, hi].
 
     Decades first, every k-th so that at most ``max_labels`` fit (k a multiple that keeps the
-    labels on round exponents); with fewer than two decades in view, 2× and 5× steps too.
+    labels on round exponents); with fewer than three decades in view, 2× and 5× steps too.
     """
     lo, hi = sorted((lo, hi))
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return [], []
     max_labels = max(2, max_labels)
     decades = list(range(math.ceil(lo - 1e-9), math.floor(hi + 1e-9) + 1))
-    if len(decades) >= 2:
+    if len(decades) >= 3:
         every = next(k for k in (1, 2, 3, 5, 10, 20, 50, 100, 1000) if len(decades) / k <= max_labels
                      or k == 1000)
         labelled = [float(d) for d in decades if d % every == 0]
@@ -99,6 +99,13 @@ class Axis(pg.AxisItem):
         if self.percent:
             return [f"{100 * v:.0f}%" for v in values]
         return super().tickStrings(values, scale, spacing)
+
+
+def log_axis_ticks(lo: float, hi: float, pixels: float, orientation: str = "left") -> list[tuple[float, str]]:
+    """Explicit ``(log10 value, label)`` ticks for an axis whose values are log10 already."""
+    labelled, _minor = log_ticks(lo, hi, int(pixels // LABEL_PX[orientation]))
+    plain = all(PLAIN[0] <= 10 ** v <= PLAIN[1] for v in labelled)
+    return [(v, log_label(v, plain)) for v in labelled]
 
 
 def axes(percent: bool = False) -> dict[str, Axis]:

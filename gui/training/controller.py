@@ -292,8 +292,8 @@ class TrainingController(QObject):
         run.status, run.error, run.bad_block = result.status, result.error, result.bad_block
         run.seconds, run.health = result.seconds, list(result.health)
         run.version += 1
-        unwell = [r for r in self.active if r.health and r.status != "non_finite"]
-        if unwell:  # divergence and stalls: advice under the progress bar, the run marked in the plots
+        unwell = [r for r in self.active if r.health]
+        if unwell:  # non-finite, divergence, stalls: advice under the progress bar, markers in the plots
             self.panel.status.setText("\n".join(f"⚠ {r.name}: {r.error}" for r in unwell))
         if result.status == "diverged":
             QMessageBox.warning(self.window, "Training stopped: the loss diverged",
@@ -386,9 +386,10 @@ class TrainingController(QObject):
 
 def _health_note(runs: list[RunData]) -> str:
     """" · 1 diverged · 1 with warnings" for the progress bar after the runs ended."""
-    diverged = sum(r.status == "diverged" for r in runs)
-    warned = sum(bool(r.warning) and r.status != "diverged" for r in runs)
-    return (f" · {diverged} diverged" if diverged else "") + (f" · {warned} with warnings" if warned else "")
+    counts = {"diverged": sum(r.status == "diverged" for r in runs),
+              "non-finite": sum(r.status == "non_finite" for r in runs),
+              "with warnings": sum(bool(r.warning) and r.status in ("completed", "stopped") for r in runs)}
+    return "".join(f" · {n} {what}" for what, n in counts.items() if n)
 
 
 def _clock(seconds: float) -> str:

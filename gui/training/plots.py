@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from gui.training import plot_export
-from gui.training.axes import axes
+from gui.training.axes import axes, log_axis_ticks
 from gui.training.history import COLORS, PLOTS, TITLES, RunData, log10
 
 RECENT = 5  # fading earlier profiles per run
@@ -84,6 +84,7 @@ class _RunItems:
                                         symbolBrush=c, symbolPen=None)
         widget.plots["loss"].addItem(self.val_loss, ignoreBounds=True)  # a val-loss spike keeps the scale
         self.owned.append((widget.plots["loss"], self.val_loss))
+        self.acc_raw = self._plot(widget, "accuracy", pen=pg.mkPen(faint, width=1))  # per step
         self.acc = self._plot(widget, "accuracy", pen=pg.mkPen(c, width=2), symbol="o", symbolSize=4,
                               symbolBrush=c, symbolPen=None, name=run.name)
         self.val_acc = self._plot(widget, "accuracy", pen=pg.mkPen(c, width=1.5, style=dash))
@@ -120,7 +121,7 @@ class _RunItems:
                 line = pg.InfiniteLine(pos=finding.x, angle=90, label=label, labelOpts=options,
                                        pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))
                 line.setToolTip(f"{self.run.name}: {finding.message}")
-                widget.plots[key].addItem(line, ignoreBounds=True)
+                widget.plots[key].addItem(line)  # in the x range even past the last drawn step
                 self.markers.append((widget.plots[key], line))
         self.marked = len(self.run.health)
 
@@ -197,8 +198,7 @@ class PlotsWidget(QWidget):
                                         width=10)
         bar_axis = self.colorbar.axis
         bar_axis.enableAutoSIPrefix(False)
-        bar_axis.setTextPen("#333")
-        bar_axis.setLogMode(True)  # the colours are log10 norms: ticks read 10ⁿ
+        bar_axis.setTextPen("#333")  # the colours are log10 norms: ticks read 10ⁿ (set in _draw_heat)
         self.graphics.addItem(self.colorbar, row=1, col=3)
 
     def _build_bar(self) -> None:
@@ -245,6 +245,7 @@ class PlotsWidget(QWidget):
         tall = size.height() >= 2 * ROW_MIN_PX
         narrow = size.width() / 6 < MIN_PLOT_W
         self.arrange(2 if tall or narrow else 1)
+        self._colorbar_ticks()
 
     def arrange(self, rows: int) -> None:
         """Place the plots in ``rows`` rows (1 or 2), the colour bar after the heatmap."""
@@ -311,6 +312,7 @@ class PlotsWidget(QWidget):
         if len(s):
             _set(it.loss_raw, s[:, 0], positive(s[:, 1]))
             _set(it.loss, s[:, 0], positive(s[:, 2]))
+            _set(it.acc_raw, s[:, 0], finite(s[:, 3]))
             _set(it.lr, s[:, 0], finite(s[:, 4]))
             _set(it.gnorm, s[:, 0], positive(s[:, 5]))
         if run.epochs:
@@ -358,6 +360,7 @@ class PlotsWidget(QWidget):
             it.image.setRect(QRectF(k * (HEAT_W + HEAT_GAP), 0.0, HEAT_W, 1.0))
             it.image.setVisible(True)
         self.colorbar.setLevels((lo, hi))
+        self._colorbar_ticks()
         heat = self.plots["heatmap"]
         chars = max(4, int(heat.vb.width() / max(1, len(images)) / 7))
         ticks = [(k * (HEAT_W + HEAT_GAP) + HEAT_W / 2, _elide(run.name, chars))
@@ -368,6 +371,11 @@ class PlotsWidget(QWidget):
             self._layout_key = key
             heat.setXRange(-2, max(1, len(images)) * (HEAT_W + HEAT_GAP) - HEAT_GAP + 2, padding=0)
             heat.setYRange(0, 1, padding=0)
+
+    def _colorbar_ticks(self) -> None:
+        lo, hi = self.colorbar.levels()
+        pixels = max(60.0, self.plots["heatmap"].vb.height())
+        self.colorbar.axis.setTicks([log_axis_ticks(lo, hi, pixels)])
 
     def _draw_clip(self) -> None:
         clipped = [r for r in self.runs if r.config.clip == "norm"]

@@ -189,9 +189,28 @@ def test_the_plots_fit_the_dock(qtbot, size: tuple[int, int], rows: int) -> None
         assert a.height() > 100 and a.width() > 150, (PLOTS[i], a)
         assert not any(a.intersected(b).width() > 1 and a.intersected(b).height() > 1 for b in rects[i + 1:])
     assert len({round(r.top()) for r in rects}) == rows
-    for key in PLOTS:  # every title fits its plot
-        title = plots.plots[key].titleLabel
-        assert title.item.boundingRect().width() <= title.boundingRect().width() + 1, key
+    view = plots.graphics.mapToScene(plots.graphics.viewport().rect()).boundingRect()
+    for key in PLOTS:  # every plot inside the view, every title inside its plot: nothing clipped
+        plot = plots.plots[key].sceneBoundingRect()
+        assert view.contains(plot), key
+        title = plots.plots[key].titleLabel.item.sceneBoundingRect().adjusted(0, 2, 0, -2)  # text margins
+        assert plot.left() <= title.left() and title.right() <= plot.right() and view.contains(title), key
+
+
+def test_the_legend_lists_every_shown_run_outside_the_plots(qtbot) -> None:
+    from gui.training.plots import PlotsWidget
+
+    plots = PlotsWidget()
+    qtbot.addWidget(plots)
+    runs = [non_finite_run() for _ in range(4)]
+    for k, run in enumerate(runs):
+        run.name, run.color = f"net-{k}", ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e"][k]
+    plots.show_runs(runs)
+    text = plots.legend.text()
+    assert all(f"net-{k}" in text and runs[k].color in text for k in range(4))
+    assert not plots.graphics.isAncestorOf(plots.legend)  # a row above the plots, never over the data
+    plots.show_runs(runs[:1])
+    assert "net-0" in plots.legend.text() and "net-1" not in plots.legend.text()
 
 
 # ---------------------------------------------------------------- export
