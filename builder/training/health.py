@@ -229,8 +229,9 @@ class HealthMonitor:
         cause = (f"The learning rate ({self._lr()}) is too large: each update overshoots, so the loss grows "
                  "instead of falling." if self._lr_is_high() else
                  f"The updates overshoot (learning rate {self._lr()}{no_warmup}).")
-        message = (f"Training diverged: the loss climbed to {now:.3g} ({how}), {_times(now / self.start)} its "
-                   f"start ({self.start:.3g}), after {step + 1} steps (epoch {epoch}). {cause} "
+        message = (f"Training diverged: the loss climbed to {now:.3g} ({how}), "
+                   f"{_times(now / self.start)} its start ({self.start:.3g}), after {step + 1} steps "
+                   f"(epoch {epoch}). {cause} "
                    f"Try {self._remedies(self._smaller_lr())}. "
                    "The run was stopped early; its data so far is kept.")
         return Finding("loss_diverged", epoch, step, x, "diverged", message, stops=True)
@@ -271,9 +272,9 @@ class HealthMonitor:
                    "net is in a steep region." if f.clip != "none" else "")
         unnormalised = "" if f.batchnorm else " for a net without BatchNorm"
         message = (f"Gradients exploded without a NaN: the total gradient norm reached {now:.3g} (median of "
-                   f"the last {self.window} steps), {_times(now / early)} its early level ({early:.3g}), after "
-                   f"{step + 1} steps (epoch {epoch}){self._grown_block()}. Likely cause: the learning rate "
-                   f"({self._lr()}) is too large{unnormalised}, so weights and gradients grow each step."
+                   f"the last {self.window} steps), {_times(now / early)} its early level ({early:.3g}), "
+                   f"after {step + 1} steps (epoch {epoch}){self._grown_block()}. Likely cause: the learning "
+                   f"rate ({self._lr()}) is too large{unnormalised}, so weights and gradients grow each step."
                    f"{clipped} Try {self._remedies(self._smaller_lr())}. The run continues.")
         return Finding("grad_exploded", epoch, step, x, "‖g‖ blow-up", message)
 
@@ -294,26 +295,31 @@ def warning_text(findings: list[Finding]) -> str:
     return "\n".join(f.message for f in findings if not f.stops)
 
 
-def save(run_dir: str | os.PathLike[str], findings: list[Finding]) -> None:
-    """Write ``health.json`` in ``run_dir`` (nothing when there are no findings)."""
+def save(run_dir: str | os.PathLike[str], findings: list[Finding], steps_per_epoch: int) -> None:
+    """Write ``health.json`` in ``run_dir`` (nothing when there are no findings).
+
+    ``steps_per_epoch`` places a run's steps on the epoch axis when it ended inside its first epoch.
+    """
     if findings:
         path = Path(run_dir) / FILE
         tmp = path.with_name(FILE + ".tmp")
-        tmp.write_text(json.dumps({"findings": [asdict(f) for f in findings]}, indent=1), encoding="utf-8")
+        record = {"steps_per_epoch": steps_per_epoch, "findings": [asdict(f) for f in findings]}
+        tmp.write_text(json.dumps(record, indent=1), encoding="utf-8")
         os.replace(tmp, path)
 
 
-def load(run_dir: str | os.PathLike[str]) -> list[Finding]:
-    """The findings saved in ``run_dir`` (none when it has no ``health.json``).
+def load(run_dir: str | os.PathLike[str]) -> tuple[list[Finding], int]:
+    """The findings saved in ``run_dir`` and the run's steps per epoch (``[], 0`` without a file).
 
     Raises ``ValueError`` naming the file when it is unreadable.
     """
     path = Path(run_dir) / FILE
     if not path.is_file():
-        return []
+        return [], 0
     try:
-        rows = json.loads(path.read_text(encoding="utf-8"))["findings"]
-        return [Finding(str(r["kind"]), int(r["epoch"]), int(r["step"]), float(r["x"]), str(r["title"]),
-                        str(r["message"]), bool(r.get("stops", False))) for r in rows]
+        record = json.loads(path.read_text(encoding="utf-8"))
+        findings = [Finding(str(r["kind"]), int(r["epoch"]), int(r["step"]), float(r["x"]), str(r["title"]),
+                            str(r["message"]), bool(r.get("stops", False))) for r in record["findings"]]
+        return findings, int(record.get("steps_per_epoch", 0))
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: not a readable health record ({type(exc).__name__})") from None

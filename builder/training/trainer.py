@@ -282,7 +282,7 @@ class _Run:
         if not self.result.error:
             self.result.error = self.result.warning
         if self.t.run_dir and self.t.dist.is_main:
-            health.save(self.t.run_dir, self.result.health)
+            health.save(self.t.run_dir, self.result.health, self.steps_per_epoch)
 
     def _watch(self, finding: health.Finding | None) -> None:
         if finding is not None and finding.stops:

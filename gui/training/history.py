@@ -194,13 +194,13 @@ def load_run(folder: str | os.PathLike[str]) -> RunData:
         metrics = _rows(root / "metrics.csv")
         steps = _rows(root / "steps.csv")
         grads = _rows(root / "gradients.csv")
-        findings = health.load(root)
+        findings, steps_per_epoch = health.load(root)
     except (OSError, ValueError) as exc:
         raise ValueError(str(exc).splitlines()[0] if str(exc) else f"{root}: not a run folder") from None
     run = RunData(root.name, graph.name, config, kind="loaded", status="completed", run_dir=str(root),
                   device=config.device)
     try:
-        _fill(run, graph, metrics, steps, grads, SimpleNamespace)
+        _fill(run, graph, metrics, steps, grads, SimpleNamespace, steps_per_epoch)
     except (KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{root}: unreadable run record ({exc})") from None
     run.status = "completed" if len(run.epochs) >= config.epochs else "stopped"
@@ -231,11 +231,11 @@ def _rows(path: Any) -> list[dict[str, str]]:
 
 
 def _fill(run: RunData, graph: Any, metrics: list[dict[str, str]], steps: list[dict[str, str]],
-          grads: list[dict[str, str]], record: Any) -> None:
+          grads: list[dict[str, str]], record: Any, batches: int = 0) -> None:
     per_epoch: dict[int, int] = {}
     for row in steps:
         per_epoch[int(row["epoch"])] = per_epoch.get(int(row["epoch"]), 0) + 1
-    batches = max(per_epoch.values(), default=1)
+    batches = batches or max(per_epoch.values(), default=1)  # known from health.json, else the longest epoch
     for row in steps:
         step = int(row["step"])
         run.add_step(record(epoch=int(row["epoch"]), step=step, batch=step % batches + 1, batches=batches,

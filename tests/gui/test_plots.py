@@ -79,6 +79,10 @@ def test_a_diverging_net_stops_and_says_so_everywhere(qtbot, trainer_window, box
     assert len(markers) == 3 and all(line.value() == pytest.approx(finding.x) for _p, line in markers)
     assert 1 < finding.x < 2 and "⚠" in ctl.plots.legend.text()
     assert len(run.steps) == finding.step + 1  # the data so far is kept
+    saved = ctl.runs.open_run(run.run_dir)  # read back: the same status, advice and epoch axis
+    assert saved is not None and saved.status == "diverged" and saved.health == run.health
+    assert saved.error == run.error
+    assert list(saved.steps.view()[:, 0]) == pytest.approx(list(run.steps.view()[:, 0]))
 
 
 def test_a_stall_at_chance_completes_with_a_warning(qtbot, trainer_window, boxes, errors) -> None:

@@ -143,9 +143,9 @@ def test_under_torchrun_the_epoch_mean_decides() -> None:
 def test_findings_are_kept_beside_the_run(tmp_path: Path) -> None:
     f = health.non_finite(2, 3, 12, 14, "loss became non-finite at step 14")
     assert f.x == pytest.approx(1.25) and f.stops
-    health.save(tmp_path, [f])
-    assert health.load(tmp_path) == [f]
-    assert health.load(tmp_path / "elsewhere") == []
+    health.save(tmp_path, [f], 12)
+    assert health.load(tmp_path) == ([f], 12)
+    assert health.load(tmp_path / "elsewhere") == ([], 0)
     (tmp_path / "health.json").write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match=r"health.json: not a readable health record"):
         health.load(tmp_path)
@@ -161,7 +161,7 @@ def test_adam_at_lr_10_diverges_and_stops_early(data, tmp_path: Path) -> None:
     (f,) = result.health
     assert f.kind == "loss_diverged" and result.error == f.message and result.warning == ""
     assert "Training diverged" in result.error and "adam" in result.error
-    assert health.load(run_dir) == result.health
+    assert health.load(run_dir) == (result.health, 16)
     steps = (run_dir / "steps.csv").read_text().splitlines()
     assert len(steps) == result.steps + 1  # the data so far is kept
 
