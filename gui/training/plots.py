@@ -116,8 +116,8 @@ class _RunItems:
             color = STOP_COLOR if finding.stops else WARN_COLOR
             for key in MARKED:
                 label = finding.title if key != "grad_norm" else None
-                options = {"position": 0.92, "color": color, "anchors": [(1, 0), (1, 0)],
-                           "fill": (255, 255, 255, 200)}
+                options = {"position": 0.92, "color": color, "fill": (255, 255, 255, 200),
+                           "anchors": [(0, 0), (1, 0)]}  # the text turns toward the view's centre
                 line = pg.InfiniteLine(pos=finding.x, angle=90, label=label, labelOpts=options,
                                        pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))
                 line.setToolTip(f"{self.run.name}: {finding.message}")
