@@ -13,7 +13,8 @@ queued signals)::
                       on_epoch=lambda m: ...,      # EpochMetrics: train/val loss and accuracy
                       on_gradients=lambda g: ...,  # GradientSample: one norm per parameterised block
                       run_dir="runs/x")            # optional run folder (CSV, checkpoints)
-    result = trainer.run()   # TrainResult: status completed | stopped | non_finite, history, error
+    result = trainer.run()   # TrainResult: status completed | stopped | non_finite | diverged,
+                             # history, error (or the health warnings), health (findings)
 
 ``trainer.pause()``, ``trainer.resume()`` and ``trainer.stop()`` may be called from any thread
 and take effect before the next step. Callbacks run on the training thread. Problems found
@@ -26,8 +27,9 @@ graphs on identical data and settings; ``cli`` adds ``train`` and ``compare`` to
 Modules: ``config`` (TrainConfig, ConfigError), ``datasets`` (Dataset, digits, synthetic,
 load_dataset, DatasetError), ``readers`` (IDX, CIFAR binary, image folders), ``loader``
 (device-side batches and augmentation), ``optim`` (optimizers, lr schedule, device choice),
-``probes`` (GradientProbe, GradientSample), ``trainer``, ``records`` (run folders,
-checkpoints), ``distributed`` (torchrun/DDP), ``adapt`` (fit a graph to a dataset), ``compare``.
+``probes`` (GradientProbe, GradientSample), ``trainer``, ``health`` (divergence and stalls
+without a NaN, with advice), ``records`` (run folders, checkpoints), ``distributed``
+(torchrun/DDP), ``adapt`` (fit a graph to a dataset), ``compare``.
 Importing this package does not import torch; the names above load their module on first use
 (PEP 562), so ``main.py --help`` and the GUI start without waiting for torch.
 """

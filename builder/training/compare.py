@@ -109,6 +109,8 @@ def table(runs: list[NetRun]) -> str:
         lines.append(f"{run.name:<14}{f.train_loss:>11.4g}{100 * (1 - f.train_acc):>9.2f}%"
                      f"{100 * (1 - f.val_acc):>8.2f}%{run.ratio(run.step0):>14.3g}"
                      f"{run.ratio(run.last):>12.3g}{per_epoch:>9.2f}  {run.result.status}")
+    # why a run stopped early or what went wrong in it (divergence, a stall at chance)
+    lines += [f"{run.name}: {run.result.error}" for run in runs if run.result.error and run.final is not None]
     return "\n".join(lines)
 
 

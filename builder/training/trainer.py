@@ -4,7 +4,10 @@ Each step makes one host sync: loss, correct count, total gradient norm (before 
 on measured steps, the per-block gradient norms travel to the host in one vector. Pause,
 resume and stop are thread-safe flags checked before every step. A non-finite loss or
 gradient ends the run with status ``non_finite`` and names the first block (topological
-order) whose gradient went non-finite.
+order) whose gradient went non-finite. A :class:`~builder.training.health.HealthMonitor`
+watches the loss, accuracy and gradient norm: a diverged loss ends the run with status
+``diverged``; a stall at chance or a gradient blow-up is a warning in ``TrainResult.error``
+(printed by ``main.py train``) and in ``TrainResult.health`` (``health.json`` in the run folder).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from torch import nn
 
 from builder.compile import compile_graph
 from builder.graph import Graph
-from builder.training import optim, records
+from builder.training import health, optim, records
 from builder.training.adapt import fit_problem
 from builder.training.config import TrainConfig
 from builder.training.datasets import Dataset, load_dataset
@@ -61,7 +64,12 @@ class EpochMetrics:
 
 @dataclass
 class TrainResult:
-    """How a run ended: ``completed``, ``stopped`` or ``non_finite`` (see ``error``)."""
+    """How a run ended: ``completed``, ``stopped``, ``non_finite`` or ``diverged`` (see ``error``).
+
+    ``error`` says why the run ended early, or for a run that ended normally, the health
+    warnings (accuracy at chance, gradient blow-up); ``health`` holds every finding, each with
+    the epoch/step where it was seen, for plot markers.
+    """
 
     status: str
     epochs_done: int
@@ -74,6 +82,12 @@ class TrainResult:
     run_dir: str | None = None
     seconds: float = 0.0
     module: nn.Module | None = None
+    health: list[health.Finding] = field(default_factory=list)
+
+    @property
+    def warning(self) -> str:
+        """The advice of the findings that did not end the run."""
+        return health.warning_text(self.health)
 
     @property
     def final(self) -> EpochMetrics | None:
@@ -84,6 +98,12 @@ class NonFiniteError(RuntimeError):
     def __init__(self, message: str, block_id: str | None) -> None:
         super().__init__(message)
         self.block_id = block_id
+
+
+class DivergedError(RuntimeError):
+    def __init__(self, finding: health.Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
 
 
 class Trainer:
@@ -235,6 +255,10 @@ class _Run:
                                   run_dir=trainer.run_dir, module=setup.module)
         self.params = setup.probe.params
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=self.cfg.label_smoothing)
+        facts = health.facts_of(trainer.graph, self.cfg, setup.data.y_train, setup.data.num_classes,
+                                self.steps_per_epoch, trainer.dist.active)
+        self.health = health.HealthMonitor(facts)
+        self._at = (1, 1, 1)  # epoch, batch, batches of the step being taken
 
     def loop(self) -> TrainResult:
         start = time.perf_counter()
@@ -245,9 +269,24 @@ class _Run:
         except NonFiniteError as exc:
             self.result.status, self.result.error = "non_finite", str(exc)
             self.result.bad_block = exc.block_id
+            self.health.findings.append(health.non_finite(*self._at, self.step, str(exc)))
+        except DivergedError as exc:
+            self.result.status, self.result.error = "diverged", str(exc)
         self.result.steps = self.step
         self.result.seconds = time.perf_counter() - start
+        self._report_health()
         return self.result
+
+    def _report_health(self) -> None:
+        self.result.health = list(self.health.findings)
+        if not self.result.error:
+            self.result.error = self.result.warning
+        if self.t.run_dir and self.t.dist.is_main:
+            health.save(self.t.run_dir, self.result.health, self.steps_per_epoch)
+
+    def _watch(self, finding: health.Finding | None) -> None:
+        if finding is not None and finding.stops:
+            raise DivergedError(finding)
 
     def _wait(self) -> bool:
         """Block while paused; False when the run should stop."""
@@ -271,6 +310,7 @@ class _Run:
                     self.result.status = "stopped"
                     return False
                 tick = time.perf_counter()  # paused time is not training time
+            self._at = (epoch + 1, i + 1, len(batches))
             values = self._train_step(xb, yb, mix)
             n = len(yb)
             sums += (values[0] * n, values[1], n)
@@ -278,6 +318,7 @@ class _Run:
             self._report_step(epoch, i, len(batches), values, n, speed)
             tick = time.perf_counter()
             self.step += 1
+            self._watch(self.health.step(*self._at, self.step - 1, values[0], values[2]))
         self._finish_epoch(epoch, sums, time.perf_counter() - t0)
         return True
 
@@ -357,6 +398,7 @@ class _Run:
         if self.result.first_gradients is None:
             self.result.first_gradients = sample
         self.result.last_gradients = sample
+        self.health.gradients(sample.block_ids, sample.weight_norms)
         if self.s.recorder is not None:
             self.s.recorder.gradients(sample)
         if self.t.on_gradients:
@@ -380,6 +422,7 @@ class _Run:
                 s.checkpoint(epoch + 1, self.step, self.result.history)
         if self.t.on_epoch and ctx.is_main:
             self.t.on_epoch(m)
+        self._watch(self.health.epoch(epoch + 1, self.step, m.train_loss, m.train_acc, val_loss))
 
     @torch.no_grad()
     def _validate(self) -> tuple[float, float]:

@@ -64,12 +64,21 @@ def finished_text(runs: list[Any]) -> tuple[float | None, str]:
         return 0.0, "idle"
     done = [r for r in runs if r.status == "completed"]
     if len(done) == len(runs):
-        return 1.0, f"done: {len(done)}/{len(runs)} completed"
+        return 1.0, f"done: {len(done)}/{len(runs)} completed" + health_note(runs)
     last = next(r for r in runs if r.status != "completed")
     epoch = last.last_step.epoch if last.last_step is not None else len(last.epochs)
     what = {"non_finite": "non-finite values"}.get(last.status, last.status)
     name = f" ({last.name})" if len(runs) > 1 else ""
-    return None, f"{what} at epoch {epoch}/{last.config.epochs}{name}"
+    others = health_note(runs) if len(runs) > 1 else ""
+    return None, f"{what} at epoch {epoch}/{last.config.epochs}{name}{others}"
+
+
+def health_note(runs: list[Any]) -> str:
+    """" · 1 diverged · 1 with warnings" for the bar once the runs have ended."""
+    counts = {"diverged": sum(r.status == "diverged" for r in runs),
+              "non-finite": sum(r.status == "non_finite" for r in runs),
+              "with warnings": sum(bool(r.warning) and r.status in ("completed", "stopped") for r in runs)}
+    return "".join(f" · {n} {what}" for what, n in counts.items() if n)
 
 
 def clock(seconds: float) -> str:

@@ -141,6 +141,7 @@ class TrainingController(QObject):
                 ("compare", "&Compare Depths (plain/residual × 20/56)", self.start_compare, ""),
                 ("heat", "Gradient &Heat on Canvas", self.toggle_heat, ""),
                 ("png", "Export Plot as PNG…", self.runs.export_png_dialog, ""),
+                ("png_all", "Export All Plots as One PNG…", lambda: self.plots.save_dialog("all"), ""),
                 ("csv", "Export Run Metrics as CSV…", self.runs.export_csv_dialog, ""),
                 ("get_data", "&Get Data Set…", lambda: data_dialogs.open_get_dialog(self.window), ""),
                 ("preview_data", "Pre&view Data Set…",
@@ -367,8 +368,14 @@ class TrainingController(QObject):
     def _on_job_finished(self, index: int, result: Any) -> None:
         run = self.active[index]
         run.status, run.error, run.bad_block = result.status, result.error, result.bad_block
-        run.seconds = result.seconds
+        run.seconds, run.health = result.seconds, list(result.health)
         run.version += 1
+        unwell = [r for r in self.active if r.health]
+        if unwell:  # non-finite, divergence, stalls: advice under the progress bar, markers in the plots
+            self.panel.status.setText("\n".join(f"⚠ {r.name}: {r.error}" for r in unwell))
+        if result.status == "diverged":
+            QMessageBox.warning(self.window, "Training stopped: the loss diverged",
+                                f"{run.name}: {result.error}")
         if result.status == "non_finite":
             text = f"{run.name}: {result.error}.\n{EXPLODED_HINT}"
             self.panel.show_error(text)

@@ -19,7 +19,7 @@ import numpy as np
 STEP_CAP = 2048  # rows of per-step metrics kept per run
 GRADIENT_CAP = 512  # gradient samples (heatmap columns) kept per run
 STEP_COLUMNS = ("x", "loss", "smooth", "acc", "lr", "grad_norm", "step")
-FINISHED = ("completed", "stopped", "non_finite", "failed")
+FINISHED = ("completed", "stopped", "non_finite", "diverged", "failed")
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 PLOTS = ("loss", "accuracy", "lr", "grad_norm", "depth", "heatmap")
 TITLES = {"loss": "Loss (— train, ┄ val)", "accuracy": "Accuracy (— train, ┄ val)",
@@ -82,6 +82,7 @@ class RunData:
     bad_block: str | None = None
     run_dir: str | None = None
     notes: list[str] = field(default_factory=list)
+    health: list[Any] = field(default_factory=list)  # builder.training.health.Finding: divergence, stalls
     steps: Series = field(default_factory=lambda: Series(len(STEP_COLUMNS), STEP_CAP))
     epochs: list[Any] = field(default_factory=list)  # EpochMetrics
     block_ids: list[str] = field(default_factory=list)
@@ -92,6 +93,7 @@ class RunData:
     seconds: float = 0.0
     version: int = 0  # bumped on every change; plots redraw only what changed
     loaded: bool = True  # False: read from disk without its curves yet (see ensure_loaded)
+    steps_per_epoch: int = 0  # from health.json when known; 0: inferred from steps.csv
     _ema: float = math.nan
 
     # ---- updates (GUI thread) ----
@@ -146,6 +148,11 @@ class RunData:
         picks = [len(rows) - 1 - k * gap for k in range(count, 0, -1)]
         return [rows[i, 1:] for i in picks if i >= 0]
 
+    @property
+    def warning(self) -> str:
+        """The advice of the health findings that did not end the run."""
+        return "\n".join(f.message for f in self.health if not f.stops)
+
     def final_metrics(self) -> dict[str, float]:
         if not self.epochs:
             return {}
@@ -186,6 +193,7 @@ def load_run(folder: str | os.PathLike[str], curves: bool = True) -> RunData:
     """
     from pathlib import Path
 
+    from builder.training import health
     from builder.training.config import TrainConfig
     from gui.training.runindex import read_meta
 
@@ -195,6 +203,7 @@ def load_run(folder: str | os.PathLike[str], curves: bool = True) -> RunData:
         config = TrainConfig.load(root / "config.json")
         graph_name = str(meta.get("graph_name") or "") or _graph(root).name
         metrics = _rows(root / "metrics.csv")
+        findings, steps_per_epoch = health.load(root)
     except (OSError, ValueError) as exc:
         raise ValueError(_first_line(exc, root)) from None
     run = RunData(str(meta.get("name") or root.name), graph_name, config, kind="loaded",
@@ -208,6 +217,8 @@ def load_run(folder: str | os.PathLike[str], curves: bool = True) -> RunData:
     stored = meta.get("status")
     run.status = stored if stored in FINISHED else \
         "completed" if len(run.epochs) >= config.epochs else "stopped"
+    run.steps_per_epoch = steps_per_epoch
+    _set_health(run, findings)
     if curves:
         load_curves(run)
     return run
@@ -228,7 +239,7 @@ def load_curves(run: RunData) -> None:
     except (OSError, ValueError) as exc:
         raise ValueError(_first_line(exc, root)) from None
     try:
-        _fill_curves(run, graph, steps, grads, SimpleNamespace)
+        _fill_curves(run, graph, steps, grads, SimpleNamespace, run.steps_per_epoch)
     except (KeyError, ValueError, TypeError) as exc:
         raise ValueError(f"{root}: unreadable run record ({exc})") from None
     run.loaded = True
@@ -242,6 +253,15 @@ def _graph(root: Any) -> Any:
 
 def _first_line(exc: BaseException, root: Any) -> str:
     return str(exc).splitlines()[0] if str(exc) else f"{root}: not a run folder"
+
+
+def _set_health(run: RunData, findings: list[Any]) -> None:
+    """A loaded run's findings: the one that ended it sets its status and error."""
+    run.health = findings
+    ended = next((f for f in findings if f.stops), None)
+    if ended is not None:
+        run.status = "diverged" if ended.kind == "loss_diverged" else "non_finite"
+    run.error = ended.message if ended is not None else run.warning
 
 
 def _rows(path: Any) -> list[dict[str, str]]:
@@ -269,11 +289,11 @@ def _fill_epochs(run: RunData, metrics: list[dict[str, str]]) -> None:
 
 
 def _fill_curves(run: RunData, graph: Any, steps: list[dict[str, str]], grads: list[dict[str, str]],
-                 record: Any) -> None:
+                 record: Any, batches: int = 0) -> None:
     per_epoch: dict[int, int] = {}
     for row in steps:
         per_epoch[int(row["epoch"])] = per_epoch.get(int(row["epoch"]), 0) + 1
-    batches = max(per_epoch.values(), default=1)
+    batches = batches or max(per_epoch.values(), default=1)  # known from health.json, else the longest epoch
     for row in steps:
         step = int(row["step"])
         run.add_step(record(epoch=int(row["epoch"]), step=step, batch=step % batches + 1, batches=batches,

@@ -39,7 +39,8 @@ RUN_ACTIONS = (("evaluate", "Evaluate…", True), ("export_code", "Export PyTorc
                ("export_onnx", "Export ONNX…", True), ("export_weights", "Export weights…", True),
                ("settings", "Use this run's settings", False))
 STATUS_COLORS = {"completed": "#2e7d32", "stopped": "#8d6e00", "non_finite": "#c62828",
-                 "failed": "#c62828", "running": "#1565c0", "paused": "#6a1b9a"}
+                 "diverged": "#c62828", "failed": "#c62828", "running": "#1565c0", "paused": "#6a1b9a",
+                 "warning": "#e65100"}  # a run that ended with health warnings (accuracy at chance, …)
 
 
 class RunsWidget(QWidget):
@@ -149,13 +150,15 @@ class RunsWidget(QWidget):
         item = self._rows[id(run)]
         final = run.final_metrics()
         last = run.epochs[-1] if run.epochs else None
-        values = (run.name, run.graph_name, run.status.replace("_", "-"), run.device or run.config.device,
+        warned = bool(run.warning) and run.status in ("completed", "stopped")
+        status = run.status.replace("_", "-") + (" ⚠" if warned else "")
+        values = (run.name, run.graph_name, status, run.device or run.config.device,
                   f"{last.epoch}/{last.epochs}" if last else f"0/{run.config.epochs}",
                   _num(final.get("train_loss")), _pct(final.get("train_acc")), _pct(final.get("val_acc")),
                   _num(run.first_last_ratio()), f"{run.seconds:.1f} s" if run.seconds else "")
         for col, text in enumerate(values):
             item.setText(col, text)
-        item.setForeground(2, QBrush(QColor(STATUS_COLORS.get(run.status, "#333"))))
+        item.setForeground(2, QBrush(QColor(STATUS_COLORS.get("warning" if warned else run.status, "#333"))))
         item.setForeground(0, QBrush(QColor(run.color or "#333")))
         tip = run.describe() + (f"\nfolder: {run.run_dir}" if run.run_dir else "")
         tip += f"\n{run.error}" if run.error else ""
