@@ -22,7 +22,8 @@ def test_compare_reports_progress_and_writes_its_table_as_csv(data, tmp_path: Pa
     assert seen == [("plain8", 1), ("plain8", 2), ("res8", 1), ("res8", 2)]
     lines = log.getvalue().splitlines()
     assert [line.split("  train loss")[0] for line in lines] == [
-        "[1/2] plain8  epoch 1/2", "[1/2] plain8  epoch 2/2", "[2/2] res8  epoch 1/2", "[2/2] res8  epoch 2/2"]
+        "[1/2] plain8  epoch 1/2", "[1/2] plain8  epoch 2/2",
+        "[2/2] res8  epoch 1/2", "[2/2] res8  epoch 2/2"]
     path = compare.write_csv(runs, tmp_path / "cmp.png")
     assert path == tmp_path / "cmp.csv"
     rows = list(csv.DictReader(path.open(encoding="utf-8")))

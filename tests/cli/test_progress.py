@@ -49,7 +49,8 @@ def test_a_terminal_gets_a_tqdm_bar_with_eta_and_the_epoch_lines() -> None:
     assert "\r" in text  # redrawn in place
     assert re.search(r"epoch \d/2 +\d+%\|.*\| \d+/10 steps \[\d\d:\d\d<\d\d:\d\d, loss 0\.\d+ acc", text)
     assert "img/s" in text
-    printed = [line for line in re.split(r"[\r\n]", text) if line.startswith("epoch ") and "train loss" in line]
+    printed = [line for line in re.split(r"[\r\n]", text)
+               if line.startswith("epoch ") and "train loss" in line]
     assert [line.split("  ")[0] for line in printed] == ["epoch 1/2", "epoch 2/2"]
 
 
@@ -86,7 +87,8 @@ def test_compare_progress_names_each_net_and_its_place() -> None:
     progress.close()
     lines = log.getvalue().splitlines()
     assert [line.split("  train")[0] for line in lines] == [
-        "[1/2] plain8  epoch 1/2", "[1/2] plain8  epoch 2/2", "[2/2] res8  epoch 1/2", "[2/2] res8  epoch 2/2"]
+        "[1/2] plain8  epoch 1/2", "[1/2] plain8  epoch 2/2",
+        "[2/2] res8  epoch 1/2", "[2/2] res8  epoch 2/2"]
     assert "\r" not in log.getvalue()
 
 
