@@ -68,7 +68,7 @@ class Progress:
             return
         self.bar.set_description_str(f"{self.label}epoch {m.epoch}/{self.epochs}", refresh=False)
         self.bar.set_postfix_str(f"loss {m.loss:.4f} acc {100 * m.accuracy:5.1f}% "
-                                 f"{m.images_per_s:,.0f} img/s", refresh=False)
+                                 f"{m.images_per_s:>6,.0f} img/s", refresh=False)
         self.bar.update(1)
 
     def epoch(self, m: Any) -> None:
