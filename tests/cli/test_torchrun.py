@@ -7,7 +7,6 @@ a tiny graph and 512 synthetic 3×8×8 images, so a run is mostly the three ``im
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ import torch.multiprocessing as mp
 
 from builder import fileformat
 from tests.training.conftest import tiny_net
+from tests.training.test_distributed import _free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,12 +35,6 @@ def gloo_threads() -> list[str]:
         if "gloo" in name:
             names.append(name)
     return sorted(names)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _worker(rank: int, world: int, folder: str) -> None:
