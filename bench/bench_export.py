@@ -24,9 +24,25 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-import torch.nn.functional as F
-from torch import nn
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--graph", default="resnet110", help="graph whose export is timed")
+    parser.add_argument("--train", default="resnet56", help="graph whose train step is compared")
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds (default 9)")
+    parser.add_argument("--steps", type=int, default=1, help="train steps per model per round")
+    parser.add_argument("--batch", type=int, default=128, help="images per step (default 128)")
+    parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (default: torch's)")
+    return parser
+
+
+if __name__ == "__main__":
+    _parser().parse_args()  # answers --help before torch is imported
+
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -130,14 +146,7 @@ def bench_train(stem: str, rounds: int, steps: int, batch: int) -> dict[str, flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--graph", default="resnet110", help="graph whose export is timed")
-    parser.add_argument("--train", default="resnet56", help="graph whose train step is compared")
-    parser.add_argument("--rounds", type=int, default=9)
-    parser.add_argument("--steps", type=int, default=1, help="train steps per model per round")
-    parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (default: torch's)")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     torch.manual_seed(0)
     if args.threads:
         torch.set_num_threads(args.threads)

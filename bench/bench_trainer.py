@@ -22,6 +22,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="A/B pairs per comparison (default 5)")
+    parser.add_argument("--epochs", type=int, default=2, help="epochs per run (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument("--micro-only", action="store_true", help="only the per-step cost figures")
+    return parser
+
+
+if __name__ == "__main__":
+    _parser().parse_args()  # answers --help before torch is imported
+
+
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -132,12 +146,7 @@ def micro(graph, data, reps: int = 200) -> None:  # type: ignore[no-untyped-def]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--micro-only", action="store_true", help="only the per-step cost figures")
-    args = parser.parse_args()
+    args = _parser().parse_args()
     torch.set_num_threads(args.threads)
     data = digits()
     base = TrainConfig(epochs=args.epochs, device="cpu", probe_every=0, seed=0)

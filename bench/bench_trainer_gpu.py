@@ -16,6 +16,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--images", type=int, default=10240, help="synthetic images (default 10240)")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs; the first is warm-up (default 3)")
+    parser.add_argument("--batch-size", type=int, default=128, help="default 128")
+    return parser
+
+
+if __name__ == "__main__":
+    _parser().parse_args()  # answers --help before torch is imported
+
+
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
@@ -61,11 +74,7 @@ def trainer(graph, config: TrainConfig, data) -> float:  # type: ignore[no-untyp
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--images", type=int, default=10240)
-    parser.add_argument("--epochs", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=128)
-    args = parser.parse_args()
+    args = _parser().parse_args()
     if not torch.cuda.is_available():
         print("no CUDA device: this benchmark needs a GPU")
         return 1

@@ -12,6 +12,7 @@ Usage: ``python bench/gpu_check.py`` (prints one block per check).
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import sys
 import time
@@ -19,6 +20,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+def _parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(description=__doc__, epilog="Takes no options; exits 1 without a GPU.",
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+if __name__ == "__main__":
+    _parser().parse_args()  # answers --help before torch is imported
+
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -108,6 +119,7 @@ def worker_path(device: str = "cuda:0", epochs: int = 5) -> None:
 
 
 def main() -> int:
+    _parser().parse_args()
     if not torch.cuda.is_available():
         print("no CUDA device: this script needs a GPU")
         return 1

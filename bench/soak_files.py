@@ -6,6 +6,7 @@ Every file must load (then validate and round-trip) or fail with one GraphFileEr
 
 from __future__ import annotations
 
+import argparse
 import random
 import sys
 import tempfile
@@ -15,11 +16,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files_per_source", nargs="?", type=int, default=2000, metavar="FILES_PER_SOURCE",
+                        help="mutated files made from each shipped graph (default 2000)")
+    return parser
+
+
 from tests.hardening.test_file_fuzz import Outcome, mutate  # noqa: E402
 
 
-def main() -> int:
-    per_source = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+def main(argv: list[str] | None = None) -> int:
+    per_source = _parser().parse_args(argv).files_per_source
     sources = sorted((ROOT / "graphs").glob("*.json"))
     total, start = Outcome(), time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

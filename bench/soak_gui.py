@@ -8,6 +8,7 @@ with ``SKIPWIRE_SOAK_EPOCHS`` (default 157 epochs × 32 steps). Usage::
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -16,8 +17,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def main() -> int:
-    epochs = sys.argv[1] if len(sys.argv) > 1 else "157"
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("epochs", nargs="?", type=int, default=157, metavar="EPOCHS",
+                        help="epochs of 32 steps (default 157: 5,024 steps)")
+    epochs = str(parser.parse_args(argv).epochs)
     env = dict(os.environ, SKIPWIRE_SOAK_EPOCHS=epochs, QT_QPA_PLATFORM="offscreen")
     test = "tests/hardening/test_gui_runs.py::test_long_run_with_live_plots_keeps_memory_bounded"
     cmd = [sys.executable, "-m", "pytest", test, "-q", "-s", "-p", "no:cacheprovider", "--timeout", "3600"]

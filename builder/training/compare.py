@@ -4,20 +4,27 @@ This is He et al.'s degradation experiment: training loss per net, and the weigh
 norm of every convolution/linear layer by depth (log scale) at step 0 and averaged over the
 last epoch. The first/last ratio compares the first convolution with the last convolution
 (the classifier is left out): tiny for a deep plain net, near 1 for a ResNet.
+:func:`write_csv` saves the table, unrounded, beside the PNG.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
+from builder.fileformat import atomic_write
 from builder.graph import Graph
 from builder.training.config import TrainConfig
 from builder.training.datasets import Dataset
 from builder.training.probes import GradientSample
+from builder.training.progress import CompareProgress
 from builder.training.trainer import EpochMetrics, Trainer, TrainResult
 
 # The experiment's defaults. Measured on digits (seeds 0-3): without warm-up ResNet-56's loss
@@ -75,24 +82,53 @@ class _Collector:
 
 def compare(graphs: list[tuple[str, Graph]], config: TrainConfig, dataset: Dataset,
             on_epoch: Callable[[str, EpochMetrics], None] | None = None,
-            make_trainer: Callable[..., Trainer] = Trainer) -> list[NetRun]:
-    """Train each ``(name, graph)`` with the same config (hence seed) and dataset."""
+            make_trainer: Callable[..., Trainer] = Trainer,
+            progress: CompareProgress | None = None) -> list[NetRun]:
+    """Train each ``(name, graph)`` with the same config (hence seed) and dataset.
+
+    ``on_epoch(name, metrics)`` follows every epoch; ``progress`` (a
+    :class:`~builder.training.progress.CompareProgress`) draws a bar per net.
+    """
     from builder.validate import parameterised
 
     runs = []
-    for name, graph in graphs:
-        ids = parameterised(graph)
-        keep = [i for i, b in enumerate(ids) if graph.block(b).type in ("conv2d", "linear")]
-        collect = _Collector(keep)
-        callback = (lambda m, n=name: on_epoch(n, m)) if on_epoch else None
-        trainer = make_trainer(graph, config, dataset, on_epoch=callback, on_gradients=collect)
-        result = trainer.run()
-        layers = [ids[i] for i in keep]
-        linear = frozenset(b for b in layers if graph.block(b).type == "linear")
-        run = NetRun(name, result, layers, collect.step0, collect.last, linear)
-        result.module = None  # free memory; the comparison keeps numbers only
-        runs.append(run)
+    try:
+        for name, graph in graphs:
+            ids = parameterised(graph)
+            keep = [i for i, b in enumerate(ids) if graph.block(b).type in ("conv2d", "linear")]
+            collect = _Collector(keep)
+            if progress is not None:
+                progress.start_net(name)
+            callback = _epoch_callback(name, on_epoch, progress)
+            trainer = make_trainer(graph, config, dataset, on_epoch=callback, on_gradients=collect,
+                                   on_step=progress.step if progress else None)
+            runs.append(_finish(name, graph, trainer.run(), ids, keep, collect))
+    finally:
+        if progress is not None:
+            progress.close()
     return runs
+
+
+def _epoch_callback(name: str, on_epoch: Callable[[str, EpochMetrics], None] | None,
+                    progress: CompareProgress | None) -> Callable[[EpochMetrics], None] | None:
+    """The trainer's ``on_epoch`` for one net: the caller's callback, then the progress line."""
+    if on_epoch is None and progress is None:
+        return None
+
+    def callback(m: EpochMetrics) -> None:
+        if on_epoch is not None:
+            on_epoch(name, m)
+        if progress is not None:
+            progress.epoch(m)
+    return callback
+
+
+def _finish(name: str, graph: Graph, result: TrainResult, ids: list[str], keep: list[int],
+            collect: _Collector) -> NetRun:
+    layers = [ids[i] for i in keep]
+    linear = frozenset(b for b in layers if graph.block(b).type == "linear")
+    result.module = None  # free memory; the comparison keeps numbers only
+    return NetRun(name, result, layers, collect.step0, collect.last, linear)
 
 
 def table(runs: list[NetRun]) -> str:
@@ -112,6 +148,41 @@ def table(runs: list[NetRun]) -> str:
     # why a run stopped early or what went wrong in it (divergence, a stall at chance)
     lines += [f"{run.name}: {run.result.error}" for run in runs if run.result.error and run.final is not None]
     return "\n".join(lines)
+
+
+CSV_COLUMNS = ("net", "status", "epochs", "train_loss", "train_err", "val_err",
+               "first_last_step0", "first_last_last_epoch", "seconds_per_epoch")
+
+
+def csv_rows(runs: list[NetRun]) -> list[list[str]]:
+    """The table's numbers, unrounded: errors as fractions (0.25 = 25 %), empty when unknown."""
+    rows = []
+    for run in runs:
+        f = run.final
+        numbers: list[float] = [float("nan")] * 6
+        if f is not None:
+            per_epoch = run.result.seconds / max(1, len(run.result.history))
+            numbers = [f.train_loss, 1 - f.train_acc, 1 - f.val_acc, run.ratio(run.step0),
+                       run.ratio(run.last), per_epoch]
+        cells = ["" if not math.isfinite(v) else f"{v:.6g}" for v in numbers]
+        rows.append([run.name, run.result.status, str(len(run.result.history)), *cells])
+    return rows
+
+
+def write_csv(runs: list[NetRun], png: str | os.PathLike[str]) -> Path:
+    """Write the table as CSV beside the PNG (``cmp.png`` → ``cmp.csv``); returns its path.
+
+    Columns: :data:`CSV_COLUMNS`. ``first_last_step0`` is the first convolution's
+    weight-gradient norm over the last convolution's at step 0 (the untrained net);
+    ``first_last_last_epoch`` the same ratio of the norms averaged over the last epoch.
+    """
+    path = Path(png).with_suffix(".csv")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_rows(runs))
+    atomic_write(path, out.getvalue())
+    return path
 
 
 def plot(runs: list[NetRun], path: str | os.PathLike[str], title: str = "") -> None:
