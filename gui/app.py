@@ -101,6 +101,15 @@ def install_excepthook(window: Any) -> None:
     sys.excepthook = hook
 
 
+def _move_legacy_data(files: Any) -> None:
+    """Bring runs and recovery files from the old ``…/Skipwire/main.py/`` folder (a failure is
+    one line on stderr: the old files stay where they were)."""
+    try:
+        files.migrate_legacy_data()
+    except OSError as exc:
+        print(f"skipwire: could not move data from an older version's folder: {exc}", file=sys.stderr)
+
+
 def run(argv: list[str]) -> int:
     """Open the editor on ``argv[0]`` (a graph file) or the shipped ResNet-20; returns the exit code."""
     started = time.perf_counter()
@@ -113,6 +122,7 @@ def run(argv: list[str]) -> int:
     from gui.mainwindow import MainWindow
 
     files.ensure_app_names()
+    _move_legacy_data(files)
     measuring = bool(os.environ.get(FIRST_PAINT_ENV))
     window = MainWindow(background=not measuring, training=False)
     viewport = window.canvas.viewport()
