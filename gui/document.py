@@ -35,6 +35,7 @@ class Document(QObject):
         self._revalidate.timeout.connect(self.report)
         if graph is not None:
             self.set_graph(graph)
+            self.undo_stack.setClean()  # a document made around a graph starts clean
 
     # ------------------------------------------------------------------ graph
     @property

@@ -93,6 +93,21 @@ def _merge_folder(source: Path, target: Path) -> list[Path]:
     return moved
 
 
+def short_folder(path: Path) -> str:
+    """``path``'s folder for people: under the home folder as ``~/…``."""
+    folder = Path(path).parent
+    try:
+        inside = folder.relative_to(Path.home())
+    except ValueError:
+        return str(folder)
+    return "~" if not inside.parts else str(Path("~") / inside)
+
+
+def recent_label(path: Path) -> str:
+    """How a recent file is listed: its name and its folder, e.g. ``resnet20.json — ~/proj``."""
+    return f"{path.name} — {short_folder(path)}"
+
+
 class RecentFiles:
     """Most recently used graph files, newest first."""
 

@@ -300,7 +300,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         paths = self.files.recent.paths()
         for path in paths:
-            action = self.recent_menu.addAction(path.name)
+            action = self.recent_menu.addAction(files.recent_label(path).replace("&", "&&"))
             action.setToolTip(str(path))
             action.setStatusTip(str(path))
             action.triggered.connect(lambda _c=False, p=path: self.files.open(p))
