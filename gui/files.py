@@ -308,6 +308,18 @@ class FileController(QObject):
         self.recent.add(path)
         return True
 
+    def open_copy(self, path: Path) -> bool:
+        """Open ``path`` as a new, unsaved graph (a shipped template): saving asks where."""
+        if not self.maybe_save():
+            return False
+        try:
+            graph = fileformat.load(path)
+        except fileformat.GraphFileError as exc:
+            self._error("Cannot open template", str(exc))
+            return False
+        self.replace(graph, None)
+        return True
+
     def open_template(self) -> bool:
         from gui.template_dialog import TemplateDialog
 

@@ -31,19 +31,20 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QScrollArea,
     QWidget,
 )
 
 from builder.graph import Graph, group_problem
 from builder.validate import Report
-from gui import files
+from gui import files, window_geometry
 from gui.canvas.view import CanvasView
+from gui.counts import Counts
 from gui.diagnostics_view import DiagnosticsWidget
 from gui.document import Document
 from gui.inspector import InspectorWidget
 from gui.palette import PaletteWidget
-from gui.style import ERROR_COLOR
-from gui.summary_view import COUNTING, SummaryService, SummaryWidget, errors_problem
+from gui.summary_view import SummaryService, SummaryWidget
 
 EXPORTS = (  # (menu text, function name in gui.export_dialogs)
     ("Export PyTorch code…", "export_code"),
@@ -66,6 +67,16 @@ def _export_module_available() -> bool:
         return importlib.util.find_spec(EXPORT_MODULE) is not None
     except (ImportError, ValueError):
         return False
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """``widget`` in a vertical scroll area: on a short screen it scrolls instead of being cut."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
 
 
 def _install_training(window: MainWindow) -> Any:
@@ -92,9 +103,6 @@ class MainWindow(QMainWindow):
         self.autosaver = files.Autosaver(self.document, parent=self)
         self.files = files.FileController(self, self.document, autosaver=self.autosaver)
         self.summary_service = SummaryService(self.document, self, start=False)
-        self._summary_timer = QTimer(self, singleShot=True, interval=150)
-        self._summary_timer.timeout.connect(self._refresh_summary)
-        self._summary_generation = -1  # the document generation the Summary table shows
         self._background = background
         self._build_docks()
         self._build_status_bar()
@@ -102,7 +110,6 @@ class MainWindow(QMainWindow):
         self._connect()
         # False: the caller installs training after the first paint (install_training).
         self.training = _install_training(self) if training else None
-        self.resize(1400, 860)
         self._default_state = self.saveState(STATE_VERSION)
         self._sized = False
         self._restored = self.restore_layout()
@@ -126,7 +133,7 @@ class MainWindow(QMainWindow):
         self.summary = SummaryWidget()
         self.palette_dock = self._dock("Blocks", "palette_dock", self.block_palette,
                                        Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.inspector_dock = self._dock("Inspector", "inspector_dock", self.inspector,
+        self.inspector_dock = self._dock("Inspector", "inspector_dock", _scrolled(self.inspector),
                                          Qt.DockWidgetArea.RightDockWidgetArea)
         self.diagnostics_dock = self._dock("Diagnostics", "diagnostics_dock", self.diagnostics,
                                            Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -136,9 +143,17 @@ class MainWindow(QMainWindow):
         self.diagnostics_dock.raise_()
 
     def _default_dock_sizes(self) -> None:
-        """Narrow side docks and a short bottom row (only meaningful once the window is shown)."""
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [190, 290], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.diagnostics_dock], [150], Qt.Orientation.Vertical)
+        """Narrow side columns and a bottom row tall enough for the plots, in proportion to the
+        window (:func:`gui.window_geometry.dock_sizes`; only meaningful once it is shown)."""
+        sizes = window_geometry.dock_sizes(self.size())
+        area = Qt.DockWidgetArea
+        for where, size, orientation in ((area.LeftDockWidgetArea, sizes.left, Qt.Orientation.Horizontal),
+                                         (area.RightDockWidgetArea, sizes.right, Qt.Orientation.Horizontal),
+                                         (area.BottomDockWidgetArea, sizes.bottom, Qt.Orientation.Vertical)):
+            docks = [d for d in self.findChildren(QDockWidget)
+                     if self.dockWidgetArea(d) == where and not d.isFloating() and not d.isHidden()]
+            if docks:
+                self.resizeDocks(docks, [size] * len(docks), orientation)
 
     def _build_status_bar(self) -> None:
         self.totals = QLabel()
@@ -223,10 +238,9 @@ class MainWindow(QMainWindow):
         self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
         self.block_palette.block_activated.connect(self.canvas.add_block_at_center)
         self.diagnostics.block_clicked.connect(self.canvas.center_on_block)
-        doc.graph_event.connect(self._on_graph_event)
-        doc.graph_replaced.connect(self._on_graph_replaced)
-        self.summary_service.ready.connect(self._on_summary)
-        self.summary_dock.visibilityChanged.connect(lambda _v: self._refresh_summary())
+        self.counts = Counts(doc, self.summary_service, self.totals, self.summary, self.summary_dock,
+                             self.inspector)
+        doc.validated.connect(self.counts.on_validated)
         self.summary.block_clicked.connect(self.canvas.center_on_block)
 
     # ------------------------------------------------------------------ start-up
@@ -240,6 +254,7 @@ class MainWindow(QMainWindow):
             self._sized = True
             if not self._restored:
                 self._default_dock_sizes()
+            QTimer.singleShot(0, partial(window_geometry.keep_on_screen, self))
         if self._background:
             self._background = False
             QTimer.singleShot(200, self.start_background)
@@ -331,71 +346,10 @@ class MainWindow(QMainWindow):
         self.diagnostics.show_report(report)
         count = len(report.diagnostics)
         self.diagnostics_dock.setWindowTitle(f"Diagnostics ({count})" if count else "Diagnostics")
-        self._update_totals()
-        if self._summary_generation != self.document.generation:
-            self._refresh_summary()  # another graph: its rows at once, never the old graph's
-        else:
-            self._summary_timer.start()  # the table follows a little later, off the typing path
-
-    def _on_graph_event(self, _event: Any) -> None:
-        """The counts shown belong to the graph before this change: say so until new ones come."""
-        self._show_counting()
-        if self.summary_dock.isVisible():
-            self.summary.mark_counting()
-
-    def _on_graph_replaced(self) -> None:
-        self._update_totals()  # this graph's blocks and errors, "counting…" for its parameters
-        self.summary.table.set_rows([], COUNTING)  # a hidden Summary refills when shown
-        self._refresh_summary()
-
-    def _show_counting(self) -> None:
-        self.totals.setText(f"{len(self.document.graph)} blocks   ·   parameters: {COUNTING}")
-        self.totals.setToolTip("")
-        self.totals.setStyleSheet("")
-
-    def _on_summary(self, result: Any) -> None:
-        self._update_totals()
-        rows = result.summary.rows if result.summary is not None else []
-        self.inspector.set_stats({r.block_id: (r.params, r.mult_adds) for r in rows})
-        self._refresh_summary()
-
-    def _refresh_summary(self) -> None:
-        if not self.summary_dock.isVisible():
-            return
-        self._summary_generation = self.document.generation
-        graph, report, result = self.document.graph, self.document.report(), self.summary_service.current()
-        if report.errors:
-            self.summary.show_shapes(graph, report, errors_problem(len(report.errors)))
-        elif result is None:
-            self.summary.show_shapes(graph, report)
-        else:
-            self.summary.show_summary(result, graph, report)
 
     def totals_text(self) -> str:
-        """Blocks, parameters, mult-adds and errors of the graph as it is now: "counting…" until
-        the figures for this very state are ready, and why there are none when it has errors."""
-        graph, report, result = self.document.graph, self.document.report(), self.summary_service.current()
-        errors = len(report.errors)
-        parts = [f"{len(graph)} blocks"]
-        if errors:
-            return "   ·   ".join([*parts, errors_problem(errors)])
-        if result is None:
-            parts.append(f"parameters: {COUNTING}")
-        elif result.summary is None:
-            parts.append("parameters not counted")
-        else:
-            parts += [f"{result.summary.total_params:,} parameters",
-                      f"{result.summary.total_mult_adds / 1e6:,.1f}M mult-adds"]
-        parts.append("0 errors")
-        return "   ·   ".join(parts)
-
-    def _update_totals(self) -> None:
-        self.totals.setText(self.totals_text())
-        result, report = self.summary_service.current(), self.document.report()
-        tip = result.problem if result is not None else ""
-        self.totals.setToolTip(tip or (f"{report.errors[0].block_id}: {report.errors[0].message}"
-                                       if report.errors else ""))
-        self.totals.setStyleSheet(f"color: {ERROR_COLOR};" if report.errors else "")
+        """The status bar's blocks · parameters · errors for the graph as it is now."""
+        return self.counts.totals_text()
 
     # ------------------------------------------------------------------ graph files dropped on the window
     @staticmethod
@@ -421,12 +375,13 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ layout persistence
     def restore_layout(self) -> bool:
-        """Geometry and dock layout from QSettings; True when a saved layout was applied."""
+        """Geometry (only if it still fits the screen) and dock layout from QSettings; True
+        when both were applied (else the docks get their default sizes when shown)."""
         store = files.settings()
-        geometry, state = store.value("window/geometry"), store.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        return isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
+        geometry_fits = window_geometry.place(self, store.value("window/geometry"))
+        state = store.value("window/state")
+        restored = isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
+        return restored and geometry_fits
 
     def save_layout(self) -> None:
         store = files.settings()
@@ -448,9 +403,12 @@ class MainWindow(QMainWindow):
         if self.training is not None:
             return
         self.training = _install_training(self)
+        self._default_state = self.saveState(STATE_VERSION)  # Reset Layout includes them
         state = files.settings().value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)
+        if not self._restored:
+            self._default_dock_sizes()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if not self.files.maybe_save():

@@ -1,0 +1,88 @@
+"""The main window's size on any screen, and the default sizes of its dock areas.
+
+The window opens at :data:`PREFERRED` or, on a smaller screen, at the screen's available area
+less room for a window manager's frame, centred; a saved geometry is restored only while it
+still fits the screen it was on. The dock areas' default sizes follow the window: narrow side
+columns that leave the canvas most of the width, and a bottom row tall enough for the plots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QByteArray, QRect, QSize
+from PySide6.QtGui import QGuiApplication, QScreen
+from PySide6.QtWidgets import QMainWindow
+
+PREFERRED = QSize(1600, 1000)
+FRAME_ROOM = QSize(16, 48)  # a frame and title bar, before the window manager reports them
+
+
+@dataclass(frozen=True)
+class DockSizes:
+    """Default widths of the side dock areas and height of the bottom one, in pixels."""
+
+    left: int
+    right: int
+    bottom: int
+
+
+def dock_sizes(window: QSize) -> DockSizes:
+    """Side columns of about an eighth and a quarter of the width; the bottom row about 40%
+    of the height (the 2×3 training plots stay legible down to a 800-pixel-high screen)."""
+    return DockSizes(left=_clamp(window.width() * 0.13, 150, 210),
+                     right=_clamp(window.width() * 0.24, 280, 380),
+                     bottom=_clamp(window.height() * 0.4, 260, 420))
+
+
+def _clamp(value: float, low: int, high: int) -> int:
+    return int(min(max(value, low), high))
+
+
+def available(window: QMainWindow) -> QRect:
+    """The available geometry of the screen the window is on (or the primary screen)."""
+    screen: QScreen | None = window.screen() or QGuiApplication.primaryScreen()
+    return screen.availableGeometry() if screen is not None else QRect(0, 0, 1280, 800)
+
+
+def fitted(area: QRect, preferred: QSize = PREFERRED) -> QRect:
+    """The first geometry of a window in ``area``: ``preferred`` if it fits with room for a
+    frame, else as much as fits, centred."""
+    width = min(preferred.width(), area.width() - FRAME_ROOM.width())
+    height = min(preferred.height(), area.height() - FRAME_ROOM.height())
+    rect = QRect(0, 0, max(width, 1), max(height, 1))
+    rect.moveCenter(area.center())
+    return rect
+
+
+def fits(rect: QRect, area: QRect) -> bool:
+    """Whether the window geometry ``rect`` lies inside ``area``."""
+    return area.contains(rect)
+
+
+def place(window: QMainWindow, saved: object) -> bool:
+    """Restore the geometry ``saved`` (QSettings value) if it fits its screen now, else size
+    the window to fit; True when the saved geometry was used."""
+    if isinstance(saved, QByteArray) and window.restoreGeometry(saved):
+        screen = QGuiApplication.screenAt(window.geometry().center())
+        area = screen.availableGeometry() if screen is not None else available(window)
+        if window.isMaximized() or fits(window.geometry(), area):
+            return True
+    window.setGeometry(fitted(available(window)))
+    return False
+
+
+def keep_on_screen(window: QMainWindow) -> None:
+    """Once shown (the frame is known): shrink and move the window so its frame fits."""
+    if window.isMaximized() or window.isFullScreen():
+        return
+    area, frame = available(window), window.frameGeometry()
+    if fits(frame, area):
+        return
+    extra = QSize(frame.width() - window.width(), frame.height() - window.height())
+    width = min(window.width(), area.width() - extra.width())
+    height = min(window.height(), area.height() - extra.height())
+    window.resize(width, height)
+    left = min(max(frame.left(), area.left()), area.right() + 1 - width - extra.width())
+    top = min(max(frame.top(), area.top()), area.bottom() + 1 - height - extra.height())
+    window.move(left, top)
