@@ -91,6 +91,9 @@ class Document(QObject):
     def _on_clean_changed(self, _clean: bool) -> None:
         self.title_changed.emit(self.title())
 
+    def display_name(self) -> str:
+        """The file's name, or the graph's name marked as never saved."""
+        return self.path.name if self.path else f"{self._graph.name}.json (unsaved)"
+
     def title(self) -> str:
-        name = self.path.name if self.path else f"{self._graph.name}.json (unsaved)"
-        return f"{name}{' *' if self.modified else ''} — Skipwire"
+        return f"{self.display_name()}{' *' if self.modified else ''} — Skipwire"

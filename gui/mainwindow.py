@@ -32,18 +32,20 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QScrollArea,
+    QStackedWidget,
     QWidget,
 )
 
 from builder.graph import Graph, group_problem
 from builder.validate import Report
-from gui import files, window_geometry
+from gui import files, start_page, window_geometry
 from gui.canvas.view import CanvasView
 from gui.counts import Counts
 from gui.diagnostics_view import DiagnosticsWidget
 from gui.document import Document
 from gui.inspector import InspectorWidget
 from gui.palette import PaletteWidget
+from gui.start_page import StartPage
 from gui.summary_view import SummaryService, SummaryWidget
 
 EXPORTS = (  # (menu text, function name in gui.export_dialogs)
@@ -99,7 +101,12 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)  # a graph file dropped on the window opens it
         self.document = document or Document(Graph("untitled"))
         self.canvas = CanvasView(self.document, self)
-        self.setCentralWidget(self.canvas)
+        self.start_page = StartPage()
+        self.pages = QStackedWidget()  # the canvas, or the start page in its place
+        self.pages.addWidget(self.canvas)
+        self.pages.addWidget(self.start_page)
+        self.setCentralWidget(self.pages)
+        self._editor_state: QByteArray | None = None  # the docks' layout while the start page shows
         self.autosaver = files.Autosaver(self.document, parent=self)
         self.files = files.FileController(self, self.document, autosaver=self.autosaver)
         self.summary_service = SummaryService(self.document, self, start=False)
@@ -113,7 +120,8 @@ class MainWindow(QMainWindow):
         self._default_state = self.saveState(STATE_VERSION)
         self._sized = False
         self._restored = self.restore_layout()
-        self.setWindowTitle(self.document.title())
+        self._need_dock_sizes = not self._restored
+        self._show_title(self.document.title())
 
     # ------------------------------------------------------------------ construction
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -185,6 +193,8 @@ class MainWindow(QMainWindow):
         names["template"] = add(menu, "Open &Template…", self.files.open_template, ("Ctrl+Shift+N",))
         self.recent_menu = menu.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        names["start_page"] = add(menu, "Start &Page", self.show_start_page,
+                                  tip="New graph, templates, recent files and one-click experiments")
         menu.addSeparator()
         names["save"] = add(menu, "&Save", self.files.save, ("Ctrl+S",))
         names["save_as"] = add(menu, "Save &As…", self.files.save_as, ("Ctrl+Shift+S",))
@@ -232,7 +242,16 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         doc = self.document
-        doc.title_changed.connect(self.setWindowTitle)
+        doc.title_changed.connect(self._show_title)
+        doc.graph_replaced.connect(self.hide_start_page)  # any graph opened: the editor shows
+        page = self.start_page
+        page.new_requested.connect(self.files.new)
+        page.open_requested.connect(lambda: self.files.open())
+        page.templates_requested.connect(self.files.open_template)
+        page.template_chosen.connect(self.files.open_copy)
+        page.recent_chosen.connect(self.files.open)
+        page.experiment_chosen.connect(partial(start_page.run_experiment, self))
+        page.back_requested.connect(self.hide_start_page)
         doc.validated.connect(self._on_validated)
         self.canvas.selection_changed.connect(self.inspector.show_selection)
         self.canvas.status_message.connect(lambda text: self.statusBar().showMessage(text, 6000))
@@ -252,9 +271,8 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not self._sized:
             self._sized = True
-            if not self._restored:
-                self._default_dock_sizes()
             QTimer.singleShot(0, partial(window_geometry.keep_on_screen, self))
+        self._size_docks_once()
         if self._background:
             self._background = False
             QTimer.singleShot(200, self.start_background)
@@ -374,6 +392,12 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.files.open(path))  # prompts run after the drop ends
 
     # ------------------------------------------------------------------ layout persistence
+    def _size_docks_once(self) -> None:
+        """Default dock sizes, once, when there is no saved layout (the docks must be shown)."""
+        if self._need_dock_sizes and self.isVisible() and not self.on_start_page():
+            self._need_dock_sizes = False
+            self._default_dock_sizes()
+
     def restore_layout(self) -> bool:
         """Geometry (only if it still fits the screen) and dock layout from QSettings; True
         when both were applied (else the docks get their default sizes when shown)."""
@@ -386,9 +410,13 @@ class MainWindow(QMainWindow):
     def save_layout(self) -> None:
         store = files.settings()
         store.setValue("window/geometry", self.saveGeometry())
-        store.setValue("window/state", self.saveState(STATE_VERSION))
+        store.setValue("window/state", self._editor_state or self.saveState(STATE_VERSION))
 
     def reset_layout(self) -> None:
+        if self.on_start_page():  # the editor's docks come back reset when it shows again
+            self._editor_state = self._default_state
+            self._need_dock_sizes = True
+            return
         self.restoreState(self._default_state, STATE_VERSION)
         self._default_dock_sizes()
         for dock in self.findChildren(QDockWidget):
@@ -402,13 +430,61 @@ class MainWindow(QMainWindow):
         until the window has been drawn) and put them where the saved layout had them."""
         if self.training is not None:
             return
+        on_start_page = self._unstash_docks()
+        before = set(self.findChildren(QDockWidget))
         self.training = _install_training(self)
+        for dock in set(self.findChildren(QDockWidget)) - before:
+            dock.show()  # docks added to a shown window stay hidden until shown
         self._default_state = self.saveState(STATE_VERSION)  # Reset Layout includes them
         state = files.settings().value("window/state")
         if isinstance(state, QByteArray):
             self.restoreState(state, STATE_VERSION)
-        if not self._restored:
-            self._default_dock_sizes()
+        self._need_dock_sizes = not self._restored
+        if on_start_page:
+            self._stash_docks()
+        self._size_docks_once()
+
+    # ------------------------------------------------------------------ start page
+    def on_start_page(self) -> bool:
+        return self.pages.currentWidget() is self.start_page
+
+    def show_start_page(self) -> None:
+        """The start page in place of the canvas, the docks put away (File › Start Page)."""
+        self.start_page.set_recent(self.files.recent.paths())
+        self.start_page.set_back(self.document.display_name() if len(self.document.graph) else None)
+        if self.on_start_page():
+            return
+        self._stash_docks()
+        self.pages.setCurrentWidget(self.start_page)
+        self.totals.hide()
+        self._show_title(self.document.title())
+        self.start_page.setFocus()
+
+    def hide_start_page(self) -> None:
+        """Back to the editor: the canvas and the docks as they were."""
+        if not self.on_start_page():
+            return
+        self.pages.setCurrentWidget(self.canvas)
+        self._unstash_docks()
+        self.totals.show()
+        self._show_title(self.document.title())
+        self._size_docks_once()
+        self.canvas.setFocus()
+
+    def _stash_docks(self) -> None:
+        self._editor_state = self.saveState(STATE_VERSION)
+        for dock in self.findChildren(QDockWidget):
+            dock.hide()
+
+    def _unstash_docks(self) -> bool:
+        """Restore the docks put away for the start page; True if they were."""
+        state, self._editor_state = self._editor_state, None
+        if state is not None:
+            self.restoreState(state, STATE_VERSION)
+        return state is not None
+
+    def _show_title(self, title: str) -> None:
+        self.setWindowTitle("Start — Skipwire" if self.on_start_page() else title)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         if not self.files.maybe_save():

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSizePolicy,
@@ -43,8 +44,9 @@ SHOWCASE = (  # (shipped graph file stem, title) in the order of the story
     ("wrn16_4", "Wide ResNet 16-4"), ("resnext29_32x4d", "ResNeXt-29"),
     ("densenet121", "DenseNet-121"), ("googlenet", "GoogLeNet"), ("mobilenet", "MobileNet"),
 )
-PREVIEW = QSize(176, 96)
+PREVIEW = QSize(148, 100)
 MAX_RECENT_SHOWN = 6
+PREVIEW_DELAY_MS = 50
 DIGITS = "digits"  # the training form's built-in data set
 
 
@@ -120,7 +122,7 @@ class TemplateCard(QToolButton):
         self.setIconSize(PREVIEW)
         self.setAutoRaise(True)
         self.setText(f"{title}\n…")
-        self.setFixedSize(PREVIEW.width() + 24, PREVIEW.height() + 3 * self.fontMetrics().height() + 8)
+        self.setFixedSize(PREVIEW.width() + 12, PREVIEW.height() + 2 * self.fontMetrics().height() + 16)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def load(self) -> None:
@@ -167,17 +169,6 @@ class _CardGrid(QWidget):
         super().resizeEvent(event)
         card = self.cards[0].width() + self.grid.spacing() if self.cards else 1
         self._arrange(max(1, (self.width() + self.grid.spacing()) // card))
-
-    def hasHeightForWidth(self) -> bool:  # noqa: N802 (Qt override)
-        return True
-
-    def heightForWidth(self, width: int) -> int:  # noqa: N802 (Qt override)
-        if not self.cards:
-            return 0
-        card = self.cards[0]
-        columns = max(1, (width + self.grid.spacing()) // (card.width() + self.grid.spacing()))
-        rows = -(-len(self.cards) // columns)
-        return rows * card.height() + (rows - 1) * self.grid.spacing()
 
 
 def _heading(text: str) -> QLabel:
@@ -247,8 +238,9 @@ class StartPage(QScrollArea):
         column.addWidget(_heading("Start"))
         self.new_button = self._link("New blank graph", "An empty canvas: drag blocks from the palette",
                                      self.new_requested)
-        self.open_button = self._link("Open a graph file…", "A .json graph saved before", self.open_requested)
-        self.templates_button = self._link("More templates…", "Any depth of ResNet/plain net, other "
+        self.open_button = self._link("Open a graph file…", "A .json graph saved before (Ctrl+O)",
+                                      self.open_requested)
+        self.templates_button = self._link("More templates…", "Any depth of ResNet or plain net, other "
                                            "input shapes and classes", self.templates_requested)
         for button in (self.new_button, self.open_button, self.templates_button):
             column.addWidget(button)
@@ -273,14 +265,22 @@ class StartPage(QScrollArea):
         self.recent_box = QVBoxLayout()
         self.recent_box.setSpacing(0)
         column.addLayout(self.recent_box)
+        self.no_recent = QLabel("No recent files yet: the graphs you open and save are listed here.")
+        self.no_recent.setWordWrap(True)
+        self.no_recent.setStyleSheet("color: #777;")
+        column.addWidget(self.no_recent)
         column.addStretch(1)
         self.recent_buttons: list[QPushButton] = []
         return column
 
     @staticmethod
-    def _link(title: str, description: str, signal: Any) -> QCommandLinkButton:
-        button = QCommandLinkButton(title, description)
+    def _link(title: str, description: str, signal: Any) -> QPushButton:
+        """A compact start action: its title on the button, the description as its tooltip."""
+        button = QPushButton(title)
+        button.setToolTip(description)
+        button.setStyleSheet("text-align: left; padding: 6px 10px; font-weight: 600;")
         button.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
         button.clicked.connect(lambda _checked=False: signal.emit())
         return button
 
@@ -300,17 +300,17 @@ class StartPage(QScrollArea):
             button.clicked.connect(lambda _checked=False, p=path: self.recent_chosen.emit(p))
             self.recent_box.addWidget(button)
             self.recent_buttons.append(button)
-        if not paths:
-            empty = QPushButton("No recent files yet")
-            empty.setFlat(True)
-            empty.setEnabled(False)
-            self.recent_box.addWidget(empty)
-            self.recent_buttons.append(empty)
+        self.no_recent.setVisible(not paths)
 
     def set_back(self, name: str | None) -> None:
         """Offer "Back to ``name``" while a graph is open behind the page."""
         self.back_button.setVisible(bool(name))
         self.back_button.setText(f"Back to {name}")
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self._pending:
+            QTimer.singleShot(PREVIEW_DELAY_MS, self.load_previews)  # after the page is drawn
 
     def load_previews(self) -> None:
         """Draw the cards' miniatures, one per event-loop turn (the page stays responsive)."""
@@ -331,7 +331,7 @@ def train_menu_action(window: QMainWindow, prefix: str) -> QAction | None:
     """The Train menu's item whose text starts with ``prefix``, found through the menu bar."""
     for top in window.menuBar().actions():
         menu = top.menu()
-        if menu is not None and _plain(top.text()) == "Train":
+        if isinstance(menu, QMenu) and _plain(top.text()) == "Train":
             return next((a for a in menu.actions() if _plain(a.text()).startswith(prefix)), None)
     return None
 
