@@ -310,13 +310,13 @@ class StartPage(QScrollArea):
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         super().showEvent(event)
         if self._pending:
-            QTimer.singleShot(PREVIEW_DELAY_MS, self.load_previews)  # after the page is drawn
+            QTimer.singleShot(PREVIEW_DELAY_MS, self, self.load_previews)  # after the page is drawn
 
     def load_previews(self) -> None:
         """Draw the cards' miniatures, one per event-loop turn (the page stays responsive)."""
         if self._pending:
             self._pending.pop(0).load()
-            QTimer.singleShot(0, self.load_previews)
+            QTimer.singleShot(0, self, self.load_previews)
 
     def previews_done(self) -> bool:
         return not self._pending
