@@ -402,7 +402,8 @@ class MainWindow(QMainWindow):
         """Geometry (only if it still fits the screen) and dock layout from QSettings; True
         when both were applied (else the docks get their default sizes when shown)."""
         store = files.settings()
-        geometry_fits = window_geometry.place(self, store.value("window/geometry"))
+        geometry = store.value("window/geometry")
+        geometry_fits = window_geometry.place(self, geometry, store.value("window/rect"))
         state = store.value("window/state")
         restored = isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
         return restored and geometry_fits
@@ -410,6 +411,7 @@ class MainWindow(QMainWindow):
     def save_layout(self) -> None:
         store = files.settings()
         store.setValue("window/geometry", self.saveGeometry())
+        store.setValue("window/rect", window_geometry.saved_rect(self))
         store.setValue("window/state", self._editor_state or self.saveState(STATE_VERSION))
 
     def reset_layout(self) -> None:

@@ -60,16 +60,38 @@ def fits(rect: QRect, area: QRect) -> bool:
     return area.contains(rect)
 
 
-def place(window: QMainWindow, saved: object) -> bool:
-    """Restore the geometry ``saved`` (QSettings value) if it fits its screen now, else size
-    the window to fit; True when the saved geometry was used."""
-    if isinstance(saved, QByteArray) and window.restoreGeometry(saved):
-        screen = QGuiApplication.screenAt(window.geometry().center())
-        area = screen.availableGeometry() if screen is not None else available(window)
-        if window.isMaximized() or fits(window.geometry(), area):
+def place(window: QMainWindow, saved: object, saved_rect: object = None) -> bool:
+    """Restore the geometry ``saved`` (a QSettings value) if the window rectangle it was saved
+    with, ``saved_rect`` ([x, y, width, height]), fits the available area of its screen now;
+    else size the window to fit. True when the saved geometry was used."""
+    rect = _rect(saved_rect)
+    if isinstance(saved, QByteArray) and (rect is None or fits(rect, _area_at(rect, window))):
+        restored = window.restoreGeometry(saved)
+        now = window.geometry()
+        if restored and (window.isMaximized() or fits(now, _area_at(now, window))):
             return True
     window.setGeometry(fitted(available(window)))
     return False
+
+
+def saved_rect(window: QMainWindow) -> list[int]:
+    """The window's normal rectangle as stored beside its geometry (see :func:`place`)."""
+    rect = window.normalGeometry() if window.isMaximized() or window.isFullScreen() else window.geometry()
+    return [rect.x(), rect.y(), rect.width(), rect.height()]
+
+
+def _rect(value: object) -> QRect | None:
+    """[x, y, width, height] read back from QSettings (which may return strings)."""
+    try:
+        x, y, width, height = (int(v) for v in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return None
+    return QRect(x, y, width, height)
+
+
+def _area_at(rect: QRect, window: QMainWindow) -> QRect:
+    screen = QGuiApplication.screenAt(rect.center())
+    return screen.availableGeometry() if screen is not None else available(window)
 
 
 def keep_on_screen(window: QMainWindow) -> None:
