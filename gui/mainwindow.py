@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -42,6 +42,7 @@ from gui import files, start_page, window_geometry
 from gui.canvas.view import CanvasView
 from gui.counts import Counts
 from gui.diagnostics_view import DiagnosticsWidget
+from gui.dock_layout import DockLayout
 from gui.document import Document
 from gui.inspector import InspectorWidget
 from gui.palette import PaletteWidget
@@ -55,7 +56,6 @@ EXPORTS = (  # (menu text, function name in gui.export_dialogs)
     ("Import PyTorch module…", "import_module"),
 )
 EXPORT_MODULE = "gui.export_dialogs"
-STATE_VERSION = 1
 # Shortcuts are written out, never QKeySequence.StandardKey: a standard key's bindings depend on
 # the platform (xcb: Quit = Ctrl+Q, Delete = Del and Ctrl+D), so one could silently collide
 # with a written-out shortcut ("Ambiguous shortcut overload") where the tests cannot see it.
@@ -106,7 +106,6 @@ class MainWindow(QMainWindow):
         self.pages.addWidget(self.canvas)
         self.pages.addWidget(self.start_page)
         self.setCentralWidget(self.pages)
-        self._editor_state: QByteArray | None = None  # the docks' layout while the start page shows
         self.autosaver = files.Autosaver(self.document, parent=self)
         self.files = files.FileController(self, self.document, autosaver=self.autosaver)
         self.summary_service = SummaryService(self.document, self, start=False)
@@ -117,10 +116,10 @@ class MainWindow(QMainWindow):
         self._connect()
         # False: the caller installs training after the first paint (install_training).
         self.training = _install_training(self) if training else None
-        self._default_state = self.saveState(STATE_VERSION)
+        self.docks = DockLayout(self, self.on_start_page)
         self._sized = False
-        self._restored = self.restore_layout()
-        self._need_dock_sizes = not self._restored
+        self.docks.restore()
+        self.docks.watch_plots()
         self._show_title(self.document.title())
 
     # ------------------------------------------------------------------ construction
@@ -151,17 +150,9 @@ class MainWindow(QMainWindow):
         self.diagnostics_dock.raise_()
 
     def _default_dock_sizes(self) -> None:
-        """Narrow side columns and a bottom row tall enough for the plots, in proportion to the
-        window (:func:`gui.window_geometry.dock_sizes`; only meaningful once it is shown)."""
-        sizes = window_geometry.dock_sizes(self.size())
-        area = Qt.DockWidgetArea
-        for where, size, orientation in ((area.LeftDockWidgetArea, sizes.left, Qt.Orientation.Horizontal),
-                                         (area.RightDockWidgetArea, sizes.right, Qt.Orientation.Horizontal),
-                                         (area.BottomDockWidgetArea, sizes.bottom, Qt.Orientation.Vertical)):
-            docks = [d for d in self.findChildren(QDockWidget)
-                     if self.dockWidgetArea(d) == where and not d.isFloating() and not d.isHidden()]
-            if docks:
-                self.resizeDocks(docks, [size] * len(docks), orientation)
+        """Narrow side columns and a bottom row for diagnostics, in proportion to the window
+        (:func:`gui.window_geometry.dock_sizes`; only meaningful once it is shown)."""
+        self.docks.apply_default_sizes()
 
     def _build_status_bar(self) -> None:
         self.totals = QLabel()
@@ -272,7 +263,7 @@ class MainWindow(QMainWindow):
         if not self._sized:
             self._sized = True
             QTimer.singleShot(0, partial(window_geometry.keep_on_screen, self))
-        self._size_docks_once()
+        self.docks.size_once()
         if self._background:
             self._background = False
             QTimer.singleShot(200, self.start_background)
@@ -392,38 +383,15 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.files.open(path))  # prompts run after the drop ends
 
     # ------------------------------------------------------------------ layout persistence
-    def _size_docks_once(self) -> None:
-        """Default dock sizes, once, when there is no saved layout (the docks must be shown)."""
-        if self._need_dock_sizes and self.isVisible() and not self.on_start_page():
-            self._need_dock_sizes = False
-            self._default_dock_sizes()
-
     def restore_layout(self) -> bool:
-        """Geometry (only if it still fits the screen) and dock layout from QSettings; True
-        when both were applied (else the docks get their default sizes when shown)."""
-        store = files.settings()
-        geometry = store.value("window/geometry")
-        geometry_fits = window_geometry.place(self, geometry, store.value("window/rect"))
-        state = store.value("window/state")
-        restored = isinstance(state, QByteArray) and self.restoreState(state, STATE_VERSION)
-        return restored and geometry_fits
+        """Geometry (only if it still fits the screen) and dock layout from QSettings."""
+        return self.docks.restore()
 
     def save_layout(self) -> None:
-        store = files.settings()
-        store.setValue("window/geometry", self.saveGeometry())
-        store.setValue("window/rect", window_geometry.saved_rect(self))
-        store.setValue("window/state", self._editor_state or self.saveState(STATE_VERSION))
+        self.docks.save()
 
     def reset_layout(self) -> None:
-        if self.on_start_page():  # the editor's docks come back reset when it shows again
-            self._editor_state = self._default_state
-            self._need_dock_sizes = True
-            return
-        self.restoreState(self._default_state, STATE_VERSION)
-        self._default_dock_sizes()
-        for dock in self.findChildren(QDockWidget):
-            dock.setFloating(False)
-            dock.setVisible(True)
+        self.docks.reset()
         self.diagnostics_dock.raise_()
         self.inspector_dock.raise_()
 
@@ -432,19 +400,13 @@ class MainWindow(QMainWindow):
         until the window has been drawn) and put them where the saved layout had them."""
         if self.training is not None:
             return
-        on_start_page = self._unstash_docks()
+        on_start_page = self.docks.unstash()
         before = set(self.findChildren(QDockWidget))
         self.training = _install_training(self)
-        for dock in set(self.findChildren(QDockWidget)) - before:
-            dock.show()  # docks added to a shown window stay hidden until shown
-        self._default_state = self.saveState(STATE_VERSION)  # Reset Layout includes them
-        state = files.settings().value("window/state")
-        if isinstance(state, QByteArray):
-            self.restoreState(state, STATE_VERSION)
-        self._need_dock_sizes = not self._restored
+        self.docks.adopt(before)
         if on_start_page:
-            self._stash_docks()
-        self._size_docks_once()
+            self.docks.stash()
+        self.docks.size_once()
 
     # ------------------------------------------------------------------ start page
     def on_start_page(self) -> bool:
@@ -456,7 +418,7 @@ class MainWindow(QMainWindow):
         self.start_page.set_back(self.document.display_name() if len(self.document.graph) else None)
         if self.on_start_page():
             return
-        self._stash_docks()
+        self.docks.stash()
         self.pages.setCurrentWidget(self.start_page)
         self.totals.hide()
         self._show_title(self.document.title())
@@ -467,23 +429,11 @@ class MainWindow(QMainWindow):
         if not self.on_start_page():
             return
         self.pages.setCurrentWidget(self.canvas)
-        self._unstash_docks()
+        self.docks.unstash()
         self.totals.show()
         self._show_title(self.document.title())
-        self._size_docks_once()
+        self.docks.size_once()
         self.canvas.setFocus()
-
-    def _stash_docks(self) -> None:
-        self._editor_state = self.saveState(STATE_VERSION)
-        for dock in self.findChildren(QDockWidget):
-            dock.hide()
-
-    def _unstash_docks(self) -> bool:
-        """Restore the docks put away for the start page; True if they were."""
-        state, self._editor_state = self._editor_state, None
-        if state is not None:
-            self.restoreState(state, STATE_VERSION)
-        return state is not None
 
     def _show_title(self, title: str) -> None:
         self.setWindowTitle("Start — Skipwire" if self.on_start_page() else title)

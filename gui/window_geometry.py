@@ -3,7 +3,8 @@
 The window opens at :data:`PREFERRED` or, on a smaller screen, at the screen's available area
 less room for a window manager's frame, centred; a saved geometry is restored only while it
 still fits the screen it was on. The dock areas' default sizes follow the window: narrow side
-columns that leave the canvas most of the width, and a bottom row tall enough for the plots.
+columns that leave the canvas most of the width, a bottom row for diagnostics, grown to give
+the training plots room the first time they come to the front.
 """
 
 from __future__ import annotations
@@ -20,19 +21,21 @@ FRAME_ROOM = QSize(16, 48)  # a frame and title bar, before the window manager r
 
 @dataclass(frozen=True)
 class DockSizes:
-    """Default widths of the side dock areas and height of the bottom one, in pixels."""
+    """Default widths of the side dock areas and heights of the bottom one, in pixels."""
 
     left: int
     right: int
-    bottom: int
+    bottom: int  # with Diagnostics or Summary in front
+    plots: int  # the first time the Plots tab comes to the front: its 2×3 plots need the room
 
 
 def dock_sizes(window: QSize) -> DockSizes:
-    """Side columns of about an eighth and a quarter of the width; the bottom row about 40%
-    of the height (the 2×3 training plots stay legible down to a 800-pixel-high screen)."""
-    return DockSizes(left=_clamp(window.width() * 0.13, 150, 210),
+    """Side columns of about a seventh and a quarter of the width; a bottom row of about 30% of
+    the height, and 55% once the plots show (legible down to an 800-pixel-high screen)."""
+    return DockSizes(left=_clamp(window.width() * 0.14, 180, 220),
                      right=_clamp(window.width() * 0.24, 280, 380),
-                     bottom=_clamp(window.height() * 0.4, 260, 420))
+                     bottom=_clamp(window.height() * 0.3, 210, 320),
+                     plots=_clamp(window.height() * 0.55, 380, 560))
 
 
 def _clamp(value: float, low: int, high: int) -> int:

@@ -77,6 +77,11 @@ def main() -> int:
         "inspector_min_width": window.inspector.minimumSizeHint().width(),
         "inspector_viewport_width": window.inspector_dock.widget().viewport().width(),
     }
+    plots = window.training.plots_dock
+    plots.raise_()  # what a run does when it starts
+    settle(app, 0.5)
+    result["plots"] = global_rect(plots)
+    result["canvas_with_plots"] = global_rect(window.canvas)
     print(json.dumps(result), flush=True)
     window.document.undo_stack.setClean()
     window.close()

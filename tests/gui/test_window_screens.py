@@ -64,7 +64,10 @@ def test_the_window_fits_the_screen(screen: str, tmp_path: Path) -> None:
     canvas = seen["canvas"]
     assert canvas[2] >= frame[2] * 0.45 and canvas[3] >= 300, canvas
     bottom = seen["docks"]["diagnostics_dock"][1]
-    assert bottom[3] >= 260 and bottom[1] > canvas[1] + canvas[3] - 1, (bottom, canvas)
+    assert bottom[3] >= 180 and bottom[1] > canvas[1] + canvas[3] - 1, (bottom, canvas)
+    plots, rest = seen["plots"], seen["canvas_with_plots"]  # the plots get room when they show
+    assert plots[3] >= max(360, 0.45 * frame[3]) and _inside(plots, frame), (plots, frame)
+    assert rest[3] >= 200, rest
     for side in ("palette_dock", "inspector_dock"):
         assert seen["docks"][side][1][2] <= frame[2] * 0.36, (side, seen["docks"][side])
     assert seen["inspector_editors"] >= 6 and seen["inspector_cut"] == [], seen
@@ -73,7 +76,8 @@ def test_the_window_fits_the_screen(screen: str, tmp_path: Path) -> None:
 
 def test_dock_sizes_follow_the_window() -> None:
     small, large = window_geometry.dock_sizes(QSize(1264, 752)), window_geometry.dock_sizes(QSize(1584, 952))
-    assert small.bottom >= 260 and large.bottom > small.bottom
+    assert small.bottom >= 200 and large.bottom > small.bottom
+    assert small.plots >= 380 and large.plots > large.bottom
     assert small.left + small.right <= 0.45 * 1264
 
 
