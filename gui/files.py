@@ -299,10 +299,8 @@ class FileController(QObject):
 
     def load(self, path: Path) -> bool:
         """Read ``path`` into the document (no prompt); False with a message box on errors."""
-        try:
-            graph = fileformat.load(path)
-        except fileformat.GraphFileError as exc:
-            self._error("Cannot open graph", str(exc))
+        graph = self._read(path, "Cannot open graph")
+        if graph is None:
             return False
         self.replace(graph, path)
         self.recent.add(path)
@@ -310,15 +308,19 @@ class FileController(QObject):
 
     def open_copy(self, path: Path) -> bool:
         """Open ``path`` as a new, unsaved graph (a shipped template): saving asks where."""
-        if not self.maybe_save():
-            return False
-        try:
-            graph = fileformat.load(path)
-        except fileformat.GraphFileError as exc:
-            self._error("Cannot open template", str(exc))
+        graph = self._read(path, "Cannot open template") if self.maybe_save() else None
+        if graph is None:
             return False
         self.replace(graph, None)
         return True
+
+    def _read(self, path: Path, title: str) -> Graph | None:
+        """The graph in ``path``, or None after a message box saying why not."""
+        try:
+            return fileformat.load(path)
+        except fileformat.GraphFileError as exc:
+            self._error(title, str(exc))
+            return None
 
     def open_template(self) -> bool:
         from gui.template_dialog import TemplateDialog
