@@ -338,18 +338,19 @@ def train_menu_action(window: QMainWindow, prefix: str) -> QAction | None:
 
 def run_experiment(window: Any, key: str) -> bool:
     """Open the experiment's graph, choose the built-in digits and trigger its Train menu
-    item (the same QAction a person would pick); False, with a message, when it cannot."""
+    item (the same QAction a person would pick); False, with a message, when it cannot (the
+    graph open is left alone then)."""
     experiment = EXPERIMENTS[key]
-    if not window.files.open(GRAPHS / experiment.graph):
-        return False
     window.install_training()
-    panel = getattr(window.training, "panel", None)
-    if panel is not None and hasattr(panel, "set_values"):
-        panel.set_values(dataset=DIGITS)
     action = train_menu_action(window, experiment.action)
     if action is None or not action.isEnabled():
         why = "training is not available in this build" if action is None else "a run is in progress"
         window.statusBar().showMessage(f"Cannot start “{experiment.title}”: {why}", 10000)
         return False
+    if not window.files.open(GRAPHS / experiment.graph):
+        return False
+    panel = getattr(window.training, "panel", None)
+    if panel is not None and hasattr(panel, "set_values"):
+        panel.set_values(dataset=DIGITS)
     action.trigger()
     return True

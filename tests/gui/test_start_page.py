@@ -89,8 +89,13 @@ def test_main_py_without_a_file_opens_the_start_page(qtbot, monkeypatch) -> None
         QTimer.singleShot(100, look)
 
     monkeypatch.setattr(MainWindow, "show", show)
-    QTimer.singleShot(60_000, lambda: QApplication.instance().exit(9))
-    assert app.run([]) == 0
+    guard = QTimer(singleShot=True, interval=60_000)  # never left behind to end a later test's loop
+    guard.timeout.connect(lambda: QApplication.instance().exit(9))
+    guard.start()
+    try:
+        assert app.run([]) == 0
+    finally:
+        guard.stop()
     window = seen["window"]
     qtbot.addWidget(window)
     assert seen["start"] and seen["blocks"] == 0 and seen["docks"] == set()
@@ -208,6 +213,19 @@ def test_an_experiment_keeps_unsaved_work_when_cancelled(start, boxes) -> None: 
     _click(start.start_page.experiment_buttons["he2015"])
     assert boxes.kinds() == ["question"] and fired == [] and len(doc.graph) == 1
     assert not start.training.running
+
+
+def test_an_experiment_during_a_run_says_so_and_leaves_the_graph(start, boxes) -> None:  # type: ignore[no-untyped-def]
+    ctl = start.training
+    ctl.panel.set_values(dataset="synthetic", epochs=1, device="cpu", threads=1)
+    _click(start.start_page.experiment_buttons["resnet20"])
+    assert ctl.running
+    menu_action(start, "File", "Start Page").trigger()
+    fired = _spy(start, "Compare Depths")
+    _click(start.start_page.experiment_buttons["he2015"])
+    assert fired == [] and start.document.path == GRAPHS / "resnet20.json" and start.on_start_page()
+    assert "a run is in progress" in start.statusBar().currentMessage()
+    assert ctl.stop_and_wait(120_000)
 
 
 def test_preview_draws_blocks_where_the_canvas_puts_them(qapp) -> None:  # type: ignore[no-untyped-def]
