@@ -338,19 +338,27 @@ def train_menu_action(window: QMainWindow, prefix: str) -> QAction | None:
 
 def run_experiment(window: Any, key: str) -> bool:
     """Open the experiment's graph, choose the built-in digits and trigger its Train menu
-    item (the same QAction a person would pick); False, with a message, when it cannot (the
-    graph open is left alone then)."""
+    item (the same QAction a person would pick); False, with a message in the status bar, when
+    it cannot (during a run nothing is opened)."""
     experiment = EXPERIMENTS[key]
     window.install_training()
-    action = train_menu_action(window, experiment.action)
-    if action is None or not action.isEnabled():
-        why = "training is not available in this build" if action is None else "a run is in progress"
-        window.statusBar().showMessage(f"Cannot start “{experiment.title}”: {why}", 10000)
-        return False
+    if train_menu_action(window, experiment.action) is None:
+        return _refuse(window, experiment, "training is not available in this build")
+    if getattr(window.training, "running", False):
+        return _refuse(window, experiment, "a run is in progress")
     if not window.files.open(GRAPHS / experiment.graph):
         return False
     panel = getattr(window.training, "panel", None)
     if panel is not None and hasattr(panel, "set_values"):
-        panel.set_values(dataset=DIGITS)
+        panel.set_values(dataset=DIGITS)  # after opening: a graph may bring its own settings
+    window.document.report()  # the Train menu follows validation (a graph with errors disables it)
+    action = train_menu_action(window, experiment.action)
+    if action is None or not action.isEnabled():
+        return _refuse(window, experiment, action.toolTip() if action is not None else "no such action")
     action.trigger()
     return True
+
+
+def _refuse(window: Any, experiment: Experiment, why: str) -> bool:
+    window.statusBar().showMessage(f"Cannot start “{experiment.title}”: {why}", 10000)
+    return False

@@ -182,20 +182,21 @@ def _spy(window: Any, prefix: str) -> list[bool]:
 
 def test_reproduce_he_et_al_runs_compare_depths_on_digits(start, qtbot) -> None:  # type: ignore[no-untyped-def]
     ctl = start.training
-    ctl.panel.set_values(dataset="synthetic", epochs=1, device="cpu", threads=1)
+    ctl.panel.set_values(dataset="synthetic", epochs=1, device="cpu", cpu_threads=1)
     fired = _spy(start, "Compare Depths")
     _click(start.start_page.experiment_buttons["he2015"])
     assert fired == [False]  # the Train menu's own QAction
     assert start.document.path == GRAPHS / "resnet56.json" and not start.on_start_page()
     assert ctl.running
-    assert [r.name for r in ctl.active] == ["plain-20", "plain-56", "resnet-20", "resnet-56"]
+    names = [r.name.split(" · ")[0] for r in ctl.active]  # runs may be named "plain-20 · digits · #1"
+    assert names == ["plain-20", "plain-56", "resnet-20", "resnet-56"]
     assert {r.config.dataset for r in ctl.active} == {"digits"}
     assert ctl.stop_and_wait(120_000)  # the thread may still be importing torch
 
 
 def test_train_resnet20_on_digits_starts_training(start, qtbot) -> None:  # type: ignore[no-untyped-def]
     ctl = start.training
-    ctl.panel.set_values(dataset="synthetic", epochs=1, device="cpu", threads=1)
+    ctl.panel.set_values(dataset="synthetic", epochs=1, device="cpu", cpu_threads=1)
     fired = _spy(start, "Start Training")
     _click(start.start_page.experiment_buttons["resnet20"])
     assert fired == [False] and start.document.path == GRAPHS / "resnet20.json"
@@ -217,7 +218,7 @@ def test_an_experiment_keeps_unsaved_work_when_cancelled(start, boxes) -> None: 
 
 def test_an_experiment_during_a_run_says_so_and_leaves_the_graph(start, boxes) -> None:  # type: ignore[no-untyped-def]
     ctl = start.training
-    ctl.panel.set_values(dataset="synthetic", epochs=1, device="cpu", threads=1)
+    ctl.panel.set_values(dataset="synthetic", epochs=1, device="cpu", cpu_threads=1)
     _click(start.start_page.experiment_buttons["resnet20"])
     assert ctl.running
     menu_action(start, "File", "Start Page").trigger()

@@ -81,27 +81,41 @@ def test_dock_sizes_follow_the_window() -> None:
     assert small.left + small.right <= 0.45 * 1264
 
 
+@pytest.fixture
+def fresh_layout():  # type: ignore[no-untyped-def]
+    """No saved window layout before the test, and none left behind for the tests after it."""
+    keys = ("window/geometry", "window/rect", "window/state")
+    for key in keys:
+        files.settings().remove(key)
+    windows: list[Any] = []
+    yield windows
+    for window in windows:
+        window.close()  # closing saves the layout: then it is removed
+    for key in keys:
+        files.settings().remove(key)
+
+
 @pytest.mark.usefixtures("escaped")
-def test_a_saved_geometry_is_used_only_if_it_still_fits(qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_a_saved_geometry_is_used_only_if_it_still_fits(qtbot, fresh_layout) -> None:  # type: ignore[no-untyped-def]
     from gui.mainwindow import MainWindow
 
-    first = MainWindow(background=False, training=False)
-    qtbot.addWidget(first)
+    def window() -> MainWindow:
+        made = MainWindow(background=False, training=False)
+        qtbot.addWidget(made)
+        fresh_layout.append(made)
+        return made
+
+    first = window()
     area = window_geometry.available(first)
+    assert first.geometry() == window_geometry.fitted(area)  # nothing saved: fitted to the screen
     inside = QRect(area.x() + 20, area.y() + 30, area.width() // 2, area.height() // 2)
     first.setGeometry(inside)
     first.save_layout()
-    again = MainWindow(background=False, training=False)
-    qtbot.addWidget(again)
-    assert again.geometry() == inside
+    assert window().geometry() == inside
     huge = QRect(area.x() - 50, area.y(), area.width() + 900, area.height() + 600)
     files.settings().setValue("window/rect", [huge.x(), huge.y(), huge.width(), huge.height()])
-    third = MainWindow(background=False, training=False)
-    qtbot.addWidget(third)
-    assert area.contains(third.geometry()) and third.geometry() != huge
-    assert third.geometry() == window_geometry.fitted(area)
+    third = window()
+    assert area.contains(third.geometry()) and third.geometry() == window_geometry.fitted(area)
     files.settings().setValue("window/geometry", QByteArray(b"not a geometry"))
-    fourth = MainWindow(background=False, training=False)
-    qtbot.addWidget(fourth)
-    assert fourth.geometry() == window_geometry.fitted(area)
-    files.settings().remove("window/geometry")
+    files.settings().remove("window/rect")
+    assert window().geometry() == window_geometry.fitted(area)
