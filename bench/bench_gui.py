@@ -66,7 +66,8 @@ def launch(args: list[str]) -> tuple[float, float, bool]:
 
 def bench_startup(runs: int) -> None:
     cases = [("bare Qt window (baseline)", ["-c", BARE_QT]),
-             ("python main.py (ResNet-20)", ["main.py"]),
+             ("python main.py (start page)", ["main.py"]),
+             ("python main.py graphs/resnet20.json", ["main.py", "graphs/resnet20.json"]),
              ("python main.py graphs/resnet110.json", ["main.py", "graphs/resnet110.json"])]
     base_wall = None
     for name, args in cases:

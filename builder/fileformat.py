@@ -14,7 +14,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import secrets
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +73,16 @@ def dumps(graph: Graph) -> str:
 
 
 def atomic_write(path: str | os.PathLike[str], text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file + rename: the old file survives a crash."""
+    """Write ``text`` to ``path`` via a temp file + rename: the old file survives a crash.
+
+    A new file gets the ordinary mode for the user's umask (0666 less the umask, what
+    ``open(path, "w")`` gives); a file that exists keeps its permission bits.
+    """
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    fd, tmp = _new_temp_file(target)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            _keep_mode(target, handle.fileno())
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -87,6 +93,29 @@ def atomic_write(path: str | os.PathLike[str], text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def _new_temp_file(target: Path) -> tuple[int, str]:
+    """An empty new file beside ``target``, created with mode 0666 so the umask applies
+    (``tempfile.mkstemp`` would make it 0600)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = str(target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{target.parent}: cannot create a temporary file for {target.name}")
+
+
+def _keep_mode(target: Path, fd: int) -> None:
+    """Give the temp file ``fd`` the permission bits of ``target`` when it exists."""
+    try:
+        mode = stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return
+    if hasattr(os, "fchmod"):
+        os.fchmod(fd, mode)
 
 
 def save(graph: Graph, path: str | os.PathLike[str]) -> None:

@@ -1,5 +1,8 @@
 """Start the desktop editor: ``python main.py [graph.json]`` → :func:`run`.
 
+With no file (and no crash to recover) the window opens on its start page; nothing is put on
+the canvas unasked.
+
 Start-up stays torch-free until the window is drawn: the window, the canvas and validation
 need only the Qt-free core, and torch (for the parameter summary) is imported in a
 background thread after the first paint. With ``SKIPWIRE_FIRST_PAINT=1`` in the
@@ -17,10 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QWidget
 
-GRAPHS = Path(__file__).resolve().parent.parent / "graphs"
-DEFAULT_GRAPH = GRAPHS / "resnet20.json"
 FIRST_PAINT_ENV = "SKIPWIRE_FIRST_PAINT"
 
 
@@ -101,8 +102,17 @@ def install_excepthook(window: Any) -> None:
     sys.excepthook = hook
 
 
+def _move_legacy_data(files: Any) -> None:
+    """Bring runs and recovery files from the old ``…/Skipwire/main.py/`` folder (a failure is
+    one line on stderr: the old files stay where they were)."""
+    try:
+        files.migrate_legacy_data()
+    except OSError as exc:
+        print(f"skipwire: could not move data from an older version's folder: {exc}", file=sys.stderr)
+
+
 def run(argv: list[str]) -> int:
-    """Open the editor on ``argv[0]`` (a graph file) or the shipped ResNet-20; returns the exit code."""
+    """Open the editor on ``argv[0]`` (a graph file), or the start page; returns the exit code."""
     started = time.perf_counter()
     problem = no_display_problem()
     if problem:
@@ -113,19 +123,26 @@ def run(argv: list[str]) -> int:
     from gui.mainwindow import MainWindow
 
     files.ensure_app_names()
+    _move_legacy_data(files)
     measuring = bool(os.environ.get(FIRST_PAINT_ENV))
     window = MainWindow(background=not measuring, training=False)
-    viewport = window.canvas.viewport()
+    # Offer a crash's recovery file before opening anything: loading a graph discards it.
+    restored = False if measuring else window.files.offer_recovery()
+    opened = restored or bool(argv) and window.files.load(Path(argv[0]))
+    if not opened:
+        window.show_start_page()
+    viewport = _first_painted(window)
     if measuring:
         viewport.installEventFilter(_FirstPaint(started, app))  # type: ignore[arg-type]
     else:  # the training docks import numpy and pyqtgraph: after the window is drawn
         viewport.installEventFilter(_AfterFirstPaint(window.install_training, window))
-    path = Path(argv[0]) if argv else DEFAULT_GRAPH
-    # Offer a crash's recovery file before opening anything: loading a graph discards it.
-    restored = False if measuring else window.files.offer_recovery()
-    if not restored and (path.exists() or argv):
-        window.files.load(path)
     install_excepthook(window)
     window.show()
     QTimer.singleShot(0, window.frame_graph)
     return app.exec()
+
+
+def _first_painted(window: Any) -> QWidget:
+    """What the window draws first: the viewport of its canvas or of its start page."""
+    page = window.pages.currentWidget()
+    return page.viewport() if isinstance(page, QAbstractScrollArea) else page

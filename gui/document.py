@@ -27,6 +27,7 @@ class Document(QObject):
         self.undo_stack = QUndoStack(self)
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
         self.path: Path | None = None
+        self.generation = 0  # bumped by every set_graph: (generation, graph.version) names a state
         self._graph = Graph()
         self._unsubscribe = self._graph.subscribe(self._on_event)
         self._report: Report | None = None
@@ -34,6 +35,7 @@ class Document(QObject):
         self._revalidate.timeout.connect(self.report)
         if graph is not None:
             self.set_graph(graph)
+            self.undo_stack.setClean()  # a document made around a graph starts clean
 
     # ------------------------------------------------------------------ graph
     @property
@@ -41,13 +43,19 @@ class Document(QObject):
         return self._graph
 
     def set_graph(self, graph: Graph, path: Path | None = None) -> None:
-        """Replace the document's graph (clears undo history, marks it clean)."""
+        """Replace the document's graph (clears undo history).
+
+        A graph read from ``path`` is clean; a graph with blocks and no path (a template, an
+        import) exists nowhere on disk yet, so it counts as modified until it is saved."""
         self._unsubscribe()
         self._graph = graph
+        self.generation += 1
         self._unsubscribe = graph.subscribe(self._on_event)
         self.path = Path(path) if path else None
         self.undo_stack.clear()
         self.undo_stack.setClean()
+        if self.path is None and len(graph):
+            self.undo_stack.resetClean()  # undoing every edit does not make it saved either
         self._report = None
         self.graph_replaced.emit()
         self.title_changed.emit(self.title())
@@ -76,9 +84,16 @@ class Document(QObject):
         self.undo_stack.setClean()
         self.title_changed.emit(self.title())
 
+    def state_key(self) -> tuple[int, int]:
+        """Identifies the current graph state (unlike ``id(graph)``, never reused)."""
+        return self.generation, self._graph.version
+
     def _on_clean_changed(self, _clean: bool) -> None:
         self.title_changed.emit(self.title())
 
+    def display_name(self) -> str:
+        """The file's name, or the graph's name marked as never saved."""
+        return self.path.name if self.path else f"{self._graph.name}.json (unsaved)"
+
     def title(self) -> str:
-        name = self.path.name if self.path else f"{self._graph.name}.json (unsaved)"
-        return f"{name}{' *' if self.modified else ''} — Skipwire"
+        return f"{self.display_name()}{' *' if self.modified else ''} — Skipwire"

@@ -1,4 +1,8 @@
-"""Recent files and crash recovery.
+"""Application names, recent files and crash recovery.
+
+* :func:`ensure_app_names` names the application "Skipwire" (organisation "Skipwire"), so its
+  data lives in ``…/Skipwire/Skipwire/`` (Linux: ``~/.local/share/Skipwire/Skipwire``);
+  :func:`migrate_legacy_data` moves what older versions kept under ``…/Skipwire/main.py/``.
 
 * :class:`RecentFiles` keeps the last :data:`MAX_RECENT` opened/saved paths in QSettings
   (organisation "Skipwire"), pruning files that no longer exist.
@@ -12,16 +16,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QObject, QSettings, QStandardPaths, QTimer
+from PySide6.QtGui import QGuiApplication
 
 from builder import fileformat
 from builder.graph import Graph
 
 ORGANISATION = APPLICATION = "Skipwire"
+LEGACY_APP_FOLDERS = ("main.py", "skipwire")  # app names Qt took from argv[0] before they were set
 MAX_RECENT = 10
 AUTOSAVE_MS = 30_000
 AUTOSAVE_ENV = "SKIPWIRE_AUTOSAVE_MS"  # overrides the interval (tests use a short one)
@@ -30,11 +37,15 @@ SIDECAR_NAME = "recovery.meta.json"
 
 
 def ensure_app_names() -> None:
-    """Give QCoreApplication the names QSettings and QStandardPaths use (if unset)."""
-    if not QCoreApplication.organizationName():
-        QCoreApplication.setOrganizationName(ORGANISATION)
-    if not QCoreApplication.applicationName():
-        QCoreApplication.setApplicationName(APPLICATION)
+    """Name the application for QSettings, QStandardPaths and window titles.
+
+    Always set, not only when unset: without it Qt names the app after ``argv[0]`` and keeps
+    its data under ``…/Skipwire/main.py/``.
+    """
+    QCoreApplication.setOrganizationName(ORGANISATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    if isinstance(QCoreApplication.instance(), QGuiApplication):
+        QGuiApplication.setApplicationDisplayName(APPLICATION)
 
 
 def settings() -> QSettings:
@@ -48,6 +59,53 @@ def data_dir() -> Path:
     folder = Path(location) if location else Path.home() / ".local" / "share" / APPLICATION
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def migrate_legacy_data(folder: Path | None = None) -> list[Path]:
+    """Move what earlier versions kept under the script's name (``…/Skipwire/main.py/``,
+    ``…/Skipwire/skipwire/``: runs, recovery files) into the data folder; returns the paths
+    moved. Names already present in the data folder are left where they were."""
+    target = folder or data_dir()
+    moved: list[Path] = []
+    for name in LEGACY_APP_FOLDERS:
+        old = target.parent / name
+        if old.is_dir() and old.resolve() != target.resolve():
+            moved += _merge_folder(old, target)
+    return moved
+
+
+def _merge_folder(source: Path, target: Path) -> list[Path]:
+    """Move the entries of ``source`` into ``target`` (folders merged, files never
+    overwritten) and remove ``source`` if that emptied it."""
+    target.mkdir(parents=True, exist_ok=True)
+    moved: list[Path] = []
+    for entry in sorted(source.iterdir()):
+        destination = target / entry.name
+        if not destination.exists():
+            shutil.move(str(entry), str(destination))
+            moved.append(destination)
+        elif entry.is_dir() and destination.is_dir() and not entry.is_symlink():
+            moved += _merge_folder(entry, destination)
+    try:
+        source.rmdir()
+    except OSError:
+        pass  # something was left (a name taken in the new folder): keep it
+    return moved
+
+
+def short_folder(path: Path) -> str:
+    """``path``'s folder for people: under the home folder as ``~/…``."""
+    folder = Path(path).parent
+    try:
+        inside = folder.relative_to(Path.home())
+    except ValueError:
+        return str(folder)
+    return "~" if not inside.parts else str(Path("~") / inside)
+
+
+def recent_label(path: Path) -> str:
+    """How a recent file is listed: its name and its folder, e.g. ``resnet20.json — ~/proj``."""
+    return f"{path.name} — {short_folder(path)}"
 
 
 class RecentFiles:
@@ -196,11 +254,13 @@ class FileController(QObject):
 
         if not self.document.modified:
             return True
-        name = self.document.path.name if self.document.path else self.document.graph.name
+        path = self.document.path
+        question = (f"Save the changes to {path.name} first?" if path else
+                    f"{self.document.graph.name} has never been saved. Save it first?")
         buttons = (QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                    | QMessageBox.StandardButton.Cancel)
         answer = QMessageBox.question(self.window, "Unsaved changes",
-                                      f"Save the changes to {name} first?", buttons,
+                                      question, buttons,
                                       QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
@@ -239,14 +299,28 @@ class FileController(QObject):
 
     def load(self, path: Path) -> bool:
         """Read ``path`` into the document (no prompt); False with a message box on errors."""
-        try:
-            graph = fileformat.load(path)
-        except fileformat.GraphFileError as exc:
-            self._error("Cannot open graph", str(exc))
+        graph = self._read(path, "Cannot open graph")
+        if graph is None:
             return False
         self.replace(graph, path)
         self.recent.add(path)
         return True
+
+    def open_copy(self, path: Path) -> bool:
+        """Open ``path`` as a new, unsaved graph (a shipped template): saving asks where."""
+        graph = self._read(path, "Cannot open template") if self.maybe_save() else None
+        if graph is None:
+            return False
+        self.replace(graph, None)
+        return True
+
+    def _read(self, path: Path, title: str) -> Graph | None:
+        """The graph in ``path``, or None after a message box saying why not."""
+        try:
+            return fileformat.load(path)
+        except fileformat.GraphFileError as exc:
+            self._error(title, str(exc))
+            return None
 
     def open_template(self) -> bool:
         from gui.template_dialog import TemplateDialog

@@ -167,7 +167,7 @@ class InspectorWidget(QWidget):
             self._layout.addWidget(w)
         self._layout.addStretch(1)
         document.graph_event.connect(self._on_graph_event)
-        document.graph_replaced.connect(lambda: self.show_selection([]))
+        document.graph_replaced.connect(self._on_replaced)
         document.validated.connect(self._on_validated)
         self.show_selection([])
 
@@ -264,6 +264,10 @@ class InspectorWidget(QWidget):
         self.stats = stats
         if self.block_id is not None and self.block_id in self.document.graph:
             self._on_validated(self.document.report())
+
+    def _on_replaced(self) -> None:
+        self.stats = {}  # counts of the previous graph, whose ids may repeat in this one
+        self.show_selection([])
 
     def _on_graph_event(self, event: Event) -> None:
         self.stats = {}  # the numbers belong to the graph before this change

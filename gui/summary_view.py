@@ -1,9 +1,11 @@
 """The summary view: per-block output shape, parameters and mult-adds.
 
 Shapes come straight from validation. Parameters and mult-adds come from
-:func:`builder.summary.summarize`, which imports torch and compiles the graph, so the
-:class:`SummaryService` runs it on a copy of the graph in a background thread, debounced,
-and drops results for graphs that have changed since.
+:func:`builder.summary.summarize`, which the :class:`SummaryService` runs on a copy of the
+graph in a background thread, debounced. A result is shown only for the graph state it was
+computed for (:meth:`SummaryService.current`): until the figure for the current state is
+ready the views say :data:`COUNTING`, and a graph with errors says why it has no figures
+(:func:`errors_problem`), so no number of one graph ever appears beside another.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
+    QEvent,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -21,6 +25,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
 from builder.catalog import fmt_shape
@@ -28,7 +33,10 @@ from builder.graph import Graph
 from builder.validate import Report, validate
 
 DEBOUNCE_MS = 400
+COUNTING = "counting…"
 COLUMNS = ("Block", "Type", "Output shape", "Params", "Mult-adds")
+COLUMN_WIDTHS = (0, 120, 110, 90, 120)  # 0: the Block column stretches
+PARAMS = COLUMNS.index("Params")
 _ROOT = QModelIndex()
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 
@@ -53,13 +61,19 @@ def warm_up_torch() -> threading.Thread:
     return thread
 
 
+def errors_problem(count: int) -> str:
+    """Why a graph with ``count`` errors has no parameter counts."""
+    if count == 1:
+        return "1 error: fix it to count parameters and mult-adds"
+    return f"{count} errors: fix them to count parameters and mult-adds"
+
+
 def compute(graph: Graph, version: Any) -> Result:
     """Summarise ``graph`` (a private copy); never raises."""
     try:
         report = validate(graph)
         if not report.ok:
-            return Result(version, problem=f"{len(report.errors)} error(s): fix them to count "
-                                           "parameters and mult-adds")
+            return Result(version, problem=errors_problem(len(report.errors)))
         from builder.summary import summarize
 
         return Result(version, summarize(graph, report))
@@ -100,8 +114,14 @@ class SummaryService(QObject):
         self._warm = warm_up_torch()
         self.request()
 
-    def current_version(self) -> tuple[int, int]:
-        return id(self.document.graph), self.document.graph.version
+    def current_version(self) -> Any:
+        """The document's graph state (:meth:`gui.document.Document.state_key`)."""
+        return self.document.state_key()
+
+    def current(self) -> Result | None:
+        """The latest result if it is for the graph as it is now, else None (still counting)."""
+        latest = self.latest
+        return latest if latest is not None and latest.version == self.current_version() else None
 
     def _launch(self) -> None:
         if self._running:
@@ -140,10 +160,12 @@ class SummaryModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.rows: list[tuple[str, ...]] = []
+        self.note = ""  # why the number columns hold no numbers (their tooltip)
 
-    def set_rows(self, rows: list[tuple[str, ...]]) -> None:
+    def set_rows(self, rows: list[tuple[str, ...]], note: str = "") -> None:
         self.beginResetModel()
         self.rows = rows
+        self.note = note
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:  # noqa: N802
@@ -155,8 +177,10 @@ class SummaryModel(QAbstractTableModel):
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:
         if role == _DISPLAY:
             return self.rows[index.row()][index.column()]
-        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() >= 3:
+        if role == Qt.ItemDataRole.TextAlignmentRole and index.column() >= PARAMS and not self.note:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and index.column() >= PARAMS and self.note:
+            return self.note
         return None
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = _DISPLAY) -> Any:  # noqa: N802
@@ -168,41 +192,94 @@ class SummaryModel(QAbstractTableModel):
 class SummaryWidget(QTableView):
     """A table of blocks in topological order; numbers appear when the service has them.
 
-    Clicking a row emits ``block_clicked(block_id)``."""
+    Choosing a row (click, arrow keys, or typing the start of a block id) emits
+    ``block_clicked(block_id)``; the window selects and centres that block on the canvas."""
 
     block_clicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.table = SummaryModel(self)
-        self.clicked.connect(self._row_clicked)
+        self._restoring = False
         self.setModel(self.table)
+        self.clicked.connect(self._row_clicked)
+        self.selectionModel().currentRowChanged.connect(self._current_row_changed)
         self.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)
         header = self.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)  # long ids get the room
-        for column, width in enumerate((0, 120, 110, 90, 120)):
+        for column, width in enumerate(COLUMN_WIDTHS):
             if width:
                 self.setColumnWidth(column, width)
-        self.note = ""
 
-    def show_shapes(self, graph: Graph, report: Report) -> None:
-        """Rows with shapes only (numbers pending)."""
-        self.table.set_rows([(b, graph.block(b).spec.label, fmt_shape(report.shapes.get(b)), "…", "…")
-                             for b in report.order])
+    @property
+    def note(self) -> str:
+        """Why there are no numbers (errors, a failed summary, or :data:`COUNTING`); "" when
+        the numbers are shown."""
+        return self.table.note
+
+    def show_shapes(self, graph: Graph, report: Report, note: str = COUNTING) -> None:
+        """Rows with shapes only; the Params column says ``note`` (still counting, or why not)."""
+        macs = COUNTING if note == COUNTING else ""
+        self._set_rows([(b, graph.block(b).spec.label, fmt_shape(report.shapes.get(b)), note, macs)
+                        for b in report.order], note)
 
     def show_summary(self, result: Result, graph: Graph, report: Report) -> None:
         if result.summary is None:
-            self.show_shapes(graph, report)
-            self.note = result.problem
+            self.show_shapes(graph, report, result.problem or COUNTING)
             return
-        self.note = ""
-        self.table.set_rows([(r.block_id, r.type_label, fmt_shape(r.shape), f"{r.params:,}",
-                              f"{r.mult_adds:,}") for r in result.summary.rows])
+        self._set_rows([(r.block_id, r.type_label, fmt_shape(r.shape), f"{r.params:,}",
+                         f"{r.mult_adds:,}") for r in result.summary.rows], "")
 
+    def mark_counting(self) -> None:
+        """The graph changed: its numbers are no longer right; say so until new ones arrive."""
+        if self.table.note:
+            return
+        self._set_rows([(*row[:PARAMS], COUNTING, COUNTING) for row in self.table.rows], COUNTING)
+
+    def _set_rows(self, rows: list[tuple[str, ...]], note: str) -> None:
+        """Replace the rows, keeping the chosen block current (without choosing it again)."""
+        current = self.currentIndex()
+        chosen = self.table.rows[current.row()][0] if current.isValid() else None
+        self.table.set_rows(rows, note)
+        width = self.fontMetrics().horizontalAdvance(note) + 16 if note and note != COUNTING else 0
+        self.setColumnWidth(PARAMS, max(COLUMN_WIDTHS[PARAMS], width))
+        row = next((i for i, r in enumerate(rows) if r[0] == chosen), None) if chosen else None
+        if row is not None:
+            self._restoring = True
+            try:
+                self.setCurrentIndex(self.table.index(row, 0))
+            finally:
+                self._restoring = False
+
+    # ------------------------------------------------------------------ choosing a block
     def _row_clicked(self, index: QModelIndex) -> None:
         self.block_clicked.emit(self.table.rows[index.row()][0])
+
+    def _current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        if current.isValid() and not self._restoring and current.row() != previous.row():
+            self.block_clicked.emit(self.table.rows[current.row()][0])
+
+    def keyboardSearch(self, search: str) -> None:  # noqa: N802 (Qt override)
+        """Typing finds a block by the start of its id (the Block column, whatever cell is current)."""
+        current = self.currentIndex()
+        if current.isValid() and current.column() != 0:
+            self.selectionModel().setCurrentIndex(current.siblingAtColumn(0),
+                                                  QItemSelectionModel.SelectionFlag.NoUpdate)
+        super().keyboardSearch(search)
+
+    def event(self, event: QEvent) -> bool:
+        """Plain typed characters belong to the search, not to one-letter window shortcuts
+        (F is Fit to View)."""
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            plain = not event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier
+                                              | Qt.KeyboardModifier.KeypadModifier)
+            if plain and event.text().isprintable() and event.text().strip():
+                event.accept()
+                return True
+        return super().event(event)
 
     def cell_text(self, row: int, column: int) -> str:
         return self.table.rows[row][column] if row < len(self.table.rows) else ""

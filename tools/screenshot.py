@@ -3,12 +3,14 @@
     python tools/screenshot.py --out /tmp/shots            # the default scenario
     python tools/screenshot.py --out /tmp/shots --steps "open graphs/resnet56.json; fit; shot r56"
 
-With no DISPLAY it starts ``Xvfb :99 -screen 0 1600x1000x24`` itself (Debian: ``apt-get
-install xvfb libxcb-cursor0``) and stops it at the end. Settings live in a temporary folder, so
-the default dock layout is shown. Shots grab the whole X screen, popup menus included.
+With no DISPLAY it starts ``Xvfb :99 -screen 0 1600x1000x24`` itself (``--screen 1280x800``
+for another size; Debian: ``apt-get install xvfb libxcb-cursor0``) and stops it at the end. The
+window fills the screen. Settings live in a temporary folder, so the default dock layout is
+shown. Shots grab the whole X screen, popup menus included.
 
 Steps, separated by ``;`` or new lines:
   open PATH | fit | zoomin N | zoomout N | select ID[,ID…] | deselect | center ID | wait MS
+  start                        show the start page (File › Start Page); opening a graph leaves it
   summary                      start the background summary and wait for its numbers
   dock NAME                    raise a dock (palette, inspector, diagnostics, summary)
   set ID PARAM JSON-VALUE      one SetParam command (e.g. ``set fc out_features 100``)
@@ -45,8 +47,8 @@ set layer1_0_conv2 out_channels 16; collapse layer2; fit; wait 400; shot 04_coll
 """
 
 
-def start_xvfb(display: str = ":99") -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+def start_xvfb(display: str = ":99", screen: str = "1600x1000") -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{screen}x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.environ["DISPLAY"] = display
     time.sleep(1.0)
@@ -67,7 +69,7 @@ class Director:
         self.app = existing if isinstance(existing, QApplication) else QApplication(["skipwire-screenshot"])
         self.out = out
         self.window = MainWindow(background=False)
-        self.window.setGeometry(0, 0, 1600, 1000)
+        self.window.setGeometry(self.app.primaryScreen().availableGeometry())  # no window manager
         self.window.show()
         self.canvas = self.window.canvas
         self.shots: list[Path] = []
@@ -90,6 +92,13 @@ class Director:
     def do_open(self, path: str) -> None:
         self.window.files.load(ROOT / path)
         self.settle(300)
+
+    def do_start(self) -> None:
+        """Show the start page and wait for its template previews."""
+        self.window.show_start_page()
+        end = time.monotonic() + 30
+        while not self.window.start_page.previews_done() and time.monotonic() < end:
+            self.settle(100)
 
     def do_summary(self, seconds: str = "90") -> None:
         """Start the background summary and wait for its numbers."""
@@ -211,11 +220,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/shots"))
     parser.add_argument("--steps", default=DEFAULT, help="scenario steps (default: the four views)")
+    parser.add_argument("--screen", default="1600x1000", help="size of the Xvfb screen it starts")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     home = tempfile.mkdtemp(prefix="skipwire-shots-")
     os.environ["XDG_CONFIG_HOME"] = os.environ["XDG_DATA_HOME"] = home
-    xvfb = start_xvfb() if not os.environ.get("DISPLAY") else None
+    xvfb = start_xvfb(screen=args.screen) if not os.environ.get("DISPLAY") else None
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
     try:
         director = Director(args.out)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QCheckBox, QInputDialog, QSpinBox
 
 from builder.graph import Graph
@@ -226,7 +227,11 @@ def test_summary_rows_follow_validation_and_click_selects(window, qtbot) -> None
     doc.report()
     qtbot.waitUntil(lambda: window.summary.cell_text(len(doc.report().order) - 1, 2) == "100")
     row = next(i for i in range(window.summary.table.rowCount()) if window.summary.cell_text(i, 0) == "fc")
-    window.summary.clicked.emit(window.summary.table.index(row, 0))
+    table = window.summary
+    table.scrollTo(table.table.index(row, 0))
+    cell = table.visualRect(table.table.index(row, 1))
+    QTest.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     cell.center())
     assert window.canvas.selected_block_ids() == ["fc"]
     assert window.diagnostics_dock.windowTitle() == "Diagnostics"
 

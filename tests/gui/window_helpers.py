@@ -1,0 +1,52 @@
+"""Reaching the window as a person does: actions found through the menu bar by their text,
+and a record of every exception that escapes a slot (``sys.excepthook``)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMainWindow, QMenu
+
+
+def _plain(text: str) -> str:
+    return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+
+def menu_action(window: QMainWindow, *path: str) -> QAction:
+    """The action at ``path`` (menu titles, then the item's text, without the & marks) in the
+    window's menu bar, e.g. ``menu_action(window, "File", "Open Recent", "Clear list")``."""
+    actions = window.menuBar().actions()
+    action: QAction | None = None
+    for depth, text in enumerate(path):
+        action = next((a for a in actions if _plain(a.text()) == text), None)
+        if action is None:
+            found = [_plain(a.text()) for a in actions if not a.isSeparator()]
+            raise AssertionError(f"no {text!r} in {' › '.join(path[:depth]) or 'the menu bar'}: {found}")
+        if depth < len(path) - 1:
+            menu = action.menu()
+            assert isinstance(menu, QMenu), f"{text!r} is not a menu"
+            menu.aboutToShow.emit()  # menus filled on show (Open Recent) fill now
+            actions = menu.actions()
+    assert action is not None
+    return action
+
+
+def menu_texts(window: QMainWindow, *path: str) -> list[str]:
+    """The item texts of the menu at ``path`` (after it has been filled for showing)."""
+    menu = menu_action(window, *path).menu()
+    assert isinstance(menu, QMenu)
+    menu.aboutToShow.emit()
+    return [_plain(a.text()) for a in menu.actions() if not a.isSeparator()]
+
+
+@pytest.fixture
+def escaped(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Exceptions that reached ``sys.excepthook`` during the test (it fails if there are any)."""
+    seen: list[Any] = []
+    monkeypatch.setattr(sys, "excepthook", lambda kind, value, tb: seen.append(value))
+    yield seen
+    assert not seen, f"exceptions escaped a slot: {seen!r}"
