@@ -248,7 +248,8 @@ def test_evaluate_of_a_file_is_one_line(graph: Path, tmp_path: Path,
     (["fetch", "mnist", "--root", "{t}/file"], "--root {t}/file is a file, not a folder"),
     (["fetch", "mnist", "--root", "{t}/file/data"], "--root {t}/file/data: {t}/file is a file, not a folder"),
     (["list", "--root", "{t}/file"], "--root {t}/file is a file, not a folder"),
-    (["fetch", "mnist", "--root", "{t}/data", "--from", "{t}/nothere"], "--from {t}/nothere: no such file or folder"),
+    (["fetch", "mnist", "--root", "{t}/data", "--from", "{t}/nothere"],
+     "--from {t}/nothere: no such file or folder"),
     (["fetch", "mnist", "--root", "{t}/data", "--from", "{t}"],
      "train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
      "t10k-labels-idx1-ubyte.gz: not found in {t} (needed for mnist)"),
@@ -264,14 +265,15 @@ def test_data_commands_check_their_folders_first(args: list[str], message: str, 
 # ---------------------------------------------------------------- usage, pipes
 
 
-@pytest.mark.parametrize("command", [["train", "g.json"], ["compare", "g.json"], ["export", "g.json", "-o", "g.py"],
-                                     ["data", "fetch", "mnist"], ["evaluate", "run"]])
-def test_an_unknown_flag_prints_that_subcommands_usage(command: list[str],
+@pytest.mark.parametrize(("prog", "operands"), [("train", ["g.json"]), ("compare", ["g.json"]),
+                                               ("export", ["g.json", "-o", "g.py"]),
+                                               ("data fetch", ["mnist"]), ("evaluate", ["run"])])
+def test_an_unknown_flag_prints_that_subcommands_usage(prog: str, operands: list[str],
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as info:
-        main([*command, "--bogus", "1"])
+        main([*prog.split(), *operands, "--bogus", "1"])
     out, err = capsys.readouterr()
-    prog = "skipwire " + " ".join(c for c in command if c in ("train", "compare", "export", "data", "fetch", "evaluate"))
+    prog = f"skipwire {prog}"
     assert info.value.code == EXIT_BAD_INPUT and out == ""
     assert err.startswith(f"usage: {prog} [-h]")
     assert err.endswith(f"{prog}: error: unrecognized arguments: --bogus 1\n")
