@@ -2,7 +2,11 @@
 
 Each feature area registers its own subcommands through a ``register(subparsers)``
 function in one of ``PLUGINS``; this module holds the core ones (validate, summary,
-template) and the shared error handling: a bad file gives exit code 2 and one line.
+template) and the shared error handling: a bad file or option gives exit code 2 and one line
+(an unknown flag: the usage of the subcommand it was given to), a graph with errors exit code
+1, and output into a pipe whose reader has gone (``summary … | head``) ends silently with 141,
+as a shell reports death by SIGPIPE. Commands check their output paths before any work
+(:mod:`builder.cli_paths`).
 """
 
 from __future__ import annotations

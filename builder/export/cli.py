@@ -25,7 +25,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="what to write (default: from the output suffix; a suffix that means "
                    "another format is refused)")
     p.add_argument("--weights", metavar="RUN_OR_CHECKPOINT",
-                   help="run folder, training checkpoint or state_dict file with trained weights")
+                   help="run folder, training checkpoint or state_dict file with trained weights "
+                   "(without it .onnx and .pt get untrained, freshly initialised weights, and the "
+                   "output line says so)")
     p.add_argument("--onnx-exporter", choices=("auto", "torchscript", "dynamo"),
                    help="torch.onnx exporter for .onnx output (default auto: the fast TorchScript "
                    "one, else torch.export)")

@@ -7,6 +7,9 @@ value is reported under the flag the person typed (``--mixup: must be 0 to 100; 
 graph made for another input (the shipped CIFAR nets on 8×8 digits) is fitted to the dataset by
 :func:`~builder.training.adapt.adapt_graph` unless ``--no-adapt`` is given. ``--print-config``
 (``--dry-run``) shows the effective settings, the adapted graph and the output paths, and stops.
+Paths, the device and every setting are checked before any data is loaded: an existing run
+folder is never replaced (:mod:`builder.training.run_paths`), and ``compare -o`` is checked
+before the first net trains.
 """
 
 from __future__ import annotations
@@ -266,6 +269,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from builder.training import compare
 
     output_file(args.output, "-o", PLOT_SUFFIXES)  # before any training
+    if args.checkpoint_every is not None:
+        raise CliError("--checkpoint-every: compare keeps no run folders or checkpoints (it writes "
+                       "the plot and prints the table); train each graph to keep its checkpoints")
     graphs = [(os.path.splitext(os.path.basename(f))[0], load_graph(f)) for f in args.files]
     config, data = _prepare(args, compare.COMPARE_DEFAULTS)
     if args.print_config:

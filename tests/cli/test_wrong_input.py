@@ -171,6 +171,13 @@ def test_compare_checks_its_output_before_training(
     assert err == "skipwire: " + message.format(p=path, d=path.parent)
 
 
+def test_compare_refuses_a_setting_it_would_ignore(tmp_path: Path, graph: Path,
+                                                   capsys: pytest.CaptureFixture[str], no_work: None) -> None:
+    err = refused(capsys, tmp_path, "compare", str(graph), *FAST, "--checkpoint-every", "2",
+                  "-o", str(tmp_path / "cmp.png"))
+    assert err.startswith("skipwire: --checkpoint-every: compare keeps no run folders or checkpoints")
+
+
 # ---------------------------------------------------------------- export, import, template
 
 
