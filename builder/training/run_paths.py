@@ -16,14 +16,13 @@ from builder.cli import CliError, say
 from builder.cli_paths import fresh_name, new_run_folder
 from builder.text import printable
 
-CHECKPOINT = "checkpoint.pt"
-RUN_GRAPH = "graph.json"  # a run folder holds the graph it trained
-
 
 def resume_paths(resume: str | None) -> tuple[Path | None, Path | None]:
     """``(checkpoint, run folder)`` for ``--resume``; the folder is None for a loose checkpoint."""
     if resume is None:
         return None, None
+    from builder.export.weights import CHECKPOINT, RUN_GRAPH  # imports torch: only when resuming
+
     p = Path(resume)
     shown = printable(resume)
     if p.is_dir():
