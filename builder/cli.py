@@ -2,13 +2,19 @@
 
 Each feature area registers its own subcommands through a ``register(subparsers)``
 function in one of ``PLUGINS``; this module holds the core ones (validate, summary,
-template) and the shared error handling: a bad file gives exit code 2 and one line.
+template) and the shared error handling: a bad file or option gives exit code 2 and one line
+(an unknown flag: the usage of the subcommand it was given to), a graph with errors exit code
+1, and output into a pipe whose reader has gone (``summary … | head``) ends silently with 141,
+as a shell reports death by SIGPIPE. Commands check their output paths before any work
+(:mod:`builder.cli_paths`).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -17,6 +23,8 @@ from builder.fileformat import GraphFileError
 from builder.text import printable
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT = 0, 1, 2
+# The reader of stdout went away (``summary … | head``): the shell's code for death by SIGPIPE.
+EXIT_PIPE_CLOSED = 128 + getattr(signal, "SIGPIPE", 13)
 
 # Modules that add subcommands; each defines register(subparsers). Missing ones are skipped.
 PLUGINS = ("builder.training.cli", "builder.export.cli", "builder.training.evaluate",
@@ -83,8 +91,10 @@ def say(text: str, stream: TextIO | None = None) -> None:
 
 def _cmd_template(args: argparse.Namespace) -> int:
     from builder import fileformat, templates
+    from builder.cli_paths import output_file
     from builder.validate import validate
 
+    output_file(args.output, "-o", (".json",))
     options = _template_options(args, templates.template_options(args.name))
     try:
         graph = templates.make(args.name, **options)
@@ -188,7 +198,7 @@ def _core_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[typ
     p.add_argument("--widen", type=int, help="wide_resnet widen factor k (default 10)")
     p.add_argument("--input", help="input shape CxHxW (default 3x32x32)")
     p.add_argument("--classes", type=int, help="number of classes (default 10)")
-    p.add_argument("-o", "--output", required=True, help="file to write")
+    p.add_argument("-o", "--output", required=True, help="graph file to write (.json)")
     p.set_defaults(func=_cmd_template)
 
 
@@ -202,8 +212,25 @@ def _positive(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser that reports arguments it does not know itself, with its own usage.
+
+    argparse hands a subcommand's unknown arguments up to the top-level parser, which prints
+    the top-level usage; here ``train x.json --bogus`` prints ``train``'s usage instead (the
+    subcommands' parsers are made with the top-level parser's class).
+    """
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="skipwire", description="Design, train and understand residual networks. "
         "Run without a subcommand to open the app.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -226,7 +253,30 @@ def _plugin(name: str) -> Callable[[argparse._SubParsersAction], None] | None:  
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run a subcommand; returns the exit code."""
+    """Run a subcommand; returns the exit code (``EXIT_PIPE_CLOSED``, silently, if stdout closed)."""
+    try:
+        try:
+            code = _run(argv)
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here (after --help too), not at exit
+    except BrokenPipeError:
+        _stdout_to_devnull()
+        return EXIT_PIPE_CLOSED
+    return code
+
+
+def _stdout_to_devnull() -> None:
+    """Point stdout at the null device so Python's flush at exit does not fail a second time."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (a test's capture): nothing is flushed at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -8,6 +8,8 @@ from pathlib import Path
 from builder.cli import EXIT_OK, CliError, load_graph, say
 
 FORMATS = {".py": "py", ".onnx": "onnx", ".pt": "weights", ".pth": "weights"}
+WHAT = {"py": "PyTorch code (.py)", "onnx": "an ONNX model (.onnx)", "weights": "a state_dict (.pt)"}
+UNTRAINED = "untrained: freshly initialised weights (--weights RUN exports a run's trained ones)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,13 +19,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        "model (.onnx) or a state_dict (.pt). With --weights, trained weights go "
                        "into the ONNX file, or beside the code as OUTPUT.pt.")
     p.add_argument("file", help="graph file (.json)")
-    p.add_argument("-o", "--output", required=True, help="file to write (.py, .onnx or .pt)")
+    p.add_argument("-o", "--output", required=True,
+                   help="file to write: .py, .onnx or .pt/.pth (its folder must exist)")
     p.add_argument("--format", choices=("py", "onnx", "weights"),
-                   help="what to write (default: from the output suffix, else py)")
+                   help="what to write (default: from the output suffix; a suffix that means "
+                   "another format is refused)")
     p.add_argument("--weights", metavar="RUN_OR_CHECKPOINT",
-                   help="run folder, training checkpoint or state_dict file with trained weights")
-    p.add_argument("--onnx-exporter", choices=("auto", "torchscript", "dynamo"), default="auto",
-                   help="torch.onnx exporter (auto: the fast TorchScript one, else torch.export)")
+                   help="run folder, training checkpoint or state_dict file with trained weights "
+                   "(without it .onnx and .pt get untrained, freshly initialised weights, and the "
+                   "output line says so)")
+    p.add_argument("--onnx-exporter", choices=("auto", "torchscript", "dynamo"),
+                   help="torch.onnx exporter for .onnx output (default auto: the fast TorchScript "
+                   "one, else torch.export)")
     p.set_defaults(func=_cmd_export)
     p = sub.add_parser("import", help="trace a PyTorch nn.Module into a graph file",
                        description="Trace an nn.Module class with torch.fx into a graph when every "
@@ -38,9 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    out, fmt = _target(args)
     graph = load_graph(args.file)
-    out = Path(args.output)
-    fmt = args.format or FORMATS.get(out.suffix.lower(), "py")
     try:
         if args.weights is not None:  # a run's weights go with the graph it trained (its graph.json)
             from builder.export.weights import graph_for_weights
@@ -51,16 +57,40 @@ def _cmd_export(args: argparse.Namespace) -> int:
         elif fmt == "onnx":
             from builder.export.onnx_export import export_onnx
 
-            export_onnx(graph, out, args.weights, exporter=args.onnx_exporter)
-            say(f"wrote {out}: ONNX model of {graph.name}")
+            export_onnx(graph, out, args.weights, exporter=args.onnx_exporter or "auto")
+            say(f"wrote {out}: ONNX model of {graph.name}{_untrained(args.weights)}")
         else:
             from builder.export.weights import compiled_with_weights, save_state_dict
 
             save_state_dict(compiled_with_weights(graph, args.weights), out)
-            say(f"wrote {out}: state_dict of {graph.name}")
+            say(f"wrote {out}: state_dict of {graph.name}{_untrained(args.weights)}")
     except (ValueError, OSError) as exc:
         raise CliError(_one_line(exc)) from None
     return EXIT_OK
+
+
+def _target(args: argparse.Namespace) -> tuple[Path, str]:
+    """The output file and format, checked before anything is built; CliError names the flag."""
+    from builder.cli_paths import output_file
+
+    out = output_file(args.output, "-o")
+    implied = FORMATS.get(out.suffix.lower())
+    fmt = args.format or implied
+    if fmt is None:
+        raise CliError(f"-o {args.output}: the suffix does not say what to write; end the name in "
+                       ".py, .onnx or .pt, or give --format")
+    if implied is not None and implied != fmt:
+        raise CliError(f"--format {fmt} writes {WHAT[fmt]}, but -o {args.output} names "
+                       f"{WHAT[implied]}; change the suffix or --format")
+    if args.onnx_exporter is not None and fmt != "onnx":
+        raise CliError(f"--onnx-exporter applies to ONNX output only; this writes {WHAT[fmt]}")
+    if fmt == "py" and args.weights is not None:
+        output_file(out.with_suffix(".pt"), "-o (the weights beside the code)")
+    return out, fmt
+
+
+def _untrained(weights: str | None) -> str:
+    return f", {UNTRAINED}" if weights is None else ""
 
 
 def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[no-untyped-def]
@@ -84,8 +114,10 @@ def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[
 def _cmd_import(args: argparse.Namespace) -> int:
     from builder import fileformat
     from builder.cli import parse_shape
+    from builder.cli_paths import output_file
     from builder.export.fx_import import ImportFailure, exported_name, import_module, load_class
 
+    output_file(args.output, "-o", (".json",))
     shape = parse_shape(args.input)
     try:
         cls = load_class(args.spec)

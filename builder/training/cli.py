@@ -7,6 +7,9 @@ value is reported under the flag the person typed (``--mixup: must be 0 to 100; 
 graph made for another input (the shipped CIFAR nets on 8×8 digits) is fitted to the dataset by
 :func:`~builder.training.adapt.adapt_graph` unless ``--no-adapt`` is given. ``--print-config``
 (``--dry-run``) shows the effective settings, the adapted graph and the output paths, and stops.
+Paths, the device and every setting are checked before any data is loaded: an existing run
+folder is never replaced (:mod:`builder.training.run_paths`), and ``compare -o`` is checked
+before the first net trains.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ import ast
 import importlib.util
 import os
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
 from builder.cli import EXIT_DIAGNOSTICS, EXIT_OK, CliError, load_graph
+from builder.cli_paths import PLOT_SUFFIXES, output_file
 from builder.training.config import SETTINGS, ConfigError, TrainConfig
+from builder.training.run_paths import resume_paths, run_folder
 from builder.training.settings import FORM_SECTIONS, Spec, describe, format_value, parse_text
 
 ADAPT_NOTE = ("The data set defaults to digits (scikit-learn's 8×8 hand-written digits, built in). "
@@ -68,10 +72,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "train", help="train a graph headless (progress bar, run folder)", formatter_class=SettingsHelp,
         description="Train a graph file; torchrun runs it on several GPUs. " + ADAPT_NOTE)
     p.add_argument("file", help="graph file (.json)")
-    p.add_argument("--run-dir", metavar="DIR", help="run folder (default runs/NAME-DATE-TIME)")
-    p.add_argument("--resume", metavar="CHECKPOINT",
-                   help="checkpoint.pt to continue from (its run folder and config.json are reused; "
-                   "flags such as --epochs override)")
+    p.add_argument("--run-dir", metavar="DIR",
+                   help="run folder to create; it must be new or empty: an existing run is never "
+                   "replaced (default runs/NAME-DATE-TIME, with -2, -3, … added if that is taken)")
+    p.add_argument("--resume", metavar="RUN_OR_CHECKPOINT",
+                   help="run folder (or its checkpoint.pt) to continue: the run's config.json is "
+                   "reused and its folder written on; flags such as --epochs override")
     _common(p)
     p.set_defaults(func=cmd_train)
     p = subparsers.add_parser(
@@ -80,7 +86,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "writes a PNG (loss, error, gradient by depth) and prints a table. The defaults below are "
         "the experiment's (2 epochs of warm-up, one validation pass at the end). " + ADAPT_NOTE)
     p.add_argument("files", nargs="+", help="graph files (.json)")
-    p.add_argument("-o", "--output", default="compare.png", help="PNG to write (default compare.png)")
+    p.add_argument("-o", "--output", default="compare.png",
+                   help="plot to write: .png, .svg or .pdf (default compare.png); checked before "
+                   "training")
     _common(p)
     p.set_defaults(func=cmd_compare)
 
@@ -159,7 +167,12 @@ def _prepare(args: argparse.Namespace, base: Mapping[str, Any] | None = None) ->
     import torch
 
     from builder.training.datasets import DatasetError, load_dataset
+    from builder.training.optim import resolve_device
 
+    try:
+        resolve_device(config.device)  # a device that is not there: before loading any data
+    except ConfigError as exc:
+        raise CliError(explain(exc, args)) from None
     torch.set_num_threads(config.cpu_threads)
     try:
         data = load_dataset(config)
@@ -205,9 +218,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from builder.training.trainer import Trainer
 
     graph = load_graph(args.file)
-    resume_dir = os.path.dirname(os.path.abspath(args.resume)) if args.resume else None
-    if resume_dir and not args.config and os.path.isfile(os.path.join(resume_dir, "config.json")):
-        args.config = os.path.join(resume_dir, "config.json")  # the run's own settings, then flags
+    resume, resume_dir = resume_paths(args.resume)
+    if resume_dir and not args.config and (resume_dir / "config.json").is_file():
+        args.config = str(resume_dir / "config.json")  # the run's own settings, then flags
+    run_dir = run_folder(args.run_dir, graph.name, resume_dir)
     config, data = _prepare(args)
     if args.print_config:
         print_config(config, args, sys.stdout)
@@ -215,8 +229,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     ctx = distributed.from_env(config.device)
     out = sys.stdout if ctx.is_main else open(os.devnull, "w")  # noqa: SIM115
     graph = _fit(graph, data, args, out)
-    run_dir = args.run_dir or resume_dir or os.path.join(
-        "runs", f"{graph.name}-{time.strftime('%Y%m%d-%H%M%S')}")
     if args.print_config:
         print(f"run folder: {run_dir} (not written: --print-config)")
         distributed.shutdown(ctx)
@@ -224,7 +236,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(data.describe(), file=out)
     bar = Progress(config.epochs, enabled=ctx.is_main and not args.quiet)
     trainer = Trainer(graph, config, data, on_step=bar.step, on_epoch=bar.epoch,
-                      run_dir=run_dir, resume_from=args.resume, dist=ctx)
+                      run_dir=str(run_dir), resume_from=str(resume) if resume else None, dist=ctx)
     try:
         result = trainer.run()
     except ConfigError as exc:
@@ -256,6 +268,10 @@ def summary_text(result: Any) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     from builder.training import compare
 
+    output_file(args.output, "-o", PLOT_SUFFIXES)  # before any training
+    if args.checkpoint_every is not None:
+        raise CliError("--checkpoint-every: compare keeps no run folders or checkpoints (it writes "
+                       "the plot and prints the table); train each graph to keep its checkpoints")
     graphs = [(os.path.splitext(os.path.basename(f))[0], load_graph(f)) for f in args.files]
     config, data = _prepare(args, compare.COMPARE_DEFAULTS)
     if args.print_config:

@@ -7,7 +7,9 @@ downloaded for the next fetch to continue. ``--from`` installs from archives alr
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from builder.cli import EXIT_OK, CliError
@@ -39,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def cmd_fetch(args: argparse.Namespace) -> int:
     from builder.training import fetch
 
+    _check_fetch(args)
     bar = _Bar(enabled=not args.quiet)
     try:
         if fetch.fetched_dir(fetch.source(args.name).name, args.root) is not None:
@@ -60,6 +63,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from builder.training import fetch
 
+    root, flag = _root(args.root)
+    if root.exists() and not root.is_dir():
+        raise CliError(f"{flag} {root} is a file, not a folder")
     rows = fetch.status(args.root)
     print(f"data folder: {fetch.data_root(args.root)}")
     print(f"{'name':<14} {'download':>9} {'on disk':>9}  title")
@@ -68,6 +74,28 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"{r.name:<14} {fetch.human_bytes(r.download_bytes):>9} {disk:>9}  {r.title}")
     print("built in (no download): digits, synthetic; your own images: folder")
     return EXIT_OK
+
+
+def _check_fetch(args: argparse.Namespace) -> None:
+    """Every option checked before anything is downloaded or written (CliError names the flag)."""
+    from builder.cli_paths import existing, writable_folder
+    from builder.training import fetch
+
+    try:
+        fetch.mirror_bases(fetch.source(args.name), args.mirror)
+    except fetch.FetchError as exc:
+        raise CliError(f"--mirror: {exc}" if args.mirror else str(exc)) from None
+    writable_folder(*_root(args.root))
+    existing(args.archives or (), "--from")
+
+
+def _root(setting: str | None) -> tuple[Path, str]:
+    """The data folder and what set it: ``--root``, ``$SKIPWIRE_DATA`` or the default."""
+    from builder.training import fetch
+
+    origin = "--root" if setting else f"${fetch.ENV_ROOT}" if os.environ.get(fetch.ENV_ROOT) \
+        else "the data folder"
+    return fetch.data_root(setting), origin
 
 
 class _Bar:

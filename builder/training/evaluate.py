@@ -260,22 +260,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        "a PNG (confusion matrix, per-class error, the most confidently misclassified "
                        "images) and a CSV (one row per class) beside it.")
     p.add_argument("run_dir", help="run folder (graph.json, config.json, checkpoint.pt)")
-    p.add_argument("-o", "--output", help="PNG to write (default RUN_DIR/evaluation.png); the CSV goes "
-                   "beside it with the suffix .csv")
-    p.add_argument("--top", type=int, default=TOP, help=f"mistakes in the gallery (default {TOP})")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N or mps (default cpu)")
-    p.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    p.add_argument("-o", "--output", help="plot to write: .png, .svg or .pdf (default "
+                   "RUN_DIR/evaluation.png); the CSV goes beside it with the suffix .csv")
+    p.add_argument("--top", type=int, default=TOP,
+                   help=f"mistakes in the gallery, 0 for none (default {TOP})")
+    p.add_argument("--device", default="cpu", help="auto, cpu, cuda, cuda:N or mps (default cpu)")
+    p.add_argument("--threads", metavar="N",
+                   help="CPU threads for torch, 1 to 1,024 (default: torch's choice)")
     p.set_defaults(func=_cmd_evaluate)
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    png = Path(args.output) if args.output else Path(args.run_dir) / "evaluation.png"
+    png = _check_options(args)
     try:
-        ev = evaluate(args.run_dir, top=max(0, args.top), device=args.device)
+        ev = evaluate(args.run_dir, top=args.top, device=args.device)
         write_png(ev, png)
         write_csv(ev, png.with_suffix(".csv"))
     except (ValueError, OSError, RuntimeError) as exc:
@@ -283,3 +281,39 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     print(ev.summary())
     print(f"wrote {png} and {png.with_suffix('.csv')}")
     return EXIT_OK
+
+
+def _check_options(args: argparse.Namespace) -> Path:
+    """The plot to write, once every option is known good (CliError names the flag)."""
+    from builder.cli_paths import PLOT_SUFFIXES, output_file
+
+    if args.top < 0:
+        raise CliError(f"--top must be 0 or more, got {args.top}")
+    folder = Path(args.run_dir)
+    if not folder.is_dir():
+        raise CliError(f"{folder}: not a run folder ({'a file' if folder.exists() else 'it does not exist'})")
+    png = output_file(args.output or folder / "evaluation.png", "-o", PLOT_SUFFIXES)
+    output_file(png.with_suffix(".csv"), "-o (the CSV beside the plot)")
+    _use_device_and_threads(args.device, args.threads)
+    return png
+
+
+def _use_device_and_threads(device: str, threads: str | None) -> None:
+    """Check ``--device`` and ``--threads`` as ``train`` does; set torch's thread count."""
+    from builder.training.cli import explain
+    from builder.training.config import SETTINGS, ConfigError, TrainConfig
+    from builder.training.optim import resolve_device
+    from builder.training.settings import parse_text
+
+    try:
+        count = None if threads is None else parse_text(SETTINGS["cpu_threads"], threads)
+        config = TrainConfig(device=device, **({} if count is None else {"cpu_threads": count}))
+        resolve_device(config.device)
+    except ConfigError as exc:
+        raise CliError(explain(exc, argparse.Namespace(config=None))) from None
+    except ValueError as exc:
+        raise CliError(f"--threads: {exc}") from None
+    if count is not None:
+        import torch
+
+        torch.set_num_threads(count)

@@ -181,12 +181,13 @@ def fetch(name: str, root: str | os.PathLike[str] | None = None,
     if existing is not None:
         return existing
     base = data_root(root)
+    given = _given(src, archives) if archives is not None else None  # nothing written if missing
     try:
         base.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FetchError(f"{base}: cannot create the data folder ({exc.strerror or exc})") from None
-    if archives is not None:
-        paths, downloaded = _given(src, archives), False
+    if given is not None:
+        paths, downloaded = given, False
     else:
         paths, downloaded = _download_all(src, base / DOWNLOADS / name, mirrors, progress, cancel), True
     folder = _install(src, paths, base, cancel)
