@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from builder import fileformat
+from builder import fileformat, shipped
 from builder.catalog import fmt_shape
 from builder.graph import Graph
 from gui import files, style
 
-GRAPHS = Path(__file__).resolve().parent.parent / "graphs"
+GRAPHS = shipped.graphs_dir()  # the repository's graphs/, or the installed package data
 SHOWCASE = (  # (shipped graph file stem, title) in the order of the story
     ("resnet20", "ResNet-20"), ("plain20", "Plain-20"), ("resnet56", "ResNet-56"),
     ("plain56", "Plain-56"), ("lenet", "LeNet-5"), ("vgg16", "VGG-16"),

@@ -70,7 +70,8 @@ def compare_defaults() -> dict[str, Any]:
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = subparsers.add_parser(
         "train", help="train a graph headless (progress bar, run folder)", formatter_class=SettingsHelp,
-        description="Train a graph file; torchrun runs it on several GPUs. " + ADAPT_NOTE)
+        description="Train a graph file; torchrun runs it on several GPUs or CPU processes "
+        "(--batch-size is per process; the learning rate is not scaled). " + ADAPT_NOTE)
     p.add_argument("file", help="graph file (.json)")
     p.add_argument("--run-dir", metavar="DIR",
                    help="run folder to create; it must be new or empty: an existing run is never "
@@ -267,6 +268,7 @@ def summary_text(result: Any) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from builder.training import compare
+    from builder.training.progress import CompareProgress
 
     output_file(args.output, "-o", PLOT_SUFFIXES)  # before any training
     if args.checkpoint_every is not None:
@@ -281,21 +283,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.print_config:
         print(f"plot: {args.output} (not written: --print-config)")
         return EXIT_OK
-    quiet = args.quiet
-
-    def on_epoch(name: str, m: Any) -> None:
-        if not quiet:
-            val = "" if m.val_acc != m.val_acc else f"  val err {100 * (1 - m.val_acc):5.2f}%"
-            print(f"{name:<12} epoch {m.epoch:>3}/{m.epochs}  loss {m.train_loss:.4f}  "
-                  f"train err {100 * (1 - m.train_acc):5.2f}%{val}  {m.seconds:.2f} s", flush=True)
-
     try:
-        runs = compare.compare(graphs, config, data, on_epoch)
+        progress = CompareProgress(len(graphs), config.epochs, enabled=not args.quiet)
+        runs = compare.compare(graphs, config, data, progress=progress)
     except ConfigError as exc:
         raise CliError(explain(exc, args)) from None
     except ValueError as exc:
         raise CliError(str(exc)) from None
     print(compare.table(runs))
     compare.plot(runs, args.output, title=f"{config.dataset}, seed {config.seed}")
-    print(f"wrote {args.output}")
+    print(f"wrote {args.output} and {compare.write_csv(runs, args.output)}")
     return EXIT_OK if all(r.result.status == "completed" for r in runs) else EXIT_DIAGNOSTICS

@@ -118,7 +118,8 @@ class TrainConfig:
                                                            "adamw": "AdamW"})
     lr: float = setting(
         0.05, label="Learning rate", section="Optimisation", range=Range(0, 10, low_open=True),
-        metavar="LR", help="step size at the start of the schedule")
+        metavar="LR", help="step size at the start of the schedule, used as given (not scaled by the "
+        "number of torchrun processes)")
     momentum: float = setting(
         0.9, label="Momentum", section="Optimisation", range=Range(0, 1, high_open=True),
         metavar="M", help="SGD momentum (Adam and AdamW use their own betas)", applies=_sgd)
@@ -154,7 +155,7 @@ class TrainConfig:
         metavar="N", help="passes over the training set")
     batch_size: int = setting(
         128, label="Batch size", section="Optimisation", range=Range(1, 1_000_000), unit="images",
-        metavar="N", help="images per step (per process under torchrun)")
+        metavar="N", help="images per step, per process: under torchrun the global batch is N × this")
     clip: Clip = setting(
         "none", label="Clip gradients", section="Optimisation", metavar="HOW",
         help="limit exploding gradients: scale them to a total norm, or clamp each value",
