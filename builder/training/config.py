@@ -93,13 +93,14 @@ class TrainConfig:
         help="where the images come from: digits (scikit-learn's 8×8 digits) and synthetic are "
         "built in; the others read --data-dir",
         choice_labels={"digits": "Digits (built in, 8×8)", "synthetic": "Synthetic (random patterns)",
-                       "mnist": "MNIST (folder)", "fashion_mnist": "Fashion-MNIST (folder)",
-                       "cifar10": "CIFAR-10 (folder)", "cifar100": "CIFAR-100 (folder)",
+                       "mnist": "MNIST", "fashion_mnist": "Fashion-MNIST",
+                       "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
                        "folder": "Image folder (one sub-folder per class)"})
     data_dir: str = setting(
         "", label="Folder", section="Data", metavar="DIR", path=True,
-        help="folder with the data set's files (MNIST, Fashion-MNIST, CIFAR, or one sub-folder of "
-        "images per class)", applies=lambda v: v.get("dataset") not in BUILT_IN)
+        help="folder with the data set's files: one sub-folder of images per class, or MNIST / "
+        "CIFAR files (empty: the copy fetched with `main.py data fetch` or Train → Get Data Set…)",
+        applies=lambda v: v.get("dataset") not in BUILT_IN)
     image_size: int = setting(
         0, label="Image size", section="Data", range=Range(0, 1024), unit="px", zero="native size",
         metavar="N", help="resize the images to N×N pixels (digits: upsample 8 → 16 or 32)")
@@ -279,8 +280,8 @@ class TrainConfig:
 
 # ---- rules that join two fields
 def _data_dir(c: TrainConfig) -> str | None:
-    needs = c.dataset in DATASETS and c.dataset not in BUILT_IN
-    return f"dataset {c.dataset} needs a data folder" if needs and not c.data_dir else None
+    # MNIST, Fashion-MNIST and CIFAR without a folder use the fetched copy (builder.training.fetch)
+    return "an image-folder data set needs a folder" if c.dataset == "folder" and not c.data_dir else None
 
 
 def _nesterov(c: TrainConfig) -> str | None:

@@ -259,6 +259,11 @@ class TrainingController(QObject):
             return False  # the reason is shown next to Start, and on the bad field
         config = self.panel.config()
         self.panel.show_error("")
+        if self.dataset is None and not config.data_dir and \
+                not data_dialogs.ensure_dataset(self.window, config.dataset):
+            self.panel.show_error(f"{config.dataset} is not on this computer: download it (Train → Get "
+                                  "Data Set…) or choose the folder with its files")
+            return False
         if "torch" in sys.modules and not self.panel.device.probed:
             self.panel.device.refresh()
         self.panel.status.setText(" ")  # the previous run's description

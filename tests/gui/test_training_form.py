@@ -162,8 +162,8 @@ def test_a_run_message_stays_below_the_reasons_that_block_start(ctl: Any) -> Non
     panel = ctl.panel
     panel.show_error("resnet20: the last run stopped")
     assert panel.error.text() == "resnet20: the last run stopped"
-    panel.set_values(mixup_alpha=0.0, label_smoothing=0.0, dataset="mnist", data_dir="")
-    assert panel.error.text() == "Folder: dataset mnist needs a data folder"
+    panel.set_values(mixup_alpha=0.0, label_smoothing=0.0, dataset="folder", data_dir="")
+    assert panel.error.text() == "Folder: an image-folder data set needs a folder"
     assert "d32f2f" in panel.form.slots["data_dir"].styleSheet()
     panel.set_values(dataset="synthetic")
     assert panel.error.text() == "resnet20: the last run stopped"

@@ -310,10 +310,10 @@ def test_oversized_file_is_refused_before_reading(tmp_path: Path) -> None:
     path = tmp_path / "huge.json"
     with open(path, "wb") as handle:
         handle.truncate(fileformat.MAX_BYTES + 1)  # sparse: nothing is written
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the machine may be busy
     with pytest.raises(GraphFileError, match="at most"):
         fileformat.load(path)
-    assert time.perf_counter() - start < 0.5
+    assert time.process_time() - start < 0.5
 
 
 @pytest.mark.parametrize("name", ["missing.json", "a_directory"])

@@ -229,7 +229,7 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path, size: tup
 
     root = _image_folder(tmp_path, _png_header(*size))
     tracemalloc.start()
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: the machine may be busy
     try:
         with pytest.raises(DatasetError) as info:
             image_folder(str(root), 8)
@@ -237,7 +237,7 @@ def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path, size: tup
     finally:
         tracemalloc.stop()
     assert "bomb.png" in str(info.value) and "\n" not in str(info.value)
-    assert time.perf_counter() - start < 2.0 and peak < 50 * 2**20
+    assert time.process_time() - start < 2.0 and peak < 50 * 2**20
 
 
 def test_a_truncated_image_is_refused_with_its_name(tmp_path: Path) -> None:

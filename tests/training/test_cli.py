@@ -121,7 +121,7 @@ def test_compare_help_reads_the_experiments_defaults_without_torch() -> None:
     (["--mixup", "-1"], "skipwire: --mixup: must be 0 to 100; got -1.0"),
     (["--milestones", "0.5,x"], "skipwire: --milestones: expected a list of numbers separated by commas"),
     (["--milestones", "0.8,0.2"], "skipwire: --milestones: milestones must be increasing"),
-    (["--dataset", "mnist"], "skipwire: --data-dir: dataset mnist needs a data folder"),
+    (["--dataset", "folder"], "skipwire: --data-dir: an image-folder data set needs a folder"),
     (["--nesterov", "--optimizer", "adam"], "skipwire: --nesterov: Nesterov needs optimizer sgd"),
 ])
 def test_bad_flags_name_the_flag_typed(graph_files, tmp_path: Path, capsys, args: list[str],

@@ -68,8 +68,9 @@ def test_defaults_are_valid_and_follow_the_measured_recipe() -> None:
 
 
 def test_cross_field_rules() -> None:
-    with pytest.raises(ConfigError, match="data_dir: dataset mnist needs a data folder"):
-        TrainConfig(dataset="mnist")
+    with pytest.raises(ConfigError, match="data_dir: an image-folder data set needs a folder"):
+        TrainConfig(dataset="folder")
+    assert TrainConfig(dataset="mnist").data_dir == ""  # the fetched copy (builder.training.fetch)
     with pytest.raises(ConfigError, match="precision: bf16 mixed precision needs a CUDA device"):
         TrainConfig(precision="bf16", device="cpu")
     with pytest.raises(ConfigError, match="nesterov: Nesterov needs"):
