@@ -17,7 +17,7 @@ from builder.fileformat import GraphFileError
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT = 0, 1, 2
 
 # Modules that add subcommands; each defines register(subparsers). Missing ones are skipped.
-PLUGINS = ("builder.training.cli", "builder.export.cli")
+PLUGINS = ("builder.training.cli", "builder.export.cli", "builder.xray.cli")
 
 
 class CliError(Exception):
