@@ -16,7 +16,7 @@ from typing import Any
 
 from builder.cli import EXIT_OK, CliError, load_graph
 
-DATA_FLAGS = ("--dataset", "--data-dir", "--image-size", "--seed", "--batch-size")
+DATA_FLAGS = ("--dataset", "--data-dir", "--image-size", "--seed", "--batch-size", "--device")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -128,6 +128,16 @@ def _config(args: argparse.Namespace, train: bool) -> Any:
         raise CliError(str(exc)) from None
 
 
+def _device(config: Any) -> Any:
+    from builder.training.config import ConfigError
+    from builder.training.optim import resolve_device
+
+    try:
+        return resolve_device(config.device)
+    except ConfigError as exc:
+        raise CliError(str(exc)) from None
+
+
 def _dataset(config: Any) -> Any:
     from builder.training.datasets import DatasetError, load_dataset
 
@@ -210,7 +220,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     _threads(args)
     config = _config(args, train=False)
     data = _dataset(config)
-    results = [preflight(_fit(g, data), data, batch_size=config.batch_size, seed=config.seed) for g in graphs]
+    device = _device(config)
+    results = [preflight(_fit(g, data), data, batch_size=config.batch_size, seed=config.seed,
+                         device=device) for g in graphs]
     csvs = _csv_paths(args.output, [r.graph_name for r in results])
     for result, path in zip(results, csvs, strict=True):
         print(result.text())
