@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from builder import catalog
 from builder.graph import Graph, Wire
-from builder.xray.structure import residual_units
+from builder.xray.structure import residual_units, unit_skip_wires
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 SIGN = {ADDED: "+", REMOVED: "-", CHANGED: "~"}
@@ -105,16 +105,7 @@ def _block_detail(a: Graph, b: Graph, block_id: str) -> str:
 
 def skip_wires(graph: Graph) -> set[Wire]:
     """The wires on the skip paths of ``graph``'s residual units."""
-    found: set[Wire] = set()
-    for unit in residual_units(graph):
-        cur, port = unit.add_id, unit.skip_port
-        while True:
-            src = graph.inputs_of(cur)[port]
-            found.add(Wire(src, cur, port))
-            if src == unit.fork:
-                break
-            cur, port = src, 0
-    return found
+    return {w for unit in residual_units(graph) for w in unit_skip_wires(graph, unit)}
 
 
 def diff(a: Graph, b: Graph) -> GraphDiff:

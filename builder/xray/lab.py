@@ -132,7 +132,7 @@ def figure(nets: list[NetXray], path: str | os.PathLike[str], title: str = "") -
     plt = plots.pyplot()
     n = len(nets)
     fig = plt.figure(figsize=(max(20, 5 * (1 + 2 * n)), 21))
-    grid = fig.add_gridspec(4, 2 * (1 + 2 * n) * n, hspace=0.45, wspace=1.2)
+    grid = fig.add_gridspec(4, 2 * (1 + 2 * n) * n, hspace=0.45, wspace=1.2, top=0.95, bottom=0.04)
     width = grid.ncols
     half = width // 2
     plots.draw_preflight(fig.add_subplot(grid[0, :half]), fig.add_subplot(grid[0, half:]),

@@ -91,8 +91,12 @@ def filter_normalised(params: Sequence[torch.Tensor], generator: torch.Generator
 def scan(params: Sequence[torch.Tensor], evaluate_point: Evaluate, delta: Sequence[torch.Tensor],
          eta: Sequence[torch.Tensor], alphas: Sequence[float], betas: Sequence[float], *,
          on_progress: Callable[[int, int], None] | None = None,
-         should_stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
-    """``(loss, accuracy, completed)`` at θ + αδ + βη for every (β, α); θ is restored at the end."""
+         should_stop: Callable[[], bool] | None = None,
+         on_row: Callable[[np.ndarray], None] | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``(loss, accuracy, completed)`` at θ + αδ + βη for every (β, α); θ is restored at the end.
+
+    ``on_row`` gets the loss grid (nan where not yet evaluated) after each row of β.
+    """
     loss = np.full((len(betas), len(alphas)), np.nan)
     acc = np.full_like(loss, np.nan)
     origin = [p.detach().clone() for p in params]
@@ -109,6 +113,8 @@ def scan(params: Sequence[torch.Tensor], evaluate_point: Evaluate, delta: Sequen
                     done += 1
                     if on_progress is not None:
                         on_progress(done, total)
+                if on_row is not None:
+                    on_row(loss)
     finally:
         with torch.no_grad():
             for p, p0 in zip(params, origin, strict=True):
@@ -123,7 +129,8 @@ def grid(points: int, span: float) -> list[float]:
 def landscape(module: nn.Module, x: torch.Tensor, y: torch.Tensor, *, points: int = 21,
               span: float = 1.0, seed: int = 0, name: str = "",
               on_progress: Callable[[int, int], None] | None = None,
-              should_stop: Callable[[], bool] | None = None) -> Landscape:
+              should_stop: Callable[[], bool] | None = None,
+              on_row: Callable[[np.ndarray], None] | None = None) -> Landscape:
     """The 2-D slice of ``module``'s loss on ``(x, y)`` (a fixed subset) around its weights."""
     start = time.perf_counter()
     params = [p for p in module.parameters() if p.requires_grad]
@@ -137,7 +144,7 @@ def landscape(module: nn.Module, x: torch.Tensor, y: torch.Tensor, *, points: in
             return loss, 1.0 - error
 
         loss, acc, complete = scan(params, point, delta, eta, axis, axis, on_progress=on_progress,
-                                   should_stop=should_stop)
+                                   should_stop=should_stop, on_row=on_row)
     result = Landscape(name, axis, axis, loss, acc, len(y), time.perf_counter() - start,
                        "completed" if complete else "stopped")
     if complete:

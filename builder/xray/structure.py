@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from builder.catalog import fmt_shape
-from builder.graph import Graph
+from builder.graph import Graph, Wire
 from builder.twin import depths, skip_port
 from builder.validate import Report
 
@@ -95,6 +95,17 @@ def residual_units(graph: Graph) -> list[ResidualUnit]:
             units.append(ResidualUnit(add_id, _label(graph, add_id), fork, port, inputs[port],
                                       skip_first, branch_source, branch_first))
     return units
+
+
+def unit_skip_wires(graph: Graph, unit: ResidualUnit) -> list[Wire]:
+    """The wires of a unit's skip path, from the Add back to the fork."""
+    cur, port, found = unit.add_id, unit.skip_port, []
+    while True:
+        src = graph.inputs_of(cur)[port]
+        found.append(Wire(src, cur, port))
+        if src == unit.fork:
+            return found
+        cur, port = src, 0
 
 
 def lesion_units(graph: Graph, report: Report) -> list[LesionUnit]:
