@@ -82,18 +82,15 @@ def _data(p: argparse.ArgumentParser) -> None:
 
     for flag in DATA_FLAGS:
         p.add_argument(flag, type=FLAGS[flag][1], help=FLAGS[flag][2])
+    p.add_argument("--no-adapt", action="store_true", help="do not fit the Input/classifier to the data")
     _common(p)
 
 
 def _training(p: argparse.ArgumentParser) -> None:
-    from builder.training.cli import FLAGS, SWITCHES
+    """``main.py train``'s flags (config file, every setting, --no-adapt, --threads, --quiet)."""
+    from builder.training.cli import _common as training_flags
 
-    p.add_argument("--config", help="JSON config file (flags override it)")
-    for flag, (_, kind, text) in FLAGS.items():
-        p.add_argument(flag, type=kind, help=text)
-    for flag, name in SWITCHES.items():
-        p.add_argument(flag, action="store_true", default=None, help=name.replace("_", " "))
-    _common(p)
+    training_flags(p)
 
 
 def _landscape_flags(p: argparse.ArgumentParser) -> None:
@@ -111,21 +108,24 @@ def _threads(args: argparse.Namespace) -> None:
         torch.set_num_threads(args.threads)
 
 
-def _config(args: argparse.Namespace, train: bool) -> Any:
-    from builder.training.compare import COMPARE_DEFAULTS
-    from builder.training.config import ConfigError, TrainConfig
-
-    if train:
-        from builder.training.cli import make_config
-
-        return make_config(args, dict(COMPARE_DEFAULTS))
+def _config(args: argparse.Namespace) -> Any:
+    """The data settings of ``check`` (``main.py train``'s defaults otherwise)."""
     from builder.training.cli import FLAGS
+    from builder.training.config import ConfigError, TrainConfig
 
     values = {FLAGS[flag][0]: getattr(args, flag[2:].replace("-", "_")) for flag in DATA_FLAGS}
     try:
         return TrainConfig(**{k: v for k, v in values.items() if v is not None})
     except ConfigError as exc:
         raise CliError(str(exc)) from None
+
+
+def _training_setup(args: argparse.Namespace) -> tuple[Any, Any]:
+    """``(config, data)`` for the commands that train: compare's recipe, then --config, then flags."""
+    from builder.training.cli import _prepare
+    from builder.training.compare import COMPARE_DEFAULTS
+
+    return _prepare(args, dict(COMPARE_DEFAULTS))  # type: ignore[no-any-return]
 
 
 def _device(config: Any) -> Any:
@@ -147,13 +147,11 @@ def _dataset(config: Any) -> Any:
         raise CliError(str(exc)) from None
 
 
-def _fit(graph: Any, data: Any) -> Any:
-    from builder.training.adapt import adapt_graph
+def _fit(graph: Any, data: Any, args: argparse.Namespace) -> Any:
+    """``graph`` fitted to the data (unless --no-adapt), as ``main.py train`` does it."""
+    from builder.training.cli import _fit as fit
 
-    try:
-        return adapt_graph(graph, data.input_shape, data.num_classes)[0]
-    except ValueError as exc:
-        raise CliError(str(exc)) from None
+    return fit(graph, data, args, open(os.devnull, "w") if args.quiet else sys.stdout)  # noqa: SIM115
 
 
 def _csv_paths(output: str, names: list[str]) -> list[Path]:
@@ -195,15 +193,10 @@ def _runs(args: argparse.Namespace) -> list[Any]:
 
 
 def _run_data(run: Any, cache: dict[str, Any]) -> Any:
-    from builder.xray.runs import XrayError, run_dataset
-
-    key = repr((run.config.dataset, run.config.data_dir, run.config.image_size, run.config.val_fraction,
-                run.config.seed))
+    c = run.config
+    key = repr((c.dataset, c.data_dir, c.image_size, c.val_fraction, c.seed))
     if key not in cache:
-        try:
-            cache[key] = run_dataset(run)
-        except XrayError as exc:
-            raise CliError(str(exc)) from None
+        cache[key] = _dataset(c)
     return cache[key]
 
 
@@ -218,10 +211,10 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     graphs = [load_graph(f) for f in args.files]
     _threads(args)
-    config = _config(args, train=False)
+    config = _config(args)
     data = _dataset(config)
     device = _device(config)
-    results = [preflight(_fit(g, data), data, batch_size=config.batch_size, seed=config.seed,
+    results = [preflight(_fit(g, data, args), data, batch_size=config.batch_size, seed=config.seed,
                          device=device) for g in graphs]
     csvs = _csv_paths(args.output, [r.graph_name for r in results])
     for result, path in zip(results, csvs, strict=True):
@@ -250,10 +243,8 @@ def cmd_split(args: argparse.Namespace) -> int:
         if not residual_units(graph):
             raise CliError(f"{args.source}: {graph.name} has no residual Add blocks (an Add with a "
                            "skip input): there is no gradient split to measure")
-        _threads(args)
-        config = _config(args, train=True)
-        data = _dataset(config)
-        graph = _fit(graph, data)
+        config, data = _training_setup(args)
+        graph = _fit(graph, data, args)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         run_dir = Path(args.run_dir or os.path.join("runs", f"{graph.name}-split-{stamp}"))
         lab.train(graph, config, data, run_dir, _say(args.quiet))
@@ -264,6 +255,23 @@ def cmd_split(args: argparse.Namespace) -> int:
         csv_path.write_bytes((run_dir / SPLIT_CSV).read_bytes())
     figure_split(samples, args.output, name)
     _written([args.output, csv_path])
+    return EXIT_OK
+
+
+def _each_run(args: argparse.Namespace, runs: list[Any], what: str, compute: Any, figure: Any) -> int:
+    """Run ``compute(run, data, tick)`` for each run; print, write CSVs and the figure."""
+    cache: dict[str, Any] = {}
+    show = _progress(args.quiet)
+    results = []
+    for run in runs:
+        tick = (lambda d, t, n=run.name: show(f"{n} {what}", d, t)) if show else None
+        results.append(compute(run, _run_data(run, cache), tick))
+    csvs = _csv_paths(args.output, [r.graph_name for r in results])
+    for result, path in zip(results, csvs, strict=True):
+        print(result.text())
+        result.write_csv(path)
+    figure(results, args.output)
+    _written([args.output, *csvs])
     return EXIT_OK
 
 
@@ -279,20 +287,8 @@ def cmd_lesion(args: argparse.Namespace) -> int:
         if not any(u.ok for u in lesion_units(run.graph, validate(run.graph))):
             raise CliError(f"{run.folder}: {run.name} has no residual Add blocks and no group or layer "
                            "that keeps its shape: nothing can be deleted")
-    cache: dict[str, Any] = {}
-    show = _progress(args.quiet)
-    results = []
-    for run in runs:
-        data = _run_data(run, cache)
-        tick = (lambda d, t, n=run.name: show(f"{n} lesion", d, t)) if show else None
-        results.append(lesion(run.graph, run.module, data.x_val, data.y_val, on_progress=tick))
-    csvs = _csv_paths(args.output, [r.graph_name for r in results])
-    for result, path in zip(results, csvs, strict=True):
-        print(result.text())
-        result.write_csv(path)
-    figure_lesion(results, args.output)
-    _written([args.output, *csvs])
-    return EXIT_OK
+    compute = lambda run, data, tick: lesion(run.graph, run.module, data.x_val, data.y_val, on_progress=tick)
+    return _each_run(args, runs, "lesion", compute, figure_lesion)
 
 
 def cmd_landscape(args: argparse.Namespace) -> int:
@@ -302,23 +298,12 @@ def cmd_landscape(args: argparse.Namespace) -> int:
     if args.points < 3 or args.samples < 1 or not args.span > 0:
         raise CliError("--points must be at least 3, --samples at least 1 and --span above 0")
     _threads(args)
-    runs = _runs(args)
-    cache: dict[str, Any] = {}
-    show = _progress(args.quiet)
-    results = []
-    for run in runs:
-        data = _run_data(run, cache)
+
+    def compute(run: Any, data: Any, tick: Any) -> Any:
         x, y = subset(data.x_train, data.y_train, args.samples, args.direction_seed)
-        tick = (lambda d, t, n=run.name: show(f"{n} landscape", d, t)) if show else None
-        results.append(landscape(run.module, x, y, points=args.points, span=args.span,
-                                 seed=args.direction_seed, name=run.name, on_progress=tick))
-    csvs = _csv_paths(args.output, [r.graph_name for r in results])
-    for result, path in zip(results, csvs, strict=True):
-        print(result.text())
-        result.write_csv(path)
-    figure_landscape(results, args.output)
-    _written([args.output, *csvs])
-    return EXIT_OK
+        return landscape(run.module, x, y, points=args.points, span=args.span,
+                         seed=args.direction_seed, name=run.name, on_progress=tick)
+    return _each_run(args, _runs(args), "landscape", compute, figure_landscape)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -367,11 +352,10 @@ def _xray_runs(args: argparse.Namespace, say: Any) -> list[Any]:
     graphs = {s: load_graph(str(s)) for s in sources if not s.is_dir()}
     folders: dict[Path, Path] = {s: s for s in sources if s.is_dir()}
     if graphs:
-        config = _config(args, train=True)
-        data = _dataset(config)
+        config, data = _training_setup(args)
         stamp = time.strftime("%Y%m%d-%H%M%S")
         for source, graph in graphs.items():
-            fitted = _fit(graph, data)
+            fitted = _fit(graph, data, args)
             run_dir = Path(args.runs_dir) / f"xray-{fitted.name}-seed{config.seed}-{stamp}"
             folders[source] = lab.train(fitted, config, data, run_dir, say)
     try:

@@ -115,13 +115,3 @@ def _read_graph(path: Path) -> Graph:
         return fileformat.load(path)
     except fileformat.GraphFileError as exc:
         raise XrayError(str(exc)) from None
-
-
-def run_dataset(run: Run) -> Any:
-    """The run's dataset, as its config describes it (DatasetError becomes XrayError)."""
-    from builder.training.datasets import DatasetError, load_dataset
-
-    try:
-        return load_dataset(run.config)
-    except DatasetError as exc:
-        raise XrayError(str(exc)) from None

@@ -161,7 +161,9 @@ class PreflightPanel(QWidget):
         self._slow = self._checks > 1 and result.seconds > AUTO_BUDGET_S
         note = (f" — over {AUTO_BUDGET_S} s, so automatic checks wait for Check now" if self._slow
                 and self.auto.isChecked() else "")
-        self.jobbar.say(f"{result.graph_name}: loss {result.loss:.3g}, {result.seconds:.2f} s{note}")
+        self.jobbar.say(f"{result.graph_name} on {self.data_choice.currentText()} {result.rows[0].shape} "
+                        f"(fitted), batch {result.batch_size}: loss {result.loss:.3g}, "
+                        f"{result.seconds:.2f} s{note}")
         self.verdicts.clear()
         for verdict in result.verdicts:
             item = QListWidgetItem(f"{verdict.level}: {verdict.message}")

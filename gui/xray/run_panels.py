@@ -35,6 +35,7 @@ class RunsPanel(QWidget):
 
     button_text = "Run"
     placeholder = ""
+    busy_text = "Working…"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -77,7 +78,7 @@ class RunsPanel(QWidget):
         self.job.failed.connect(lambda message, _user: self.jobbar.say(message, True))
         self.job.finished.connect(lambda: self.start_button.setEnabled(True))
         self.start_button.setEnabled(False)
-        self.jobbar.attach(self.job, "Loading the runs…")
+        self.jobbar.attach(self.job, self.busy_text)
         self.job.start()
 
     def work(self, paths: list[str]) -> Callable[[Any, Any], Any]:
@@ -101,7 +102,8 @@ class RunsPanel(QWidget):
 class LesionPanel(RunsPanel):
     """Veit et al.'s lesion study of one or two trained nets."""
 
-    button_text = "Delete blocks one by one"
+    button_text = "Run lesion study"
+    busy_text = "Evaluating the validation set with each block deleted in turn…"
     placeholder = "Validation error after deleting each block appears here, plain and residual side by side."
 
     def work(self, paths: list[str]) -> Callable[[Any, Any], Any]:
@@ -136,6 +138,7 @@ class LandscapePanel(RunsPanel):
     """Li et al.'s 2-D loss landscape of one or two trained nets."""
 
     button_text = "Compute landscape"
+    busy_text = "Evaluating the loss at each grid point (the heat maps fill in row by row)…"
     placeholder = "Contours and a heat map of the loss around each trained net appear here."
 
     def __init__(self, parent: QWidget | None = None) -> None:

@@ -95,6 +95,16 @@ def _watch(trainer: Any, should_stop: Any, ended: threading.Event) -> None:
             return
 
 
+def _graph_name(folder: Path) -> str:
+    """The run's graph name (from its graph.json), else the folder's name."""
+    from builder import fileformat
+
+    try:
+        return fileformat.load(folder / "graph.json").name
+    except (fileformat.GraphFileError, OSError):
+        return folder.name
+
+
 class SplitPanel(QWidget):
     """Loads or records split samples; plots them; thickens skip wires on the canvas."""
 
@@ -157,7 +167,7 @@ class SplitPanel(QWidget):
         except (OSError, UnicodeDecodeError) as exc:
             self.jobbar.say(f"{path / SPLIT_CSV}: cannot read ({exc})", True)
             return
-        self.show_samples(samples, path.name)
+        self.show_samples(samples, _graph_name(path))
 
     def record(self) -> None:
         from builder.xray.structure import residual_units

@@ -210,14 +210,19 @@ def test_lesion_panel_reports_a_folder_without_checkpoint(xwindow, qtbot, tmp_pa
     assert "no checkpoint.pt in this run folder" in panel.jobbar.status.text()
 
 
-def test_landscape_progress_and_stop(xwindow, qtbot, trained) -> None:
-    _win, xray = xwindow
+def start_landscape(xray, run: Path, points: int):  # type: ignore[no-untyped-def]
     panel = xray.landscape
     show_tab(xray, panel)
-    type_path(panel.fields[1], trained["run-resnet8"])
-    panel.points.setValue(5)
+    type_path(panel.fields[1], run)
+    panel.points.setValue(points)
     panel.samples.setValue(32)
     click(panel.start_button)
+    return panel
+
+
+def test_landscape_progress_and_stop(xwindow, qtbot, trained) -> None:
+    _win, xray = xwindow
+    panel = start_landscape(xray, trained["run-resnet8"], 5)
     idle(qtbot, panel)
     assert panel.results[0].status == "completed" and panel.jobbar.bar.value() == 25
     panel.points.setValue(61)
@@ -252,11 +257,7 @@ def test_diff_panel_highlights_both_canvases_and_overlays_runs(xwindow, qtbot, t
 
 def test_closing_the_window_stops_a_running_landscape(xwindow, qtbot, trained) -> None:
     win, xray = xwindow
-    panel = xray.landscape
-    show_tab(xray, panel)
-    type_path(panel.fields[1], trained["run-resnet8"])
-    panel.points.setValue(81)
-    click(panel.start_button)
+    panel = start_landscape(xray, trained["run-resnet8"], 81)
     qtbot.waitUntil(lambda: panel.jobbar.bar.value() > 1, timeout=WAIT_MS)
     win.document.undo_stack.setClean()
     win.close()
