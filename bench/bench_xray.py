@@ -6,9 +6,10 @@ On ResNet-56 (and plain-56) fitted to scikit-learn's digits (8×8, 10 classes), 
 1. ``preflight`` — the pre-flight check (compile + one forward/backward through the recording
    interpreter + one host copy) against one bare train step (forward, backward, SGD) of the
    same batch of 128. Goal for the window's automatic mode: ≤ 0.5 s for ResNet-56.
-2. ``split`` — train steps with the weight-gradient probe alone vs the weight probe plus the
-   gradient-split probe armed, and with no probe at all; interleaved rounds, medians of the
-   per-step time. Goal: split probe ≤ 5 % of a step.
+2. ``split`` — train steps of one module with no probe, with the weight-gradient probe (the
+   trainer's per-layer norms), and with the weight probe plus the gradient-split probe armed;
+   the three alternate step by step (order rotated), medians of the per-step time. Goal: the
+   split probe ≤ 5 % of a step.
 3. ``lesion`` — all 27 single-block deletions + the full net on the validation set (359
    images) against one validation pass of the full net. Goal: < 20 s on 2 cores.
 4. ``landscape`` — the 21×21 grid on 512 training images against one evaluation of the 512.
@@ -66,40 +67,37 @@ def nets(data):  # type: ignore[no-untyped-def]
 
 
 class Stepper:
-    """Train steps of one module with a chosen instrumentation."""
+    """Train steps of one module; ``step(mode)`` measures nothing (``none``), the weight-gradient
+    norms (``weight``, as the trainer's probe), or those and the gradient split (``split``)."""
 
-    def __init__(self, graph, data, weight_probe: bool, split: bool) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, graph, data) -> None:  # type: ignore[no-untyped-def]
         torch.manual_seed(0)
         self.model = compile_graph(graph)
         self.opt = torch.optim.SGD(self.model.parameters(), lr=0.01, momentum=0.9)
-        self.probe = GradientProbe(self.model, self.model.block_paths, parameterised(graph)) \
-            if weight_probe else None
-        self.split = SplitProbe() if split else None
-        if self.split is not None:
-            self.split.attach(self.model, graph)
+        self.probe = GradientProbe(self.model, self.model.block_paths, parameterised(graph))
+        self.split = SplitProbe()
+        self.split.attach(self.model, graph)  # unarmed taps cost a Python call each
         self.x, self.y = data.x_train[:128], data.y_train[:128]
 
-    def step(self) -> None:
-        if self.split is not None:
-            self.split.arm(True)
+    def step(self, mode: str = "none") -> None:
+        self.split.arm(mode == "split")
         loss = F.cross_entropy(self.model(self.x), self.y)
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
-        head = [loss.detach()]
-        if self.probe is not None:
-            norms = self.probe.norms()
-            head.append(torch.linalg.vector_norm(norms))
-            torch.cat([torch.stack(head), self.probe.pack(norms)]).cpu().tolist()
+        if mode == "none":
+            loss.detach().cpu().tolist()
         else:
-            torch.stack(head).cpu().tolist()
-        if self.split is not None:
+            norms = self.probe.norms()
+            head = torch.stack([loss.detach(), torch.linalg.vector_norm(norms)])
+            torch.cat([head, self.probe.pack(norms)]).cpu().tolist()
+        if mode == "split":
             self.split.collect(0, 1)
         self.opt.step()
 
 
 def bench_preflight(data, graphs, repeats: int) -> None:  # type: ignore[no-untyped-def]
     for name, graph in graphs.items():
-        stepper = Stepper(graph, data, weight_probe=False, split=False)
+        stepper = Stepper(graph, data)
         stepper.step()
         preflight(graph, data)
         steps, checks = [], []
@@ -111,26 +109,23 @@ def bench_preflight(data, graphs, repeats: int) -> None:  # type: ignore[no-unty
               f"{fmt(step)}; ratio {check[0] / step[0]:.2f}× CPU, {check[1] / step[1]:.2f}× wall", flush=True)
 
 
-def bench_split(data, graph, rounds: int, steps: int) -> None:  # type: ignore[no-untyped-def]
-    configs = {"no probe": Stepper(graph, data, False, False),
-               "weight probe": Stepper(graph, data, True, False),
-               "weight + split probe": Stepper(graph, data, True, True)}
-    samples: dict[str, list[Times]] = {k: [] for k in configs}
-    for s in configs.values():
-        s.step()
-    for r in range(rounds):
-        order = list(configs) if r % 2 == 0 else list(reversed(configs))
-        for name in order:
-            for _ in range(steps):
-                samples[name].append(timed(configs[name].step))
-    base = median(samples["no probe"])
-    weight = median(samples["weight probe"])
-    both = median(samples["weight + split probe"])
-    print(f"split ResNet-56, {rounds} rounds × {steps} steps: no probe {fmt(base)}/step; "
-          f"weight probe {fmt(weight)} ({100 * (weight[0] / base[0] - 1):+.1f}% CPU, "
-          f"{100 * (weight[1] / base[1] - 1):+.1f}% wall); + split probe {fmt(both)} "
-          f"({100 * (both[0] / weight[0] - 1):+.1f}% CPU, {100 * (both[1] / weight[1] - 1):+.1f}% wall "
-          f"over the weight probe)", flush=True)
+def bench_split(data, graph, steps: int) -> None:  # type: ignore[no-untyped-def]
+    """The three modes on one module, alternating every step (order rotated), ``steps`` each."""
+    stepper = Stepper(graph, data)
+    modes = ("none", "weight", "split")
+    samples: dict[str, list[Times]] = {m: [] for m in modes}
+    for m in modes:
+        stepper.step(m)
+    for i in range(steps):
+        for m in modes[i % 3:] + modes[:i % 3]:
+            samples[m].append(timed(lambda m=m: stepper.step(m)))
+    base, weight, both = (median(samples[m]) for m in modes)
+    pct = lambda a, b, k: 100 * (a[k] / b[k] - 1)
+    print(f"split ResNet-56, {steps} steps per mode, interleaved: no probe {fmt(base)}/step; "
+          f"weight probe {fmt(weight)} ({pct(weight, base, 0):+.1f}% CPU, {pct(weight, base, 1):+.1f}% "
+          f"wall); weight + split probe {fmt(both)} ({pct(both, weight, 0):+.1f}% CPU, "
+          f"{pct(both, weight, 1):+.1f}% wall over the weight probe; {pct(both, base, 0):+.1f}% CPU "
+          "over no probe)", flush=True)
 
 
 def bench_lesion(data, graphs) -> None:  # type: ignore[no-untyped-def]
@@ -168,8 +163,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
     parser.add_argument("--repeats", type=int, default=7, help="pre-flight repeats (default 7)")
-    parser.add_argument("--rounds", type=int, default=6, help="split: interleaved rounds (default 6)")
-    parser.add_argument("--steps", type=int, default=5, help="split: steps per round (default 5)")
+    parser.add_argument("--steps", type=int, default=40, help="split: steps per mode (default 40)")
     parser.add_argument("--points", type=int, default=21, help="landscape grid (default 21)")
     parser.add_argument("--samples", type=int, default=512, help="landscape images (default 512)")
     parser.add_argument("--only", choices=("preflight", "split", "lesion", "landscape"))
@@ -181,7 +175,7 @@ def main() -> int:
     if args.only in (None, "preflight"):
         bench_preflight(data, graphs, args.repeats)
     if args.only in (None, "split"):
-        bench_split(data, graphs["resnet56"], args.rounds, args.steps)
+        bench_split(data, graphs["resnet56"], args.steps)
     if args.only in (None, "lesion"):
         bench_lesion(data, graphs)
     if args.only in (None, "landscape"):

@@ -166,10 +166,14 @@ def first_batch(data: object, batch_size: int, seed: int) -> tuple[torch.Tensor,
 
 def preflight(graph: Graph, data: object, batch_size: int = 128, seed: int = 0,
               device: str | torch.device = "cpu") -> Preflight:
-    """Initialise ``graph`` as the trainer would and profile one step on ``data``'s first batch."""
+    """Initialise ``graph`` as the trainer would and profile one step on ``data``'s first batch.
+
+    torch's global random state is restored afterwards (a run training meanwhile keeps its own).
+    """
     start = time.perf_counter()
-    torch.manual_seed(seed)
-    module = compile_graph(graph).to(device)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        module = compile_graph(graph).to(device)
     xb, yb = first_batch(data, batch_size, seed)
     result = profile(graph, module, xb.to(device), yb.to(device))
     result.seconds = time.perf_counter() - start

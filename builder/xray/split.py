@@ -6,11 +6,11 @@ one through the residual branch ``F`` (the gradient at the branch's first block'
 :class:`SplitProbe` measures the L2 norm of each part on armed steps.
 
 How: :meth:`SplitProbe.attach` inserts a *tap* on each of the two wires out of the fork in the
-compiled module's fx graph (an ``nn.Module`` without state, so the state dict is unchanged).
-Unarmed, a tap returns its input (a Python call per tap and step). Armed, it returns
-``x.view_as(x)`` with a ``Tensor.register_hook`` that keeps the norm of the gradient passing
-through that wire only (DESIGN.md: tensor hooks ≈ +2.6 % of a step; full backward hooks cost
-8–15 %). :meth:`SplitProbe.detach` restores the original graph.
+compiled module's fx graph (a ``call_function`` node calling the probe; no submodule, so the
+state dict is unchanged). Unarmed, a tap returns its input (one Python call per tap and step).
+Armed, it returns ``x.view_as(x)`` with a ``Tensor.register_hook`` that keeps the norm of the
+gradient passing through that wire only (DESIGN.md: tensor hooks ≈ +2.6 % of a step; full
+backward hooks cost 8–15 %). :meth:`SplitProbe.detach` restores the original graph.
 
 The trainer takes the probe as ``Trainer(..., split_probe=SplitProbe())``: it calls
 :meth:`~SplitProbe.attach` after compiling, :meth:`~SplitProbe.arm` with the weight-gradient
@@ -53,17 +53,6 @@ class SplitSample:
         return [s / b if b > 0 else float("inf") for s, b in zip(self.skip, self.branch, strict=True)]
 
 
-class _Tap(nn.Module):
-    """Identity on one wire; reports the gradient through it to the probe when armed."""
-
-    def __init__(self, probe: SplitProbe, key: int) -> None:
-        super().__init__()
-        self.probe, self.key = probe, key
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.probe._tap(x, self.key)
-
-
 class SplitProbe:
     """Skip vs branch gradient norms at every residual Add (see the module docstring).
 
@@ -83,6 +72,7 @@ class SplitProbe:
         self._wires: dict[int, int] = {}  # key → number of wires summed into it
         self._norms: list[torch.Tensor | None] = []
         self._sums: dict[int, torch.Tensor] = {}
+        self._hooks: list[Callable[[torch.Tensor], None]] = []
         self._armed = False
 
     # ---- set-up ----
@@ -105,12 +95,11 @@ class SplitProbe:
                 self.units.append(unit)
         module.recompile()
         self._norms = [None] * (2 * len(self.units))
+        self._hooks = [self._hook(k) for k in range(2 * len(self.units))]
 
     def _insert(self, module: fx.GraphModule, source: fx.Node, users: list[fx.Node], key: int) -> None:
-        name = f"{TAP_PREFIX}{len(self._taps)}"
-        module.add_submodule(name, _Tap(self, key))
         with module.graph.inserting_after(source):
-            tap = module.graph.call_module(name, (source,))
+            tap = module.graph.call_function(self._tap, (source, key), name=f"{TAP_PREFIX}{len(self._taps)}")
         for user in users:
             user.replace_input_with(source, tap)
         self._taps.append(tap)
@@ -124,7 +113,6 @@ class SplitProbe:
         for tap in self._taps:
             tap.replace_all_uses_with(tap.args[0])  # type: ignore[arg-type]
             module.graph.erase_node(tap)
-            delattr(module, str(tap.target))
         module.recompile()
         self._taps, self._module, self._armed = [], None, False
 
@@ -141,18 +129,24 @@ class SplitProbe:
         return self._armed
 
     def _tap(self, x: torch.Tensor, key: int) -> torch.Tensor:
-        if not (self._armed and x.requires_grad):
+        """The graph calls this on each tapped wire (a plain function call: cheap when unarmed)."""
+        if not self._armed or not x.requires_grad:
             return x
         y = x.view_as(x)
-        y.register_hook(lambda grad: self._store(key, grad))
+        y.register_hook(self._hooks[key])
         return y
 
-    def _store(self, key: int, grad: torch.Tensor) -> None:
-        grad = grad.detach()
-        if self._wires[key] > 1 or self.keep_grads:  # parts of one path are summed first
-            grad = self._sums[key] + grad if key in self._sums else grad
-            self._sums[key] = grad
-        self._norms[key] = torch.linalg.vector_norm(grad.float())
+    def _hook(self, key: int) -> Callable[[torch.Tensor], None]:
+        if self._wires[key] == 1 and not self.keep_grads:
+            def norm(grad: torch.Tensor) -> None:
+                self._norms[key] = torch.linalg.vector_norm(grad, dtype=torch.float32)
+            return norm
+
+        def add(grad: torch.Tensor) -> None:  # parts of one path are summed first
+            total = self._sums[key] + grad if key in self._sums else grad
+            self._sums[key] = total
+            self._norms[key] = torch.linalg.vector_norm(total, dtype=torch.float32)
+        return add
 
     def vector(self) -> torch.Tensor | None:
         """Skip and branch norms of the armed step as one device vector (unit-major)."""
