@@ -175,8 +175,9 @@ def draw_lesion(ax: Any, result: LesionResult, color: str = "C0", ymax: float | 
                 label="cannot be deleted (shape changes)")
     ax.axhline(100 * result.full_error, color=color, linestyle="--", linewidth=1,
                label=f"full net {100 * result.full_error:.1f}%")
-    ax.set_xticks(x[:: max(1, len(x) // 14)])
-    ax.set_xticklabels(labels[:: max(1, len(x) // 14)], rotation=60, fontsize=7)
+    every = max(1, -(-len(x) // 14))  # at most 14 labels
+    ax.set_xticks(x[::every])
+    ax.set_xticklabels(labels[::every], rotation=60, fontsize=7)
     ax.set(ylim=(0, ymax or max(5.0, 1.1 * float(np.nanmax(errors, initial=0.0)))),
            ylabel="validation error (%)", title=f"Lesion study — {result.graph_name}")
     ax.grid(True, alpha=0.3)
@@ -215,7 +216,7 @@ def draw_contour(ax: Any, land: Landscape, levels: np.ndarray | None = None) -> 
     ax.clabel(cs, cs.levels[::4], fontsize=6, fmt="%.2f")
     ax.plot([0], [0], "k+", markersize=8)
     ax.set(xlabel="α (direction δ)", ylabel="β (direction η)", aspect="equal",
-           title=f"{land.graph_name}: log₁₀ loss, contours")
+           title=f"{land.graph_name}: contours")
 
 
 def draw_heat(ax: Any, land: Landscape, vmin: float | None = None, vmax: float | None = None) -> Any:
@@ -225,11 +226,24 @@ def draw_heat(ax: Any, land: Landscape, vmin: float | None = None, vmax: float |
     image = ax.imshow(np.ma.masked_invalid(z), origin="lower", extent=extent, cmap="magma",
                       vmin=vmin, vmax=vmax, aspect="equal", interpolation="bilinear")
     ax.set(xlabel="α (direction δ)", ylabel="β (direction η)",
-           title=f"{land.graph_name}: log₁₀ loss, surface")
+           title=f"{land.graph_name}: log₁₀ loss")
     m = land.metrics
     if m and not math.isnan(m.get("roughness", math.nan)):
         ax.text(0.02, 0.02, f"minima {m['local_minima']:.0f}, non-convex {100 * m['nonconvex']:.0f}%,\n"
-                f"roughness {m['roughness']:.3g}", transform=ax.transAxes, fontsize=7, color="w")
+                f"roughness {m['roughness']:.3g}", transform=ax.transAxes, fontsize=7, color="w",
+                bbox={"facecolor": "k", "alpha": 0.45, "linewidth": 0, "pad": 2})
+    return image
+
+
+def draw_surface(ax: Any, land: Landscape, low: float, high: float) -> Any:
+    """The heat map with contour lines on top (one panel per net, for narrow places)."""
+    image = draw_heat(ax, land, low, high)
+    z = np.ma.masked_invalid(_log_loss(land))
+    if z.count() >= 4 and high > low:
+        ax.contour(land.alphas, land.betas, z, levels=np.linspace(low, high, 16), colors="w",
+                   linewidths=0.5, alpha=0.7)
+    ax.plot([0], [0], "c+", markersize=8)
+    ax.set_title(f"{land.graph_name}: log₁₀ loss")
     return image
 
 

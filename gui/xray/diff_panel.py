@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -79,9 +79,10 @@ class DiffPanel(QWidget):
         plots = QWidget()
         pbox = QVBoxLayout(plots)
         pbox.setContentsMargins(0, 0, 0, 0)
-        row = QHBoxLayout()
         for field in self.runs:
-            row.addWidget(field, 1)
+            pbox.addWidget(field)
+        row = QHBoxLayout()
+        row.addStretch(1)
         row.addWidget(self.overlay_button)
         pbox.addLayout(row)
         pbox.addWidget(self.view, 1)
@@ -134,7 +135,12 @@ class DiffPanel(QWidget):
         self.other_view.setInteractive(False)  # a picture of B, not a second editor
         self.holder.addWidget(self.other_view, 1)
         self.other_skips = SkipOverlay(self.other_view)
-        self.other_view.fit_all()
+        QTimer.singleShot(0, self.other_view, self.other_view.fit_all)  # once it has its size
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
+        super().showEvent(event)
+        if self.other_view is not None:
+            QTimer.singleShot(0, self.other_view, self.other_view.fit_all)
 
     def apply_highlight(self) -> None:
         from builder.xray.diff import skip_wires

@@ -11,8 +11,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from gui.xray.jobs import Job, finish
 from gui.xray.split_panel import runs_root
@@ -46,8 +55,9 @@ class RunsPanel(QWidget):
         self.start_button = QPushButton(self.button_text)
         self.options = QHBoxLayout()
         self.jobbar = JobBar()
-        self.summary = QLabel("")
-        self.summary.setWordWrap(True)
+        self.summary = QPlainTextEdit()
+        self.summary.setReadOnly(True)
+        self.summary.setPlaceholderText("What the study found, in numbers.")
         self.view = FigureView(self.placeholder)
         self.job: Job | None = None
         self.results: list[Any] = []
@@ -58,8 +68,11 @@ class RunsPanel(QWidget):
         self.options.addWidget(self.start_button)
         layout.addLayout(self.options)
         layout.addWidget(self.jobbar)
-        layout.addWidget(self.summary)
-        layout.addWidget(self.view, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.summary)
+        split.addWidget(self.view)
+        split.setSizes([330, 900])
+        layout.addWidget(split, 1)
         self.start_button.clicked.connect(lambda _c=False: self.start())
 
     def paths(self) -> list[str]:
@@ -86,7 +99,7 @@ class RunsPanel(QWidget):
 
     def _done(self, results: list[Any]) -> None:
         self.results = results
-        self.summary.setText("\n".join(r.text() for r in results))
+        self.summary.setPlainText("\n".join(r.text() for r in results))
         status = "stopped" if any(r.status == "stopped" for r in results) else "done"
         seconds = self.job.seconds if self.job is not None else 0.0
         self.jobbar.say(f"{status} in {seconds:.1f} s")
@@ -199,15 +212,14 @@ class LandscapePanel(RunsPanel):
             self.view.redraw(self.draw)
 
     def draw(self, figure: Any) -> None:
-        import numpy as np
-
-        from builder.xray.plots import draw_contour, draw_heat, draw_lines, shared_levels
+        from builder.xray.plots import draw_lines, draw_surface, shared_levels
 
         lands = self.results
-        axes = figure.subplots(1, 1 + 2 * len(lands), squeeze=False)[0]
+        axes = figure.subplots(1, 1 + len(lands), squeeze=False)[0]
         draw_lines(axes[0], lands)
         low, high = shared_levels(lands)
-        for k, land in enumerate(lands):
-            if np.isfinite(land.loss).sum() >= 4 and high > low:
-                draw_contour(axes[1 + 2 * k], land, np.linspace(low, high, 20))
-            draw_heat(axes[2 + 2 * k], land, low, high)
+        image = None
+        for ax, land in zip(axes[1:], lands, strict=True):
+            image = draw_surface(ax, land, low, high)
+        if image is not None:
+            figure.colorbar(image, ax=list(axes[1:]), shrink=0.8, label="log₁₀ loss")

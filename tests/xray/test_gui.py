@@ -195,7 +195,7 @@ def test_lesion_panel_side_by_side(xwindow, qtbot, trained) -> None:
     click(panel.start_button)
     idle(qtbot, panel)
     assert [r.graph_name for r in panel.results] == ["plain8", "resnet8"]
-    assert "layer2.0: cannot be deleted" in panel.summary.text()
+    assert "layer2.0: cannot be deleted" in panel.summary.toPlainText()
     assert panel.view.canvas is not None and len(panel.view.figure.axes) == 2
     assert panel.jobbar.bar.isHidden() and panel.start_button.isEnabled()
 
