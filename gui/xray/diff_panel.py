@@ -56,6 +56,7 @@ class DiffPanel(QWidget):
         self.runs = [RunField(f"run of {side}", lambda: str(runs_root())) for side in "AB"]
         self.overlay_button = QPushButton("Overlay runs")
         self.view = FigureView("Both graphs' runs (training loss and error) appear here.")
+        self.view.setMinimumWidth(380)  # two plots side by side need this much
         self.holder = QVBoxLayout()
         self._layout()
         self.compare_button.clicked.connect(lambda _c=False: self.compare())
