@@ -28,7 +28,7 @@ EXIT_PIPE_CLOSED = 128 + getattr(signal, "SIGPIPE", 13)
 
 # Modules that add subcommands; each defines register(subparsers). Missing ones are skipped.
 PLUGINS = ("builder.training.cli", "builder.export.cli", "builder.training.evaluate",
-           "builder.training.data_cli")
+           "builder.training.data_cli", "builder.xray.cli")
 
 
 class CliError(Exception):

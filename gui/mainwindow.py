@@ -114,8 +114,11 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._connect()
-        # False: the caller installs training after the first paint (install_training).
-        self.training = _install_training(self) if training else None
+        # False: the caller installs training and X-ray after the first paint (install_training).
+        self.training: Any = None
+        self.xray: Any = None
+        if training:
+            self._install_features()
         self.docks = DockLayout(self, self.on_start_page)
         self._sized = False
         self.docks.restore()
@@ -402,11 +405,23 @@ class MainWindow(QMainWindow):
             return
         on_start_page = self.docks.unstash()
         before = set(self.findChildren(QDockWidget))
-        self.training = _install_training(self)
+        self._install_features()
         self.docks.adopt(before)
         if on_start_page:
             self.docks.stash()
         self.docks.size_once()
+
+    def _install_features(self) -> None:
+        """The Training, Runs and Plots docks with the Train menu, then the X-ray dock and menu,
+        its dock a tab beside the plots."""
+        from gui.xray import install_xray
+
+        self.training = _install_training(self)
+        self.xray = install_xray(self)
+        plots = getattr(self.training, "plots_dock", None)
+        if plots is not None:
+            self.tabifyDockWidget(plots, self.xray.dock)
+            plots.raise_()
 
     # ------------------------------------------------------------------ start page
     def on_start_page(self) -> bool:

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -114,8 +115,9 @@ class Trainer:
                  on_epoch: Callable[[EpochMetrics], None] | None = None,
                  on_gradients: Callable[[GradientSample], None] | None = None,
                  run_dir: str | None = None, resume_from: str | None = None,
-                 dist: DistContext = SINGLE) -> None:
+                 dist: DistContext = SINGLE, split_probe: Any = None) -> None:
         self.graph, self.config = graph, config
+        self.split_probe = split_probe  # optional builder.xray.split.SplitProbe (off by default)
         self.dataset = dataset
         self.on_step, self.on_epoch, self.on_gradients = on_step, on_epoch, on_gradients
         self.run_dir, self.resume_from, self.dist = run_dir, resume_from, dist
@@ -209,6 +211,9 @@ class _Setup:
             self.module = self.module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
         paths: dict[str, str] = module.block_paths  # type: ignore[assignment]
         self.probe = GradientProbe(self.module, paths, self.block_ids, cfg.probe_outputs)
+        self.split = trainer.split_probe
+        if self.split is not None:
+            self.split.attach(self.module, trainer.graph)
         self.optimizer = optim.make_optimizer(cfg, self.module)
         self.scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" else None
 
@@ -239,6 +244,8 @@ class _Setup:
 
     def close(self) -> None:
         self.probe.remove()
+        if self.split is not None:
+            self.split.detach()
         if self.recorder is not None:
             self.recorder.close()
 
@@ -329,6 +336,8 @@ class _Run:
             group["lr"] = lr
         measured = bool(cfg.probe_every) and self.step % cfg.probe_every == 0 and self.t.dist.is_main
         s.probe.arm(measured)
+        if s.split is not None:
+            s.split.arm(measured)
         lam, yb2 = 1.0, yb
         if cfg.mixup_alpha > 0:
             lam = float(mix.beta(cfg.mixup_alpha, cfg.mixup_alpha))
@@ -359,6 +368,8 @@ class _Run:
         packed = torch.cat([head, s.probe.pack(norms)]) if measured else head
         values = packed.cpu().tolist()
         s.probe.arm(False)
+        if s.split is not None:
+            s.split.collect(self.step, self.result.epochs_done + 1)
         self._check_finite(values, norms)
         if measured:
             self._report_gradients(values[3:])
