@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from builder import catalog, resources
+from builder import resources
 from builder.catalog import Shape, ShapeError, fmt_shape
 from builder.graph import Block, Graph
 
@@ -245,6 +245,7 @@ def shape_text(report: Report, block_id: str) -> str:
 
 
 def parameterised(graph: Graph) -> list[str]:
-    """Blocks with weights (Conv2d, BatchNorm2d, Linear), in topological order."""
+    """Blocks with weights (Conv2d, BatchNorm2d, Linear…, as their catalog entries say), in
+    topological order."""
     order, _ = _kahn(graph)
-    return [b for b in order if graph.block(b).type in catalog.PARAMETERISED]
+    return [b for b in order if (block := graph.block(b)).spec.has_weights(block.params)]

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from builder.export.pysource import Call, module_call
+from builder.blocktype import Call
 from builder.export.structure import CLASS, ROOT, SEQ, STAGE, Node, Tree, Unit, units, walk_post
 from builder.naming import local_name
 
@@ -27,9 +27,6 @@ class _NoMerge(Exception):
 
 # Names a generated class must not take: module-level names of the generated file.
 TAKEN_NAMES = frozenset({"F", "ShortcutPad", "Sequential", "Module", "Identity", "Tensor"})
-_POSITIONAL = {"nn.Conv2d": ("in_channels", "out_channels"), "nn.Linear": ("in_features", "out_features"),
-               "nn.BatchNorm2d": ("num_features",), "nn.MaxPool2d": ("kernel_size",),
-               "nn.AvgPool2d": ("kernel_size",), "nn.AdaptiveAvgPool2d": ("output_size",)}
 
 
 @dataclass(eq=False)
@@ -75,9 +72,9 @@ def build_classes(tree: Tree, stage_source: Any) -> Analysis:
     result = Analysis()
     for b in tree.order:
         block = tree.graph.block(b)
-        if block.spec.has_module:
+        if block.spec.call is not None:
             src = tree.graph.inputs_of(b)[0]
-            result.calls[b] = module_call(block.type, block.params, tree.report.shapes[src])
+            result.calls[b] = block.spec.call(block.params, [tree.report.shapes[src]])
     nodes = walk_post(tree.root)
     depth = {n.path: n.path.count(".") + 1 if n.path else 0 for n in nodes}
     taken = set(TAKEN_NAMES)
@@ -235,7 +232,7 @@ def _instance(tree: Tree, result: Analysis, node: Node, node_units: list[Unit]) 
             calls = [result.calls[b] for b in u.node.members]
             parts.append(("seq", tuple(u.parts), tuple(c.skeleton() for c in calls), refs))
             numbers.append([n for c in calls for n in c.numbers()])
-            metas.append([(f"{attr}_{i}", n) for i, c in enumerate(calls) for n in _int_arg_names(c)])
+            metas.append([(f"{attr}_{i}", n) for i, c in enumerate(calls) for n in c.number_names()])
         elif u.node is not None:
             child = result.class_of[u.node.path]
             parts.append(("class", tuple(u.parts), id(child), refs))
@@ -245,23 +242,13 @@ def _instance(tree: Tree, result: Analysis, node: Node, node_units: list[Unit]) 
             call = result.calls[u.block]
             parts.append(("module", tuple(u.parts), call.skeleton(), refs))
             numbers.append(call.numbers())
-            metas.append([(attr, n) for n in _int_arg_names(call)])
+            metas.append([(attr, n) for n in call.number_names()])
         else:
             parts.append(("func", tree.graph.block(u.block).type, refs))
             numbers.append([])
             metas.append([])
     parts.append(("exit", index[node.exit]))
     return _Instance(node, node_units, tuple(parts), numbers, metas)
-
-
-def _int_arg_names(call: Call) -> list[str]:
-    positional = iter(_POSITIONAL.get(call.func, ()))
-    names = []
-    for a in call.args:
-        name = a.name if a.name is not None else next(positional, "value")
-        if isinstance(a.value, int) and not isinstance(a.value, bool):
-            names.append(name)
-    return names
 
 
 def _solve(tree: Tree, cd: ClassDef) -> None:
