@@ -175,6 +175,28 @@ _BN = BlockType(
     count=lambda p, shapes: 2 * shapes[0][0])  # weight and bias; the running statistics are buffers
 
 
+def _infer_group_norm(params: Params, inputs: Inputs) -> Shape:
+    shape, groups = inputs[0][1], params["num_groups"]
+    if shape[0] % groups:
+        raise ShapeError("groups_mismatch",
+                         f"num_groups={groups} must divide the {shape[0]} input channels")
+    return shape
+
+
+_GROUP_NORM = BlockType(
+    "groupnorm", "GroupNorm", "Normalization",
+    "Group normalisation: channels in num_groups groups, each normalised per sample (no batch "
+    "statistics); num_channels come from the input.",
+    (int_param("num_groups", 8, "Groups of channels; must divide the input channels.", 1, 65536),
+     _EPS, bool_param("affine", True, "Learnable per-channel scale and shift.")),
+    1, _infer_group_norm,
+    lambda p, shapes: Call("nn.GroupNorm", (
+        positional("num_groups", p["num_groups"]), positional("num_channels", shapes[0][0]),
+        keyword("eps", p["eps"], 1e-5), keyword("affine", p["affine"], True))),
+    imports=Imports(("torch.nn.GroupNorm",)), key_params=("num_groups",),
+    count=lambda p, shapes: 2 * shapes[0][0], weights_switch="affine")
+
+
 # ----------------------------------------------------------------------------- activations
 
 
@@ -499,7 +521,7 @@ _SHORTCUT = BlockType(
 
 def _entries() -> list[BlockType]:
     return [
-        _INPUT, _OUTPUT, _CONV, _BN, *_activations(),
+        _INPUT, _OUTPUT, _CONV, _BN, _GROUP_NORM, *_activations(),
         _pool("maxpool2d", "MaxPool2d", "Maximum over each window.", "MaxPool2d", "max_pool2d"),
         _pool("avgpool2d", "AvgPool2d", "Average over each window.", "AvgPool2d", "avg_pool2d"),
         _GLOBAL_POOL, _FLATTEN, _LINEAR, *_DROPOUTS, _IDENTITY, _ADD, _CONCAT, _SHORTCUT,
