@@ -197,6 +197,28 @@ _GROUP_NORM = BlockType(
     count=lambda p, shapes: 2 * shapes[0][0], weights_switch="affine")
 
 
+def _read_layer_norm(m: Any, shape: Shape) -> Params | None:
+    if tuple(m.normalized_shape) != tuple(shape):
+        raise Unrepresentable(f"normalises over the last {len(m.normalized_shape)} dimension(s) "
+                              f"{tuple(m.normalized_shape)} only; a LayerNorm block normalises over "
+                              f"the whole {fmt_shape(shape)} sample")
+    if m.elementwise_affine and m.bias is None:
+        raise Unrepresentable("has a scale but no shift (bias=False)")
+    return {"eps": m.eps, "elementwise_affine": m.elementwise_affine}
+
+
+_LAYER_NORM = BlockType(
+    "layernorm", "LayerNorm", "Normalization",
+    "Layer normalisation: each sample normalised over all its channels and pixels (or features); "
+    "normalized_shape comes from the input.",
+    (_EPS, bool_param("elementwise_affine", True, "Learnable scale and shift for every value.")),
+    1, same,
+    lambda p, shapes: Call("nn.LayerNorm", (
+        positional("normalized_shape", tuple(shapes[0])), keyword("eps", p["eps"], 1e-5),
+        keyword("elementwise_affine", p["elementwise_affine"], True))),
+    imports=Imports(("torch.nn.LayerNorm",), _read_layer_norm),
+    count=lambda p, shapes: 2 * math.prod(shapes[0]), weights_switch="elementwise_affine")
+
 # ----------------------------------------------------------------------------- activations
 
 
@@ -521,7 +543,7 @@ _SHORTCUT = BlockType(
 
 def _entries() -> list[BlockType]:
     return [
-        _INPUT, _OUTPUT, _CONV, _BN, _GROUP_NORM, *_activations(),
+        _INPUT, _OUTPUT, _CONV, _BN, _GROUP_NORM, _LAYER_NORM, *_activations(),
         _pool("maxpool2d", "MaxPool2d", "Maximum over each window.", "MaxPool2d", "max_pool2d"),
         _pool("avgpool2d", "AvgPool2d", "Average over each window.", "AvgPool2d", "avg_pool2d"),
         _GLOBAL_POOL, _FLATTEN, _LINEAR, *_DROPOUTS, _IDENTITY, _ADD, _CONCAT, _SHORTCUT,
