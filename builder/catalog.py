@@ -254,6 +254,8 @@ def _activations() -> list[BlockType]:
         _activation("tanh", "Tanh", "Hyperbolic tangent.", "Tanh", ("torch.tanh", "Tensor.tanh")),
         _activation("gelu", "GELU", "Gaussian error linear unit.", "GELU", ("torch.nn.functional.gelu",),
                     read_module=_read_gelu_module, read_call=_read_gelu),
+        _activation("silu", "SiLU", "x·sigmoid(x), the swish of EfficientNet.", "SiLU",
+                    ("torch.nn.functional.silu",)),
     ]
 
 
