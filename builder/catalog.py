@@ -256,6 +256,8 @@ def _activations() -> list[BlockType]:
                     read_module=_read_gelu_module, read_call=_read_gelu),
         _activation("silu", "SiLU", "x·sigmoid(x), the swish of EfficientNet.", "SiLU",
                     ("torch.nn.functional.silu",)),
+        _activation("hardswish", "Hardswish", "x·ReLU6(x + 3)/6, a cheap swish (MobileNetV3).", "Hardswish",
+                    ("torch.nn.functional.hardswish",)),
     ]
 
 
