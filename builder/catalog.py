@@ -415,6 +415,8 @@ def _dropout(type_id: str, label: str, help: str, cls: str, functions: tuple[str
 _DROPOUTS = [
     _dropout("dropout", "Dropout", "Zeroes inputs with probability p in training.", "Dropout",
              ("torch.nn.functional.dropout", "torch.dropout"), same),
+    _dropout("dropout2d", "Dropout2d", "Zeroes whole channels with probability p in training.", "Dropout2d",
+             ("torch.nn.functional.dropout2d",), same_image("Dropout2d")),
 ]
 _IDENTITY = BlockType("identity", "Identity", "Shape", "Passes its input through.", (), 1, same,
                       lambda p, shapes: Call("nn.Identity"), view=True)
