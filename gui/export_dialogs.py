@@ -190,8 +190,7 @@ def import_module(window: QWidget, document: Document) -> Graph | None:
 
 
 def _import_graph(window: QWidget, file: Path) -> Graph | None:
-    from builder.export.fx_import import ImportFailure, module_classes
-    from builder.export.fx_import import import_module as trace
+    from builder.export.fx_import import ImportFailure, module_classes, trace_module
 
     try:
         classes = _busy(lambda: module_classes(file))
@@ -212,7 +211,7 @@ def _import_graph(window: QWidget, file: Path) -> Graph | None:
         if text is None:
             return None
         shape = _parse_shape(text)
-        return _busy(lambda: trace(classes[name](), shape, name=name.lower()))
+        return _busy(lambda: trace_module(classes[name](), shape, name=name.lower()))
     except Exception as exc:  # the user's code may raise anything; never crash the window
         _show_error(window, "Import PyTorch module", _one_line(exc))
         return None

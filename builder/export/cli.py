@@ -84,13 +84,13 @@ def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[
 def _cmd_import(args: argparse.Namespace) -> int:
     from builder import fileformat
     from builder.cli import parse_shape
-    from builder.export.fx_import import ImportFailure, exported_name, import_module, load_class
+    from builder.export.fx_import import ImportFailure, exported_name, load_class, trace_module
 
     shape = parse_shape(args.input)
     try:
         cls = load_class(args.spec)
         known = exported_name(cls)  # a file Skipwire wrote: keep its graph name and description
-        graph = import_module(cls(), shape, name=args.name or (known[0] if known else cls.__name__.lower()))
+        graph = trace_module(cls(), shape, name=args.name or (known[0] if known else cls.__name__.lower()))
     except ImportFailure as exc:
         raise CliError(str(exc)) from None
     if known:

@@ -123,7 +123,7 @@ class _Tracer(fx.Tracer):
 
 
 
-def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported",
+def trace_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported",
                   memory_limit: int | str | None = None) -> Graph:
     """Trace ``module`` into a graph for inputs of ``input_shape`` (C, H, W).
 

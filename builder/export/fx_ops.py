@@ -174,7 +174,7 @@ def op_name(node: Any) -> str:
 
 
 class Unsupported(Exception):
-    """An fx node without a block; import_module adds where it is in the user's source."""
+    """An fx node without a block; trace_module adds where it is in the user's source."""
 
     def __init__(self, node_name: str, what: str) -> None:
         super().__init__(what)

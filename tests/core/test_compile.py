@@ -11,8 +11,8 @@ from torch import fx
 
 from builder import fileformat, templates
 from builder.compile import CompileError, compile_graph
-from builder.naming import class_name
 from builder.graph import Graph
+from builder.naming import class_name
 from builder.validate import validate
 from tests.core.conftest import GRAPHS, chain
 
