@@ -1,18 +1,19 @@
 """No import cycles inside ``builder/`` and ``gui/``, read statically from the source (AST).
 
 An edge A → B means module A imports module B when A is imported: the module-level imports,
-including those under a top-level ``if``/``try`` (they run at import time). Not counted:
+including those under a top-level ``if``/``try``/``with`` (they run at import time). The first
+test allows no cycle of these edges at all. Not counted there:
 
 - imports under ``if TYPE_CHECKING:`` — they never run; they only let the type checker see a
-  name, and turning them into runtime imports would create the cycle they avoid. They are
-  collected separately (:func:`import_edges` with ``type_checking=True``) so a report can
-  show them, and a cycle made only with them is no cycle at run time;
+  name, and a cycle made with them costs nothing at run time;
 - imports inside functions — they run later, when the function is called, after every module
-  is loaded. They are still collected (``deferred=True``) for measurements.
+  is loaded.
 
-``from pkg import name`` is an edge to ``pkg.name`` when that is a module of the tree, else to
-``pkg``. The parent packages a dotted import also loads are not edges: a package's
-``__init__`` importing its own submodules would otherwise always be a "cycle".
+Both still hide a cycle a reader of the code sees, so a second test scans with them too and
+allows only the few listed in ``KNOWN_HIDDEN`` (in files other changes own), each with the way
+to end it. ``from pkg import name`` is an edge to ``pkg.name`` when that is a module of the
+tree, else to ``pkg``. The parent packages a dotted import also loads are not edges: a
+package's ``__init__`` importing its own submodules would otherwise always be a "cycle".
 """
 
 from __future__ import annotations
@@ -106,9 +107,30 @@ def cycles(graph: nx.DiGraph) -> list[list[str]]:
     return sorted(sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1)
 
 
+# Cycles that remain only through an import inside a function or under TYPE_CHECKING, each in
+# files another change owns. The test fails on any other cycle, and when one of these is gone
+# (so the list shrinks with the code).
+KNOWN_HIDDEN = {
+    # records' checkpoint check reads the fields of trainer.EpochMetrics (a function-level import);
+    # moving EpochMetrics and StepMetrics out of trainer.py into their own module ends it
+    ("builder.training.records", "builder.training.trainer"),
+    # menus annotates with CanvasView (TYPE_CHECKING); the view imports the menus in a function
+    ("gui.canvas.menus", "gui.canvas.view"),
+}
+
+
+def _text(found: list[list[str]]) -> str:
+    return "; ".join(" ↔ ".join(c) for c in found)
+
+
 def test_no_import_cycles_at_import_time() -> None:
     found = cycles(import_edges())
-    assert found == [], "modules importing one another: " + "; ".join(" ↔ ".join(c) for c in found)
+    assert found == [], "modules importing one another: " + _text(found)
+
+
+def test_no_new_cycles_through_deferred_or_type_only_imports() -> None:
+    hidden = {tuple(c) for c in cycles(import_edges(type_checking=True, deferred=True))}
+    assert hidden == KNOWN_HIDDEN, _text([list(c) for c in hidden ^ KNOWN_HIDDEN])
 
 
 def test_the_scan_sees_imports_of_every_form(tmp_path: Path) -> None:
