@@ -43,6 +43,7 @@ from builder.blocktype import (
     window,
 )
 from builder.params import Param, bool_param, float_param, int_param
+from builder.text import printable
 
 __all__ = ["CATALOG", "CATEGORIES", "PARAMETERISED", "BlockType", "Shape", "ShapeError", "conv_padding",
            "fmt_shape", "get", "parse_input_shape", "shortcut_channels"]
@@ -76,7 +77,7 @@ def parse_input_shape(text: str, what: str = "input shape") -> tuple[int, int, i
     try:
         c, h, w = (int(v) for v in text.lower().replace("×", "x").split("x"))
     except ValueError:
-        raise ValueError(f"{what} must look like 3x32x32, got {text!r}") from None
+        raise ValueError(f"{what} must look like 3x32x32, got {printable(repr(text))}") from None
     spec = get("input")
     for name, value in (("channels", c), ("height", h), ("width", w)):
         param = spec.param_map[name]

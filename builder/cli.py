@@ -144,16 +144,9 @@ def parse_shape(text: str, flag: str = "--input") -> tuple[int, int, int]:
     from builder import catalog
 
     try:
-        c, h, w = (int(v) for v in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise CliError(f"{flag} must look like 3x32x32, got {printable(repr(text))}") from None
-    spec = catalog.get("input")
-    for name, value in (("channels", c), ("height", h), ("width", w)):
-        param = spec.param_map[name]
-        if param.range_error(value):
-            raise CliError(f"{flag} {text}: {name} must be from {int(param.minimum or 1)} to "
-                           f"{int(param.maximum or 0):,}, got {value}")
-    return (c, h, w)
+        return catalog.parse_input_shape(text, flag)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _core_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -82,9 +81,8 @@ def validate(graph: Graph, batch_size: int = 1, memory_limit: int | str | None =
     """
     report = Report()
     _check_io(graph, report)
-    order, stuck = _kahn(graph)
-    report.order = order
-    _report_cycles(graph, stuck, report)
+    order = report.order = graph.topological_order()
+    _report_cycles(graph, set(graph.nx) - set(order), report)
     for block_id in order:
         _infer_block(graph, graph.block(block_id), report)
     useful = _check_reach(graph, report)
@@ -103,20 +101,10 @@ def _check_io(graph: Graph, report: Report) -> None:
 
 
 def _kahn(graph: Graph) -> tuple[list[str], set[str]]:
-    # networkx's adjacency dicts ({node: {neighbour: {key: data}}}) directly: validation runs
-    # on every edit, and the edge views cost several times more.
-    pred, succ = graph.nx._pred, graph.nx._succ
-    indeg = {n: sum(len(keys) for keys in sources.values()) for n, sources in pred.items()}
-    ready = deque(n for n, d in indeg.items() if d == 0)
-    order: list[str] = []
-    while ready:
-        node = ready.popleft()
-        order.append(node)
-        for dst, keys in succ[node].items():
-            indeg[dst] -= len(keys)
-            if indeg[dst] == 0:
-                ready.append(dst)
-    return order, set(pred) - set(order)
+    """(:meth:`Graph.topological_order`, the blocks it leaves out). Kept for builder/layout.py,
+    which imports it; every other module calls the graph's method."""
+    order = graph.topological_order()
+    return order, set(graph.nx) - set(order)
 
 
 def reach(adjacency: dict[str, dict[str, object]], starts: list[str]) -> set[str]:
@@ -247,5 +235,4 @@ def shape_text(report: Report, block_id: str) -> str:
 def parameterised(graph: Graph) -> list[str]:
     """Blocks with weights (Conv2d, BatchNorm2d, Linear…, as their catalog entries say), in
     topological order."""
-    order, _ = _kahn(graph)
-    return [b for b in order if (block := graph.block(b)).spec.has_weights(block.params)]
+    return [b for b in graph.topological_order() if (block := graph.block(b)).spec.has_weights(block.params)]

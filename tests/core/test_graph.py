@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import networkx as nx
 import pytest
 
 from builder.graph import EVENT_KINDS, Event, Graph, GraphError, Wire, group_problem, id_problem
@@ -159,3 +160,25 @@ def test_topological_order_follows_insertion_when_free() -> None:
     graph.connect("input", "side", 0)
     graph.connect("side", "b1", 1)
     assert graph.topological_ids() == ["input", "b0", "side", "b1", "output"]
+
+
+def test_topological_order_leaves_out_a_cycle_and_what_follows_it() -> None:
+    graph = chain("relu", "relu", "relu")
+    graph.connect("b2", "b1", 1)  # b1 ⇄ b2: a cycle, and b2 feeds the Output
+    assert graph.topological_order() == ["input", "b0"]
+    with pytest.raises(nx.NetworkXUnfeasible):
+        graph.topological_ids()
+
+
+def test_only_the_layout_still_imports_the_private_kahn() -> None:
+    """Everything else asks the graph for its order (builder/layout.py's owner switches it)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    users = []
+    for path in sorted([*root.glob("builder/**/*.py"), *root.glob("gui/**/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and any(a.name == "_kahn" for a in node.names):
+                users.append(path.relative_to(root).as_posix())
+    assert users == ["builder/layout.py"]
