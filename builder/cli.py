@@ -1,14 +1,13 @@
 """Command line: ``python main.py SUBCOMMAND …`` (argparse; Qt-free).
 
 Each feature area registers its own subcommands through a ``register(subparsers)``
-function in one of ``PLUGINS``; this module holds the core ones (validate, summary,
+function listed by :func:`feature_commands`; this module holds the core ones (validate, summary,
 template) and the shared error handling: a bad file gives exit code 2 and one line.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Callable, Sequence
 from typing import TextIO
@@ -18,9 +17,7 @@ from builder.text import printable
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT = 0, 1, 2
 
-# Modules that add subcommands; each defines register(subparsers). Missing ones are skipped.
-PLUGINS = ("builder.training.cli", "builder.export.cli", "builder.training.evaluate",
-           "builder.training.data_cli")
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
 class CliError(Exception):
@@ -201,21 +198,23 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without a subcommand to open the app.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _core_commands(sub)
-    for name in PLUGINS:
-        register = _plugin(name)
-        if register is not None:
-            register(sub)
+    for register in feature_commands():
+        register(sub)
     return parser
 
 
-def _plugin(name: str) -> Callable[[argparse._SubParsersAction], None] | None:  # type: ignore[type-arg]
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            return None  # that feature is not installed in this tree
-        raise
-    return getattr(module, "register", None)
+def feature_commands() -> tuple[Register, ...]:
+    """The subcommands of the features that always ship: training, export, evaluation, data.
+
+    Imported here, when the parser is built, because those modules import this one's helpers
+    (:class:`CliError`, :func:`load_graph`…).
+    """
+    from builder.export.cli import register as export_commands
+    from builder.training.cli import register as training_commands
+    from builder.training.data_cli import register as data_commands
+    from builder.training.evaluate import register as evaluate_commands
+
+    return (training_commands, export_commands, evaluate_commands, data_commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

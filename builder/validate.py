@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import networkx as nx
 
@@ -10,7 +11,9 @@ from builder import resources
 from builder.catalog import Shape, ShapeError, fmt_shape
 from builder.graph import Block, Graph
 
-ERROR, WARNING = "error", "warning"
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
 
 # Every diagnostic code validation can produce, with a short description.
 CODES = {
@@ -38,7 +41,7 @@ CODES = {
 @dataclass(frozen=True)
 class Diagnostic:
     block_id: str  # "" for graph-wide problems
-    severity: str
+    severity: Severity
     code: str
     message: str
 
@@ -67,7 +70,7 @@ class Report:
     def for_block(self, block_id: str) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.block_id == block_id]
 
-    def add(self, block_id: str, code: str, message: str, severity: str = ERROR) -> None:
+    def add(self, block_id: str, code: str, message: str, severity: Severity = ERROR) -> None:
         self.diagnostics.append(Diagnostic(block_id, severity, code, message))
 
 

@@ -12,19 +12,23 @@ a global mean ``x.mean((2, 3))`` (a global average pool, then flatten), is read 
 
 from __future__ import annotations
 
-import importlib
+import operator
 from typing import Any
 
+import torch
+import torch.nn.functional as F
 from torch import fx, nn
 
 from builder import catalog
 from builder.blocktype import BlockType, Shape, Unrepresentable, read_attributes
 
+_NAMESPACES = {"torch": torch, "torch.nn": nn, "torch.nn.functional": F, "operator": operator}
+
 
 def _resolve(name: str) -> Any:
-    """The object a qualified name like ``torch.nn.functional.relu`` names."""
+    """The object a qualified name like ``torch.nn.functional.relu`` names (in ``_NAMESPACES``)."""
     module, _, attr = name.rpartition(".")
-    return getattr(importlib.import_module(module), attr)
+    return getattr(_NAMESPACES[module], attr)
 
 
 def _tables() -> tuple[dict[type, BlockType], dict[str, BlockType], dict[Any, list[tuple[str, BlockType]]],
@@ -127,7 +131,7 @@ def map_function(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
             raise unsupported(node, f"{op_name(node)} {exc}") from None
         if found is not None:
             return entry.type_id, *found
-    if t is _resolve("torch.mean") or (node.op == "call_method" and t == "mean"):
+    if t is torch.mean or (node.op == "call_method" and t == "mean"):
         return _map_mean(node)
     return None
 
