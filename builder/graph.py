@@ -202,13 +202,14 @@ class Graph:
         return block_id in self.nx
 
     def __len__(self) -> int:
-        return self.nx.number_of_nodes()
+        return int(self.nx.number_of_nodes())
 
     def block(self, block_id: str) -> Block:
         try:
-            return self.nx.nodes[block_id]["block"]  # type: ignore[no-any-return]
+            block: Block = self.nx.nodes[block_id]["block"]
         except (KeyError, TypeError):  # TypeError: an unhashable "id"
             raise GraphError(f"no block named {_short(block_id)}") from None
+        return block
 
     def blocks(self) -> Iterator[Block]:
         for _, data in self.nx.nodes(data=True):

@@ -115,14 +115,16 @@ def _classes_for(tree: Tree, groups: dict[Any, list[_Instance]]) -> list[ClassDe
         for chain in _optional_candidates(key):
             other = _reduced(key, chain)
             if other in groups and other not in used:
-                cd = _make_class(tree, insts, groups[other], chain)
-                if cd is not None:
-                    used |= {key, other}
-                    out.append(cd)
-                    break
+                try:
+                    cd = _make_class(tree, insts, groups[other], chain)
+                except _NoMerge:
+                    continue
+                used |= {key, other}
+                out.append(cd)
+                break
     for key, insts in groups.items():
         if key not in used:
-            out.append(_make_class(tree, insts, [], ()))  # type: ignore[arg-type]
+            out.append(_make_class(tree, insts, [], ()))  # no optional chain: always one class
     rank = {b: i for i, b in enumerate(tree.order)}
     return sorted(out, key=lambda cd: rank[cd.instances[0].members[0]])
 
@@ -169,7 +171,9 @@ def _reduced(key: tuple[Any, ...], chain: tuple[int, ...]) -> tuple[Any, ...]:
 
 
 def _make_class(tree: Tree, present: list[_Instance], absent: list[_Instance],
-                chain: tuple[int, ...]) -> ClassDef | None:
+                chain: tuple[int, ...]) -> ClassDef:
+    """The class of ``present`` (with the optional ``chain``) and ``absent`` (without it);
+    _NoMerge when no parameters or condition describe them all."""
     first = present[0]
     col_unit = [i for i, ms in enumerate(first.metas) for _ in ms]
     metas = [m for ms in first.metas for m in ms]
@@ -184,15 +188,12 @@ def _make_class(tree: Tree, present: list[_Instance], absent: list[_Instance],
     rows.sort(key=lambda r: rank[r[0].members[0]])
     cd = ClassDef("", [r[0] for r in rows], first.units, first.node, metas, col_unit, [r[1] for r in rows],
                   chain)
-    try:
-        _solve(tree, cd)
-    except _NoMerge:
-        return None
+    _solve(tree, cd)
     if chain:
         mask = [n in {p.node for p in present} for n in cd.instances]
         cd.condition = _condition(cd, mask)
         if not cd.condition:
-            return None
+            raise _NoMerge("no test on the parameters tells the instances apart")
     return cd
 
 

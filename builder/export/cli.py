@@ -6,11 +6,12 @@ import argparse
 from pathlib import Path
 
 from builder.cli import EXIT_OK, CliError, load_graph, say
+from builder.graph import Graph
 
 FORMATS = {".py": "py", ".onnx": "onnx", ".pt": "weights", ".pth": "weights"}
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``export`` and ``import`` subcommands."""
     p = sub.add_parser("export", help="write PyTorch code, ONNX or weights for a graph",
                        description="Export a graph as a standalone PyTorch module (.py), an ONNX "
@@ -63,7 +64,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[no-untyped-def]
+def _write_code(graph: Graph, out: Path, weights: str | None) -> None:
     from builder.export.codegen import export_code
     from builder.fileformat import atomic_write
 

@@ -94,7 +94,8 @@ def plan_adaptation(graph: Graph, input_shape: tuple[int, int, int], num_classes
         problems = "; ".join(str(d) for d in after.errors[:3])
         raise ValueError(f"{graph.name} does not fit {_dims(input_shape)} images: {problems}")
     changes = shape_changes(graph, validate(graph), out, after)
-    return Adaptation(out, tuple(input_shape), num_classes, changes)  # type: ignore[arg-type]
+    c, h, w = input_shape  # a list from a JSON config is accepted too
+    return Adaptation(out, (c, h, w), num_classes, changes)
 
 
 def shape_changes(before: Graph, old: Report, after: Graph, new: Report) -> list[Change]:

@@ -42,7 +42,9 @@ class Dataset:
 
     def to(self, device: torch.device | str) -> Dataset:
         """The same set moved to ``device`` once (batches are then cut there)."""
-        move = lambda t: t.to(device, non_blocking=True)
+        def move(t: torch.Tensor) -> torch.Tensor:
+            return t.to(device, non_blocking=True)
+
         return Dataset(self.name, move(self.x_train), move(self.y_train), move(self.x_val),
                        move(self.y_val), self.classes, self.mean, self.std)
 
@@ -94,8 +96,12 @@ def make_dataset(name: str, x_train: np.ndarray | torch.Tensor, y_train: np.ndar
         xt, xv = _resize(xt, image_size), _resize(xv, image_size)
     mean = xt.mean(dim=(0, 2, 3))
     std = xt.std(dim=(0, 2, 3)).clamp_min(1e-6)
-    norm = lambda x: ((x - mean[None, :, None, None]) / std[None, :, None, None]).contiguous()
-    labels = lambda y: torch.tensor(np.asarray(y), dtype=torch.int64)
+    def norm(x: torch.Tensor) -> torch.Tensor:
+        return ((x - mean[None, :, None, None]) / std[None, :, None, None]).contiguous()
+
+    def labels(y: np.ndarray | torch.Tensor) -> torch.Tensor:
+        return torch.tensor(np.asarray(y), dtype=torch.int64)
+
     return Dataset(name, norm(xt), labels(y_train), norm(xv), labels(y_val), classes,
                    tuple(mean.tolist()), tuple(std.tolist()))
 
