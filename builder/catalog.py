@@ -499,40 +499,6 @@ def _read_shortcut_module(m: Any, shape: Shape) -> Params | None:
     return {"stride": stride, "out_channels": shape[0] + extra}
 
 
-def _read_subsample(call: TracedCall) -> tuple[Params, list[Any]] | None:
-    """``x[:, :, ::s, ::s]`` (option-A shortcuts written by hand): a ShortcutPad with stride s."""
-    index = call.args[1]
-    if not (isinstance(index, tuple) and len(index) == 4 and all(isinstance(i, slice) for i in index)):
-        return None
-    if any(i != slice(None) for i in index[:2]):
-        return None
-    steps = {(i.start or 0, i.stop, i.step or 1) for i in index[2:]}
-    if len(steps) != 1 or next(iter(steps))[:2] != (0, None):
-        return None
-    x = call.args[0]
-    return {"stride": next(iter(steps))[2], "out_channels": call.shape(x)[1]}, [x]
-
-
-def _read_channel_pad(call: TracedCall) -> tuple[Params, list[Any]] | None:
-    """``F.pad(x, (0, 0, 0, 0, 0, n))``: zero channels after the input's, a ShortcutPad."""
-    pad = call.argument(1, "pad", None)
-    mode, value = call.argument(2, "mode", "constant"), call.argument(3, "value", None)
-    if not (isinstance(pad, tuple | list) and len(pad) == 6 and mode == "constant" and value in (0, None)):
-        return None
-    if any(pad[:4]) or pad[5] < 0:
-        return None
-    if pad[4]:
-        raise Unrepresentable(f"with {pad[4]} zero channel(s) before the input's (as in akamaster's option-A "
-                              "LambdaLayer): a ShortcutPad adds them after the input's channels; pad "
-                              f"(0, 0, 0, 0, 0, {pad[4] + pad[5]}) or use a 1×1 projection")
-    x = call.args[0]
-    return {"stride": 1, "out_channels": call.shape(x)[1] + pad[5]}, [x]
-
-
-def _read_shortcut(call: TracedCall) -> tuple[Params, list[Any]] | None:
-    return _read_subsample(call) if call.name == "operator.getitem" else _read_channel_pad(call)
-
-
 _SHORTCUT = BlockType(
     "shortcut_pad", "ShortcutPad", "Merge",
     "He et al. option A shortcut: subsample by stride, zero-pad new channels; no parameters.",
@@ -541,8 +507,7 @@ _SHORTCUT = BlockType(
     1, _infer_shortcut,
     lambda p, shapes: Call("ShortcutPad", (keyword("stride", p["stride"]), keyword(
         "extra_channels", shortcut_channels(p, shapes[0][0]) - shapes[0][0]))),
-    imports=Imports(("ShortcutPad",), _read_shortcut_module, ("operator.getitem", "torch.nn.functional.pad"),
-                    _read_shortcut),
+    imports=Imports(("ShortcutPad",), _read_shortcut_module),  # hand-written forms: fx_ops' idioms
     key_params=("stride",), stem="shortcut")
 
 # ----------------------------------------------------------------------------- the catalog

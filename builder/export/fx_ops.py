@@ -6,8 +6,10 @@ parameters. This module turns those lists into lookup tables and shows each trac
 readers (:class:`_Call`). :func:`map_module` and :func:`map_function` return ``(type id, params[,
 inputs])`` for an fx node whose operation a block computes, None when none does, and raise
 :class:`Unsupported` with a precise reason when an operation is close to a block but differs (a
-dropout that ignores eval mode, channels padded in front). The one idiom that is two blocks,
-a global mean ``x.mean((2, 3))`` (a global average pool, then flatten), is read here.
+dropout that ignores eval mode, channels padded in front). Idioms that write a block with
+general tensor operations are read here: a global mean ``x.mean((2, 3))`` (a global average
+pool, then flatten: two blocks) and hand-written option-A shortcuts (``x[:, :, ::2, ::2]``,
+``F.pad`` adding zero channels), which are ShortcutPads.
 """
 
 from __future__ import annotations
@@ -133,6 +135,10 @@ def map_function(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
             return entry.type_id, *found
     if t is torch.mean or (node.op == "call_method" and t == "mean"):
         return _map_mean(node)
+    if t is operator.getitem:
+        return _map_subsample(node)
+    if t is F.pad:
+        return _map_channel_pad(node)
     return None
 
 
@@ -163,6 +169,36 @@ def _map_mean(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
     if sorted(d % 4 if isinstance(d, int) else -1 for d in dims) != [2, 3]:
         return None
     return ("global_avgpool" if keep else "global_mean"), {}, [node.args[0]]
+
+
+def _map_subsample(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
+    """``x[:, :, ::s, ::s]`` (option-A shortcuts written by hand): a ShortcutPad with stride s."""
+    index: Any = node.args[1]
+    if not (isinstance(index, tuple) and len(index) == 4 and all(isinstance(i, slice) for i in index)):
+        return None
+    if any(i != slice(None) for i in index[:2]):
+        return None
+    steps = {(i.start or 0, i.stop, i.step or 1) for i in index[2:]}
+    if len(steps) != 1 or next(iter(steps))[:2] != (0, None):
+        return None
+    x = node.args[0]
+    return "shortcut_pad", {"stride": next(iter(steps))[2], "out_channels": shape_of(x)[1]}, [x]
+
+
+def _map_channel_pad(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
+    """``F.pad(x, (0, 0, 0, 0, 0, n))``: zero channels after the input's, a ShortcutPad."""
+    pad = _argument(node, 1, "pad", None)
+    mode, value = _argument(node, 2, "mode", "constant"), _argument(node, 3, "value", None)
+    if not (isinstance(pad, tuple | list) and len(pad) == 6 and mode == "constant" and value in (0, None)):
+        return None
+    if any(pad[:4]) or pad[5] < 0:
+        return None
+    if pad[4]:
+        raise unsupported(node, f"{op_name(node)} with {pad[4]} zero channel(s) before the input's (as "
+                          "in akamaster's option-A LambdaLayer): a ShortcutPad adds them after the input's "
+                          f"channels; pad (0, 0, 0, 0, 0, {pad[4] + pad[5]}) or use a 1×1 projection")
+    x = node.args[0]
+    return "shortcut_pad", {"stride": 1, "out_channels": shape_of(x)[1] + pad[5]}, [x]
 
 
 def op_name(node: Any) -> str:
