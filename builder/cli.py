@@ -1,7 +1,7 @@
 """Command line: ``python main.py SUBCOMMAND …`` (argparse; Qt-free).
 
 Each feature area registers its own subcommands through a ``register(subparsers)``
-function in one of ``PLUGINS``; this module holds the core ones (validate, summary,
+function listed by :func:`feature_commands`; this module holds the core ones (validate, summary,
 template) and the shared error handling: a bad file or option gives exit code 2 and one line
 (an unknown flag: the usage of the subcommand it was given to), a graph with errors exit code
 1, and output into a pipe whose reader has gone (``summary … | head``) ends silently with 141,
@@ -12,37 +12,23 @@ as a shell reports death by SIGPIPE. Commands check their output paths before an
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
-import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import cast
 
-from builder.fileformat import GraphFileError
-from builder.text import printable
+from builder.clitools import (  # noqa: F401 (re-exported: tests and scripts import them from here)
+    EXIT_BAD_INPUT,
+    EXIT_DIAGNOSTICS,
+    EXIT_OK,
+    EXIT_PIPE_CLOSED,
+    CliError,
+    load_graph,
+    parse_shape,
+    say,
+)
 
-EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT = 0, 1, 2
-# The reader of stdout went away (``summary … | head``): the shell's code for death by SIGPIPE.
-EXIT_PIPE_CLOSED = 128 + getattr(signal, "SIGPIPE", 13)
-
-# Modules that add subcommands; each defines register(subparsers). Missing ones are skipped.
-PLUGINS = ("builder.training.cli", "builder.export.cli", "builder.training.evaluate",
-           "builder.training.data_cli", "builder.xray.cli")
-
-
-class CliError(Exception):
-    """A user error: printed as one line, exit code 2."""
-
-
-def load_graph(path: str):  # type: ignore[no-untyped-def]
-    """Load a graph file for a command (GraphFileError becomes a one-line CliError)."""
-    from builder import fileformat
-
-    try:
-        return fileformat.load(path)
-    except GraphFileError as exc:
-        raise CliError(str(exc)) from None
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -82,11 +68,6 @@ def _limit(args: argparse.Namespace) -> int | None:
         return parse_size(args.memory_limit)
     except LimitError as exc:
         raise CliError(f"--memory-limit: {exc}") from None
-
-
-def say(text: str, stream: TextIO | None = None) -> None:
-    """Print ``text`` with control characters escaped (file names and graph names are data)."""
-    print(printable(text, keep_newlines=True), file=stream or sys.stdout)
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
@@ -147,23 +128,6 @@ def _classes(count: int) -> int:
         raise CliError(f"--classes must be a whole number from 1 to {int(param.maximum or 0):,}, "
                        f"got {count}")
     return count
-
-
-def parse_shape(text: str, flag: str = "--input") -> tuple[int, int, int]:
-    """``3x32x32`` → ``(3, 32, 32)``; CliError naming ``flag`` unless each size fits an Input block."""
-    from builder import catalog
-
-    try:
-        c, h, w = (int(v) for v in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise CliError(f"{flag} must look like 3x32x32, got {printable(repr(text))}") from None
-    spec = catalog.get("input")
-    for name, value in (("channels", c), ("height", h), ("width", w)):
-        param = spec.param_map[name]
-        if param.range_error(value):
-            raise CliError(f"{flag} {text}: {name} must be from {int(param.minimum or 1)} to "
-                           f"{int(param.maximum or 0):,}, got {value}")
-    return (c, h, w)
 
 
 def _core_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -233,23 +197,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="skipwire", description="Design, train and understand residual networks. "
         "Run without a subcommand to open the app.")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # each subcommand's parser is a _Parser too; the registers only need ArgumentParser's API
+    sub = cast("argparse._SubParsersAction[argparse.ArgumentParser]",
+               parser.add_subparsers(dest="command", metavar="COMMAND"))
     _core_commands(sub)
-    for name in PLUGINS:
-        register = _plugin(name)
-        if register is not None:
-            register(sub)
+    for register in feature_commands():
+        register(sub)
     return parser
 
 
-def _plugin(name: str) -> Callable[[argparse._SubParsersAction], None] | None:  # type: ignore[type-arg]
-    try:
-        module = importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and name.startswith(exc.name):
-            return None  # that feature is not installed in this tree
-        raise
-    return getattr(module, "register", None)
+def feature_commands() -> tuple[Register, ...]:
+    """The subcommands of the features that always ship: training, export, evaluation, data.
+
+    Imported here, when the parser is built, because those modules import this one's helpers
+    (:class:`CliError`, :func:`load_graph`…).
+    """
+    from builder.export.cli import register as export_commands
+    from builder.training.cli import register as training_commands
+    from builder.training.data_cli import register as data_commands
+    from builder.training.evaluate import register as evaluate_commands
+    from builder.xray.cli import register as xray_commands
+
+    return (training_commands, export_commands, evaluate_commands, data_commands, xray_commands)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

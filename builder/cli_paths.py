@@ -12,7 +12,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from builder.cli import CliError
+from builder.clitools import CliError
 from builder.text import printable
 
 PLOT_SUFFIXES = (".png", ".svg", ".pdf")  # what matplotlib writes from the suffix, as help says

@@ -7,16 +7,13 @@ carries ``block_paths`` (block id → module path) for gradient probes and summa
 
 from __future__ import annotations
 
-import operator
-import re
-from functools import reduce
+from typing import Any
 
 import networkx as nx
-import torch
 from torch import fx, nn
 
-from builder.graph import Graph
-from builder.naming import module_paths
+from builder.graph import Block, Graph
+from builder.naming import class_name, module_paths
 from builder.validate import Report, validate
 
 
@@ -27,13 +24,6 @@ class CompileError(ValueError):
         self.report = report
         lines = "\n".join(f"  {d}" for d in report.errors)
         super().__init__(f"the graph has {len(report.errors)} error(s):\n{lines}")
-
-
-def class_name(name: str) -> str:
-    """A CamelCase class name made from a graph name (``resnet20`` → ``Resnet20``)."""
-    words = [w for w in re.split(r"[^0-9A-Za-z]+", name) if w]
-    text = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
-    return text if text[0].isalpha() else "Net" + text
 
 
 def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
@@ -53,15 +43,16 @@ def compile_graph(graph: Graph, report: Report | None = None) -> fx.GraphModule:
         block = graph.block(block_id)
         sources = [src for _, src in sorted(graph.inputs_of(block_id).items())]
         args = [values[s] for s in sources]
-        if block.spec.has_module:
-            shapes = [report.shapes[s] for s in sources]
-            _attach(root, paths[block_id], block.spec.make(block.params, shapes))  # type: ignore[misc]
-            values[block_id] = fx_graph.create_node("call_module", paths[block_id], (args[0],),
-                                                    name=_node_name(block_id))
-        elif block.type == "output":
+        name, spec = _node_name(block_id), block.spec
+        if spec.role == "module":
+            _attach(root, paths[block_id], spec.make(block.params, [report.shapes[s] for s in sources]))
+            values[block_id] = fx_graph.create_node("call_module", paths[block_id], (args[0],), name=name)
+        elif spec.role == "input":
+            values[block_id] = fx_graph.placeholder(name)
+        elif spec.role == "output":
             fx_graph.output(args[0])
         else:
-            values[block_id] = _functional(fx_graph, block.type, _node_name(block_id), args)
+            values[block_id] = _function(fx_graph, block, name, args)
     module = fx.GraphModule(root, fx_graph, class_name=class_name(graph.name))
     module.block_paths = paths  # type: ignore[assignment]
     return module
@@ -72,17 +63,17 @@ def _node_name(block_id: str) -> str:
     return "self_" if block_id == "self" else block_id
 
 
-def _functional(fx_graph: fx.Graph, type_id: str, name: str, args: list[fx.Node]) -> fx.Node:
-    if type_id == "input":
-        return fx_graph.placeholder(name)
-    if type_id == "add":
-        return reduce(lambda a, b: fx_graph.create_node("call_function", operator.add, (a, b),
-                                                        name=name), args)
-    if type_id == "concat":
-        return fx_graph.create_node("call_function", torch.cat, (tuple(args), 1), name=name)
-    if type_id == "flatten":
-        return fx_graph.create_node("call_function", torch.flatten, (args[0], 1), name=name)
-    raise ValueError(f"no compile rule for block type {type_id!r}")
+def _function(fx_graph: fx.Graph, block: Block, name: str, args: list[fx.Node]) -> fx.Node:
+    """The nodes of a block without a module: its catalog :class:`~builder.blocktype.Function`."""
+    function = block.spec.function
+    if function is None:
+        raise ValueError(f"no compile rule for block type {block.type!r}")
+
+    def emit(target: Any, *call_args: Any) -> fx.Node:
+        return fx_graph.create_node("call_function", target, call_args, name=name)
+
+    node: fx.Node = function.apply(block.params, args, emit)
+    return node
 
 
 def _attach(root: nn.Module, path: str, module: nn.Module) -> None:

@@ -2,8 +2,9 @@
 
 Every change goes through one of the mutation methods (``add_block``, ``remove_block``,
 ``connect``, ``disconnect``, ``set_param``, ``move``, ``rename``, ``set_group``); each emits
-one :class:`Event` to the subscribers. Wires run from a source block's single output to a
-numbered input port of the target block; the edge key is the port number.
+one :data:`Event` (a frozen record of what changed: :class:`BlockAdded`, :class:`WireAdded`…)
+to the subscribers. Wires run from a source block's single output to a numbered input port of
+the target block; the edge key is the port number.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import copy
 import keyword
 import math
 import re
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar, Literal
 
 import networkx as nx
 
@@ -104,16 +106,85 @@ class Wire:
 
 
 @dataclass(frozen=True)
-class Event:
-    """A change to the graph. ``kind`` is one of the ``EVENT_KINDS``."""
+class _Change:
+    """What every graph event has: the block it concerns and a ``kind`` name."""
 
-    kind: str
-    block_id: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
+    kind: ClassVar[str]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The payload as a dictionary (every field but ``block_id``), for listeners that
+        dispatch on ``kind``; new code reads the typed fields."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "block_id"}
 
 
-EVENT_KINDS = ("block_added", "block_removed", "wire_added", "wire_removed", "param_changed",
-               "block_moved", "block_renamed", "group_changed")
+@dataclass(frozen=True)
+class BlockAdded(_Change):
+    block_id: str
+    kind: ClassVar[Literal["block_added"]] = "block_added"
+
+
+@dataclass(frozen=True)
+class BlockRemoved(_Change):
+    block_id: str
+    block: Block  # as it was, for undo
+    kind: ClassVar[Literal["block_removed"]] = "block_removed"
+
+
+@dataclass(frozen=True)
+class WireAdded(_Change):
+    block_id: str  # the wire's target
+    source: str
+    port: int
+    kind: ClassVar[Literal["wire_added"]] = "wire_added"
+
+
+@dataclass(frozen=True)
+class WireRemoved(_Change):
+    block_id: str  # the wire's target
+    source: str
+    port: int
+    kind: ClassVar[Literal["wire_removed"]] = "wire_removed"
+
+
+@dataclass(frozen=True)
+class ParamChanged(_Change):
+    block_id: str
+    name: str
+    old: Any
+    new: Any
+    kind: ClassVar[Literal["param_changed"]] = "param_changed"
+
+
+@dataclass(frozen=True)
+class BlockMoved(_Change):
+    block_id: str
+    old: tuple[float, float]
+    new: tuple[float, float]
+    kind: ClassVar[Literal["block_moved"]] = "block_moved"
+
+
+@dataclass(frozen=True)
+class BlockRenamed(_Change):
+    block_id: str  # the new id
+    old: str
+    kind: ClassVar[Literal["block_renamed"]] = "block_renamed"
+
+
+@dataclass(frozen=True)
+class GroupChanged(_Change):
+    old: dict[str, str]  # block id → its group before
+    new: str
+    block_id: str = ""  # several blocks: see ``old``
+    kind: ClassVar[Literal["group_changed"]] = "group_changed"
+
+
+# A change to the graph: one of these frozen records (``match`` on the class, or read ``kind``).
+Event = BlockAdded | BlockRemoved | WireAdded | WireRemoved | ParamChanged | BlockMoved | BlockRenamed \
+    | GroupChanged
+EVENT_TYPES: tuple[type[_Change], ...] = (BlockAdded, BlockRemoved, WireAdded, WireRemoved, ParamChanged,
+                                          BlockMoved, BlockRenamed, GroupChanged)
+EVENT_KINDS = tuple(t.kind for t in EVENT_TYPES)
 
 
 class Graph:
@@ -131,13 +202,14 @@ class Graph:
         return block_id in self.nx
 
     def __len__(self) -> int:
-        return self.nx.number_of_nodes()
+        return int(self.nx.number_of_nodes())
 
     def block(self, block_id: str) -> Block:
         try:
-            return self.nx.nodes[block_id]["block"]  # type: ignore[no-any-return]
+            block: Block = self.nx.nodes[block_id]["block"]
         except (KeyError, TypeError):  # TypeError: an unhashable "id"
             raise GraphError(f"no block named {_short(block_id)}") from None
+        return block
 
     def blocks(self) -> Iterator[Block]:
         for _, data in self.nx.nodes(data=True):
@@ -177,9 +249,8 @@ class Graph:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
 
-    def _emit(self, kind: str, block_id: str = "", **data: Any) -> None:
+    def _emit(self, event: Event) -> None:
         self.version += 1
-        event = Event(kind, block_id, data)
         for listener in list(self._listeners):
             listener(event)
 
@@ -201,7 +272,7 @@ class Graph:
             values[name] = _checked_value(spec, block_id, name, value)
         block = Block(block_id, type_id, values, _position(pos), group)
         self.nx.add_node(block_id, block=block)
-        self._emit("block_added", block_id)
+        self._emit(BlockAdded(block_id))
         return block_id
 
     def remove_block(self, block_id: str) -> tuple[Block, list[Wire]]:
@@ -212,7 +283,7 @@ class Graph:
         for wire in wires:
             self.disconnect(wire.target, wire.port)
         self.nx.remove_node(block_id)
-        self._emit("block_removed", block_id, block=block)
+        self._emit(BlockRemoved(block_id, block))
         return block, wires
 
     def connect(self, source: str, target: str, port: int = 0) -> None:
@@ -229,7 +300,7 @@ class Graph:
         if taken is not None:
             raise GraphError(f"input {port} of '{target}' is already wired from '{taken}'")
         self.nx.add_edge(source, target, key=port)
-        self._emit("wire_added", target, source=source, port=port)
+        self._emit(WireAdded(target, source, port))
 
     def disconnect(self, target: str, port: int) -> str:
         """Remove the wire into ``port`` of ``target``; returns its source id."""
@@ -238,7 +309,7 @@ class Graph:
         if source is None:
             raise GraphError(f"input {port} of '{target}' is not wired")
         self.nx.remove_edge(source, target, key=port)
-        self._emit("wire_removed", target, source=source, port=port)
+        self._emit(WireRemoved(target, source, port))
         return source
 
     def set_param(self, block_id: str, name: str, value: Any) -> Any:
@@ -247,7 +318,7 @@ class Graph:
         new = _checked_value(block.spec, block_id, name, value)
         old = block.params[name]
         block.params[name] = new
-        self._emit("param_changed", block_id, name=name, old=old, new=block.params[name])
+        self._emit(ParamChanged(block_id, name, old, block.params[name]))
         return old
 
     def move(self, block_id: str, pos: tuple[float, float]) -> tuple[float, float]:
@@ -256,7 +327,7 @@ class Graph:
         new = _position(pos)
         old = block.pos
         block.pos = new
-        self._emit("block_moved", block_id, old=old, new=block.pos)
+        self._emit(BlockMoved(block_id, old, block.pos))
         return old
 
     def rename(self, old: str, new: str) -> None:
@@ -273,7 +344,7 @@ class Graph:
             rebuilt.add_edge(mapping.get(src, src), mapping.get(dst, dst), key=port)
         block.id = new
         self.nx = rebuilt
-        self._emit("block_renamed", new, old=old)
+        self._emit(BlockRenamed(new, old))
 
     def set_group(self, block_ids: Iterable[str], group: str) -> dict[str, str]:
         """Put blocks into group path ``group`` (``""`` ungroups); returns old groups."""
@@ -284,7 +355,7 @@ class Graph:
         old = {b.id: b.group for b in blocks}
         for b in blocks:
             b.group = group
-        self._emit("group_changed", "", old=old, new=group)
+        self._emit(GroupChanged(old, group))
         return old
 
     def _check_new_id(self, block_id: str) -> None:
@@ -302,10 +373,33 @@ class Graph:
         other.nx = copy.deepcopy(self.nx)
         return other
 
+    def topological_order(self) -> list[str]:
+        """Blocks in topological order: the order validation, compile, export and layout follow.
+
+        Kahn's algorithm, ready blocks first in, first out (so free blocks keep their insertion
+        order). Blocks on a cycle, and blocks after one, are left out.
+        """
+        # networkx's adjacency dicts ({node: {neighbour: {key: data}}}) directly: validation runs
+        # on every edit, and the edge views cost several times more.
+        pred, succ = self.nx._pred, self.nx._succ
+        indeg = {n: sum(len(keys) for keys in sources.values()) for n, sources in pred.items()}
+        ready = deque(n for n, d in indeg.items() if d == 0)
+        order: list[str] = []
+        while ready:
+            node = ready.popleft()
+            order.append(node)
+            for dst, keys in succ[node].items():
+                indeg[dst] -= len(keys)
+                if indeg[dst] == 0:
+                    ready.append(dst)
+        return order
+
     def topological_ids(self) -> list[str]:
-        """Blocks in a stable topological order (raises NetworkXUnfeasible on a cycle)."""
-        index = {block_id: i for i, block_id in enumerate(self.nx.nodes)}
-        return list(nx.lexicographical_topological_sort(self.nx, key=index.__getitem__))
+        """:meth:`topological_order` of a graph without cycles (NetworkXUnfeasible on a cycle)."""
+        order = self.topological_order()
+        if len(order) != len(self.nx):
+            raise nx.NetworkXUnfeasible("the graph has a cycle")
+        return order
 
     def signature(self) -> Any:
         """A comparable snapshot of the whole document (equal graphs, equal signatures)."""

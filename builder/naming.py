@@ -1,4 +1,4 @@
-"""Submodule names: how a block id and its group path become a module path.
+"""Names in the built module: submodule paths from block ids and groups, the model's class name.
 
 A block ``layer2_0_conv1`` in group ``layer2.0`` lives at ``layer2.0.conv1``: the group's
 path with dots made underscores is stripped from the front of the id. The compiled module
@@ -8,6 +8,7 @@ and the exported code both use these names, so their state-dict keys agree.
 from __future__ import annotations
 
 import keyword
+import re
 
 from builder.graph import Graph
 
@@ -71,3 +72,13 @@ def module_paths(graph: Graph, block_ids: list[str] | None = None) -> dict[str, 
         taken.add((group, name))
         paths[block_id] = f"{group}.{name}" if group else name
     return paths
+
+
+def class_name(name: str) -> str:
+    """The model's CamelCase class name, made from a graph name (``resnet20`` → ``Resnet20``).
+
+    The compiled module and the exported code both take this name.
+    """
+    words = [w for w in re.split(r"[^0-9A-Za-z]+", name) if w]
+    text = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
+    return text if text[0].isalpha() else "Net" + text

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 ParamValue = int | float | bool | str
+ParamKind = Literal["int", "float", "bool", "choice", "int_or_same"]
 
 INT_LIMIT = 1 << 20  # no sensible layer has a dimension above a million
 TYPE_LIMIT = 1 << 63  # larger ints are not numbers a file may hold (float overflow, JSON digit limits)
@@ -21,7 +22,7 @@ class Param:
     """
 
     name: str
-    kind: str
+    kind: ParamKind
     default: ParamValue
     help: str
     minimum: float | None = None

@@ -16,13 +16,13 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from builder.catalog import Shape
+from builder.catalog import CATALOG, Shape
 
 BYTES_PER_VALUE = 4  # float32
 ENV_VAR = "SKIPWIRE_MEMORY_LIMIT"
 DEFAULT_FRACTION = 0.5  # of the machine's memory
 FALLBACK_MEMORY = 8 * 1000**3  # when the machine's memory cannot be read
-VIEWS = frozenset({"output", "identity", "flatten"})  # blocks whose output is another's tensor
+VIEWS = frozenset(t for t, e in CATALOG.items() if e.view)  # blocks whose output is another's tensor
 
 _UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2, "g": 1000**3,
           "gb": 1000**3, "t": 1000**4, "tb": 1000**4, "kib": 1024, "mib": 1024**2, "gib": 1024**3,

@@ -69,7 +69,7 @@ def summarize(graph: Graph, report: Report | None = None) -> Summary:
             continue
         block = graph.block(block_id)
         params = macs = 0
-        if block_id in useful and block.spec.count is not None:
+        if block_id in useful and block.spec.has_weights(block.params):
             shapes = input_shapes(graph, report, block_id)
             known = report.params.get(block_id)  # counted by validate's memory estimate
             params = block.spec.parameters(block.params, shapes) if known is None else known

@@ -14,41 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from builder.graph import Graph
-from builder.layout import apply_layout
-
-Shape3 = tuple[int, int, int]
-
-
-class _Builder:
-    """Adds blocks with group-prefixed ids and wires them in port order."""
-
-    def __init__(self, name: str, description: str) -> None:
-        self.graph = Graph(name)
-        self.graph.description = description
-
-    def add(self, type_id: str, local: str, *sources: str, group: str = "", **params: Any) -> str:
-        block_id = f"{group.replace('.', '_')}_{local}" if group else local
-        self.graph.add_block(type_id, params, block_id=block_id, group=group)
-        for port, src in enumerate(sources):
-            self.graph.connect(src, block_id, port)
-        return block_id
-
-    def conv_bn(self, src: str, group: str, suffix: str, out: int, stride: int = 1,
-                kernel: int = 3) -> str:
-        conv = self.add("conv2d", f"conv{suffix}", src, group=group, out_channels=out,
-                        kernel_size=kernel, stride=stride, padding=kernel // 2, bias=False)
-        return self.add("batchnorm2d", f"bn{suffix}", conv, group=group)
-
-    def head(self, src: str, num_classes: int) -> str:
-        pool = self.add("global_avgpool", "avgpool", src)
-        flat = self.add("flatten", "flatten", pool)
-        fc = self.add("linear", "fc", flat, out_features=num_classes)
-        return self.add("output", "output", fc)
-
-    def done(self) -> Graph:
-        apply_layout(self.graph)
-        return self.graph
-
+from builder.graphbuilder import GraphBuilder, Shape3
+from builder.zoo import ALIASES as ALIASES  # re-exported: the CLI and the dialog read it here
+from builder.zoo import ZOO_SHIPPED, ZOO_TEMPLATES
+from builder.zoo import lenet as lenet
 
 MAX_CIFAR_DEPTH = 1202  # the deepest net of He et al.'s CIFAR study (~4,000 blocks)
 
@@ -66,7 +35,7 @@ def cifar_resnet(depth: int = 20, residual: bool = True, shortcut: str = "A",
     n = (depth - 2) // 6
     kind = f"ResNet-{depth} (option {shortcut} shortcuts)" if residual else f"plain-{depth}"
     name = f"resnet{depth}" + ("" if shortcut == "A" else "b") if residual else f"plain{depth}"
-    b = _Builder(name, f"He et al. 2015 CIFAR {kind}: {n} blocks per stage, widths {widths}.")
+    b = GraphBuilder(name, f"He et al. 2015 CIFAR {kind}: {n} blocks per stage, widths {widths}.")
     c, h, w = input_shape
     x = b.add("input", "input", channels=c, height=h, width=w)
     x = b.add("relu", "relu1", b.conv_bn(x, "", "1", widths[0]))
@@ -80,7 +49,7 @@ def cifar_resnet(depth: int = 20, residual: bool = True, shortcut: str = "A",
     return b.done()
 
 
-def _basic_block(b: _Builder, x: str, group: str, in_ch: int, out: int, stride: int,
+def _basic_block(b: GraphBuilder, x: str, group: str, in_ch: int, out: int, stride: int,
                  residual: bool, shortcut: str) -> str:
     y = b.add("relu", "relu1", b.conv_bn(x, group, "1", out, stride), group=group)
     y = b.conv_bn(y, group, "2", out)
@@ -157,7 +126,6 @@ SHIPPED: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 # The reference zoo (mixup-cifar10 models and Wide ResNets) lives in builder.zoo.
-from builder.zoo import ALIASES, ZOO_SHIPPED, ZOO_TEMPLATES, lenet  # noqa: E402,F401  (zoo uses _Builder)
 
 TEMPLATES.update(ZOO_TEMPLATES)
 SHIPPED.update(ZOO_SHIPPED)

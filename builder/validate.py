@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
+from typing import Literal
 
 import networkx as nx
 
-from builder import catalog, resources
+from builder import resources
 from builder.catalog import Shape, ShapeError, fmt_shape
 from builder.graph import Block, Graph
 
-ERROR, WARNING = "error", "warning"
+Severity = Literal["error", "warning"]
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
 
 # Every diagnostic code validation can produce, with a short description.
 CODES = {
@@ -39,7 +41,7 @@ CODES = {
 @dataclass(frozen=True)
 class Diagnostic:
     block_id: str  # "" for graph-wide problems
-    severity: str
+    severity: Severity
     code: str
     message: str
 
@@ -68,7 +70,7 @@ class Report:
     def for_block(self, block_id: str) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.block_id == block_id]
 
-    def add(self, block_id: str, code: str, message: str, severity: str = ERROR) -> None:
+    def add(self, block_id: str, code: str, message: str, severity: Severity = ERROR) -> None:
         self.diagnostics.append(Diagnostic(block_id, severity, code, message))
 
 
@@ -82,9 +84,8 @@ def validate(graph: Graph, batch_size: int = 1, memory_limit: int | str | None =
     """
     report = Report()
     _check_io(graph, report)
-    order, stuck = _kahn(graph)
-    report.order = order
-    _report_cycles(graph, stuck, report)
+    order = report.order = graph.topological_order()
+    _report_cycles(graph, set(graph.nx) - set(order), report)
     for block_id in order:
         _infer_block(graph, graph.block(block_id), report)
     useful = _check_reach(graph, report)
@@ -103,20 +104,10 @@ def _check_io(graph: Graph, report: Report) -> None:
 
 
 def _kahn(graph: Graph) -> tuple[list[str], set[str]]:
-    # networkx's adjacency dicts ({node: {neighbour: {key: data}}}) directly: validation runs
-    # on every edit, and the edge views cost several times more.
-    pred, succ = graph.nx._pred, graph.nx._succ
-    indeg = {n: sum(len(keys) for keys in sources.values()) for n, sources in pred.items()}
-    ready = deque(n for n, d in indeg.items() if d == 0)
-    order: list[str] = []
-    while ready:
-        node = ready.popleft()
-        order.append(node)
-        for dst, keys in succ[node].items():
-            indeg[dst] -= len(keys)
-            if indeg[dst] == 0:
-                ready.append(dst)
-    return order, set(pred) - set(order)
+    """(:meth:`Graph.topological_order`, the blocks it leaves out). Kept for builder/layout.py,
+    which imports it; every other module calls the graph's method."""
+    order = graph.topological_order()
+    return order, set(graph.nx) - set(order)
 
 
 def reach(adjacency: dict[str, dict[str, object]], starts: list[str]) -> set[str]:
@@ -245,6 +236,6 @@ def shape_text(report: Report, block_id: str) -> str:
 
 
 def parameterised(graph: Graph) -> list[str]:
-    """Blocks with weights (Conv2d, BatchNorm2d, Linear), in topological order."""
-    order, _ = _kahn(graph)
-    return [b for b in order if graph.block(b).type in catalog.PARAMETERISED]
+    """Blocks with weights (Conv2d, BatchNorm2d, Linear…, as their catalog entries say), in
+    topological order."""
+    return [b for b in graph.topological_order() if (block := graph.block(b)).spec.has_weights(block.params)]

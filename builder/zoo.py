@@ -14,38 +14,35 @@ keys, are the reference code's own: its trained weights load with ``strict=True`
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:  # builder.templates imports this module to register the zoo
-    from builder.graph import Graph
-    from builder.templates import Shape3, _Builder
+from builder.graph import Graph
+from builder.graphbuilder import GraphBuilder, Shape3
 
 CIFAR = (3, 32, 32)
 
 # ------------------------------------------------------------------------------ helpers
 
 
-def _conv(b: _Builder, x: str, name: str, out: int, group: str, kernel: int = 3, stride: int = 1,
+def _conv(b: GraphBuilder, x: str, name: str, out: int, group: str, kernel: int = 3, stride: int = 1,
           groups: int = 1, bias: bool = False) -> str:
     return b.add("conv2d", name, x, group=group, out_channels=out, kernel_size=kernel,
                  stride=stride, padding=kernel // 2, groups=groups, bias=bias)
 
 
-def _bn_relu(b: _Builder, x: str, suffix: str, group: str) -> str:
+def _bn_relu(b: GraphBuilder, x: str, suffix: str, group: str) -> str:
     """``relu{suffix}(bn{suffix}(x))``."""
     bn = b.add("batchnorm2d", f"bn{suffix}", x, group=group)
     return b.add("relu", f"relu{suffix}", bn, group=group)
 
 
-def _start(name: str, description: str, input_shape: Shape3) -> tuple[_Builder, str]:
-    from builder.templates import _Builder
-
-    b = _Builder(name, description)
+def _start(name: str, description: str, input_shape: Shape3) -> tuple[GraphBuilder, str]:
+    b = GraphBuilder(name, description)
     c, h, w = input_shape
     return b, b.add("input", "input", channels=c, height=h, width=w)
 
 
-def _pool_head(b: _Builder, x: str, kernel: int, num_classes: int, name: str = "linear") -> None:
+def _pool_head(b: GraphBuilder, x: str, kernel: int, num_classes: int, name: str = "linear") -> None:
     """``linear(flatten(avg_pool2d(x, kernel)))`` as in the reference forward methods."""
     x = b.add("avgpool2d", "avgpool", x, kernel_size=kernel, stride=kernel)
     x = b.add("flatten", "flatten", x)
@@ -55,7 +52,7 @@ def _pool_head(b: _Builder, x: str, kernel: int, num_classes: int, name: str = "
 class _Seq:
     """Layers of an ``nn.Sequential`` inside ``group``: ids ``{group}_0``, ``{group}_1``, …"""
 
-    def __init__(self, b: _Builder, group: str) -> None:
+    def __init__(self, b: GraphBuilder, group: str) -> None:
         self.b, self.group, self.index = b, group, 0
 
     def add(self, type_id: str, x: str, **params: Any) -> str:
@@ -72,7 +69,7 @@ class _Seq:
 # ------------------------------------------------------------------------------ ResNets
 
 
-def _preact_block(b: _Builder, x: str, g: str, in_ch: int, planes: int, stride: int,
+def _preact_block(b: GraphBuilder, x: str, g: str, in_ch: int, planes: int, stride: int,
                   seed_form: bool = True) -> tuple[str, int]:
     """mixup-cifar10's ``PreActBlock``: the shortcut takes ``relu(bn1(x))``, identity or not.
 
@@ -88,26 +85,26 @@ def _preact_block(b: _Builder, x: str, g: str, in_ch: int, planes: int, stride: 
     return b.add("add", "add", y, skip, group=g), planes
 
 
-def _identity_preact_block(b: _Builder, x: str, g: str, in_ch: int, planes: int,
+def _identity_preact_block(b: GraphBuilder, x: str, g: str, in_ch: int, planes: int,
                            stride: int) -> tuple[str, int]:
     return _preact_block(b, x, g, in_ch, planes, stride, seed_form=False)
 
 
-def _shortcut_bn(b: _Builder, x: str, g: str, in_ch: int, out: int, stride: int) -> str:
+def _shortcut_bn(b: GraphBuilder, x: str, g: str, in_ch: int, out: int, stride: int) -> str:
     if stride == 1 and in_ch == out:
         return x
     conv = _conv(b, x, "0", out, f"{g}.shortcut", kernel=1, stride=stride)
     return b.add("batchnorm2d", "1", conv, group=f"{g}.shortcut")
 
 
-def _basic_block(b: _Builder, x: str, g: str, in_ch: int, planes: int, stride: int) -> tuple[str, int]:
+def _basic_block(b: GraphBuilder, x: str, g: str, in_ch: int, planes: int, stride: int) -> tuple[str, int]:
     y = _bn_relu(b, _conv(b, x, "conv1", planes, g, stride=stride), "1", g)
     y = b.add("batchnorm2d", "bn2", _conv(b, y, "conv2", planes, g), group=g)
     y = b.add("add", "add", y, _shortcut_bn(b, x, g, in_ch, planes, stride), group=g)
     return b.add("relu", "relu2", y, group=g), planes
 
 
-def _bottleneck(b: _Builder, x: str, g: str, in_ch: int, planes: int, stride: int) -> tuple[str, int]:
+def _bottleneck(b: GraphBuilder, x: str, g: str, in_ch: int, planes: int, stride: int) -> tuple[str, int]:
     out = 4 * planes
     y = _bn_relu(b, _conv(b, x, "conv1", planes, g, kernel=1), "1", g)
     y = _bn_relu(b, _conv(b, y, "conv2", planes, g, stride=stride), "2", g)
@@ -202,7 +199,7 @@ def mobilenet(input_shape: Shape3 = CIFAR, num_classes: int = 10) -> Graph:
     return b.done()
 
 
-def _resnext_block(b: _Builder, x: str, g: str, in_ch: int, width: int, cardinality: int,
+def _resnext_block(b: GraphBuilder, x: str, g: str, in_ch: int, width: int, cardinality: int,
                    stride: int) -> tuple[str, int]:
     group_width, out = cardinality * width, 2 * cardinality * width
     y = _bn_relu(b, _conv(b, x, "conv1", group_width, g, kernel=1), "1", g)
@@ -267,7 +264,7 @@ def densenet121(growth: int = 32, input_shape: Shape3 = CIFAR, num_classes: int 
     return densenet(121, growth, input_shape, num_classes)
 
 
-def _bc_layer(b: _Builder, x: str, g: str, growth: int) -> str:
+def _bc_layer(b: GraphBuilder, x: str, g: str, growth: int) -> str:
     """``densenet3.py``'s ``BottleneckBlock``: its one ReLU module is called twice (two blocks)."""
     y = _conv(b, b.add("relu", "relu", b.add("batchnorm2d", "bn1", x, group=g), group=g),
               "conv1", 4 * growth, g, kernel=1)
@@ -276,7 +273,7 @@ def _bc_layer(b: _Builder, x: str, g: str, growth: int) -> str:
     return b.add("concat", "cat", x, y, group=g)
 
 
-def _bc_transition(b: _Builder, x: str, g: str, out: int) -> str:
+def _bc_transition(b: GraphBuilder, x: str, g: str, out: int) -> str:
     y = b.add("relu", "relu", b.add("batchnorm2d", "bn1", x, group=g), group=g)
     return b.add("avgpool2d", "pool", _conv(b, y, "conv1", out, g, kernel=1), group=g,
                  kernel_size=2, stride=2)
@@ -338,7 +335,7 @@ INCEPTIONS: tuple[tuple[str, tuple[int, ...]] | str, ...] = (
 )
 
 
-def _inception(b: _Builder, x: str, g: str, sizes: tuple[int, ...]) -> str:
+def _inception(b: GraphBuilder, x: str, g: str, sizes: tuple[int, ...]) -> str:
     """Four ``nn.Sequential`` branches ``b1``…``b4`` joined by concatenation."""
     n1, n3red, n3, n5red, n5, pool_planes = sizes
     y1 = _Seq(b, f"{g}.b1").conv_bn_relu(x, n1, 1)

@@ -21,6 +21,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
+from builder.catalog import parse_input_shape
 from builder.graph import Graph
 from gui.document import Document
 
@@ -190,8 +191,7 @@ def import_module(window: QWidget, document: Document) -> Graph | None:
 
 
 def _import_graph(window: QWidget, file: Path) -> Graph | None:
-    from builder.export.fx_import import ImportFailure, module_classes
-    from builder.export.fx_import import import_module as trace
+    from builder.export.fx_import import ImportFailure, module_classes, trace_module
 
     try:
         classes = _busy(lambda: module_classes(file))
@@ -211,8 +211,8 @@ def _import_graph(window: QWidget, file: Path) -> Graph | None:
         text = _ask_text(window, "Import PyTorch module", "Input shape (C×H×W):", "3x32x32")
         if text is None:
             return None
-        shape = _parse_shape(text)
-        return _busy(lambda: trace(classes[name](), shape, name=name.lower()))
+        shape = parse_input_shape(text)
+        return _busy(lambda: trace_module(classes[name](), shape, name=name.lower()))
     except Exception as exc:  # the user's code may raise anything; never crash the window
         _show_error(window, "Import PyTorch module", _one_line(exc))
         return None
@@ -228,16 +228,6 @@ def needed_arguments(cls: type) -> list[str]:
              inspect.Parameter.KEYWORD_ONLY)
     return [p.name for p in signature.parameters.values()
             if p.kind in kinds and p.default is inspect.Parameter.empty]
-
-
-def _parse_shape(text: str) -> tuple[int, int, int]:
-    try:
-        c, h, w = (int(v) for v in text.lower().replace("×", "x").split("x"))
-    except ValueError:
-        raise ValueError(f"input shape must look like 3x32x32, got {text!r}") from None
-    if min(c, h, w) < 1:
-        raise ValueError(f"input shape must be positive, got {text!r}")
-    return (c, h, w)
 
 
 # ------------------------------------------------------------------------------ helpers

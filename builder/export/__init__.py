@@ -7,6 +7,6 @@
   :mod:`~builder.export.forward` (``forward`` bodies), :mod:`~builder.export.pysource`.
 * :mod:`builder.export.weights` — read checkpoints/state dicts (``weights_only=True``), save them.
 * :mod:`builder.export.onnx_export` — ``export_onnx(graph, path, weights)`` through torch.onnx.
-* :mod:`builder.export.fx_import` — ``import_module(module, input_shape)`` traces with torch.fx.
+* :mod:`builder.export.fx_import` — ``trace_module(module, input_shape)`` traces with torch.fx.
 * :mod:`builder.export.cli` — ``main.py export`` and ``main.py import``.
 """

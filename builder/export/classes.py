@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from builder.export.pysource import Call, module_call
+from builder.blocktype import Call
 from builder.export.structure import CLASS, ROOT, SEQ, STAGE, Node, Tree, Unit, units, walk_post
 from builder.naming import local_name
 
@@ -27,9 +27,6 @@ class _NoMerge(Exception):
 
 # Names a generated class must not take: module-level names of the generated file.
 TAKEN_NAMES = frozenset({"F", "ShortcutPad", "Sequential", "Module", "Identity", "Tensor"})
-_POSITIONAL = {"nn.Conv2d": ("in_channels", "out_channels"), "nn.Linear": ("in_features", "out_features"),
-               "nn.BatchNorm2d": ("num_features",), "nn.MaxPool2d": ("kernel_size",),
-               "nn.AvgPool2d": ("kernel_size",), "nn.AdaptiveAvgPool2d": ("output_size",)}
 
 
 @dataclass(eq=False)
@@ -75,9 +72,9 @@ def build_classes(tree: Tree, stage_source: Any) -> Analysis:
     result = Analysis()
     for b in tree.order:
         block = tree.graph.block(b)
-        if block.spec.has_module:
+        if block.spec.call is not None:
             src = tree.graph.inputs_of(b)[0]
-            result.calls[b] = module_call(block.type, block.params, tree.report.shapes[src])
+            result.calls[b] = block.spec.call(block.params, [tree.report.shapes[src]])
     nodes = walk_post(tree.root)
     depth = {n.path: n.path.count(".") + 1 if n.path else 0 for n in nodes}
     taken = set(TAKEN_NAMES)
@@ -118,14 +115,16 @@ def _classes_for(tree: Tree, groups: dict[Any, list[_Instance]]) -> list[ClassDe
         for chain in _optional_candidates(key):
             other = _reduced(key, chain)
             if other in groups and other not in used:
-                cd = _make_class(tree, insts, groups[other], chain)
-                if cd is not None:
-                    used |= {key, other}
-                    out.append(cd)
-                    break
+                try:
+                    cd = _make_class(tree, insts, groups[other], chain)
+                except _NoMerge:
+                    continue
+                used |= {key, other}
+                out.append(cd)
+                break
     for key, insts in groups.items():
         if key not in used:
-            out.append(_make_class(tree, insts, [], ()))  # type: ignore[arg-type]
+            out.append(_make_class(tree, insts, [], ()))  # no optional chain: always one class
     rank = {b: i for i, b in enumerate(tree.order)}
     return sorted(out, key=lambda cd: rank[cd.instances[0].members[0]])
 
@@ -172,7 +171,9 @@ def _reduced(key: tuple[Any, ...], chain: tuple[int, ...]) -> tuple[Any, ...]:
 
 
 def _make_class(tree: Tree, present: list[_Instance], absent: list[_Instance],
-                chain: tuple[int, ...]) -> ClassDef | None:
+                chain: tuple[int, ...]) -> ClassDef:
+    """The class of ``present`` (with the optional ``chain``) and ``absent`` (without it);
+    _NoMerge when no parameters or condition describe them all."""
     first = present[0]
     col_unit = [i for i, ms in enumerate(first.metas) for _ in ms]
     metas = [m for ms in first.metas for m in ms]
@@ -187,15 +188,12 @@ def _make_class(tree: Tree, present: list[_Instance], absent: list[_Instance],
     rows.sort(key=lambda r: rank[r[0].members[0]])
     cd = ClassDef("", [r[0] for r in rows], first.units, first.node, metas, col_unit, [r[1] for r in rows],
                   chain)
-    try:
-        _solve(tree, cd)
-    except _NoMerge:
-        return None
+    _solve(tree, cd)
     if chain:
         mask = [n in {p.node for p in present} for n in cd.instances]
         cd.condition = _condition(cd, mask)
         if not cd.condition:
-            return None
+            raise _NoMerge("no test on the parameters tells the instances apart")
     return cd
 
 
@@ -235,7 +233,7 @@ def _instance(tree: Tree, result: Analysis, node: Node, node_units: list[Unit]) 
             calls = [result.calls[b] for b in u.node.members]
             parts.append(("seq", tuple(u.parts), tuple(c.skeleton() for c in calls), refs))
             numbers.append([n for c in calls for n in c.numbers()])
-            metas.append([(f"{attr}_{i}", n) for i, c in enumerate(calls) for n in _int_arg_names(c)])
+            metas.append([(f"{attr}_{i}", n) for i, c in enumerate(calls) for n in c.number_names()])
         elif u.node is not None:
             child = result.class_of[u.node.path]
             parts.append(("class", tuple(u.parts), id(child), refs))
@@ -245,23 +243,13 @@ def _instance(tree: Tree, result: Analysis, node: Node, node_units: list[Unit]) 
             call = result.calls[u.block]
             parts.append(("module", tuple(u.parts), call.skeleton(), refs))
             numbers.append(call.numbers())
-            metas.append([(attr, n) for n in _int_arg_names(call)])
+            metas.append([(attr, n) for n in call.number_names()])
         else:
             parts.append(("func", tree.graph.block(u.block).type, refs))
             numbers.append([])
             metas.append([])
     parts.append(("exit", index[node.exit]))
     return _Instance(node, node_units, tuple(parts), numbers, metas)
-
-
-def _int_arg_names(call: Call) -> list[str]:
-    positional = iter(_POSITIONAL.get(call.func, ()))
-    names = []
-    for a in call.args:
-        name = a.name if a.name is not None else next(positional, "value")
-        if isinstance(a.value, int) and not isinstance(a.value, bool):
-            names.append(name)
-    return names
 
 
 def _solve(tree: Tree, cd: ClassDef) -> None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from builder.cli import EXIT_OK, CliError, load_graph, say
+from builder.clitools import EXIT_OK, CliError, load_graph, say
+from builder.graph import Graph
 
 FORMATS = {".py": "py", ".onnx": "onnx", ".pt": "weights", ".pth": "weights"}
 WHAT = {"py": "PyTorch code (.py)", "onnx": "an ONNX model (.onnx)", "weights": "a state_dict (.pt)"}
 UNTRAINED = "untrained: freshly initialised weights (--weights RUN exports a run's trained ones)"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``export`` and ``import`` subcommands."""
     p = sub.add_parser("export", help="write PyTorch code, ONNX or weights for a graph",
                        description="Export a graph as a standalone PyTorch module (.py), an ONNX "
@@ -93,7 +94,7 @@ def _untrained(weights: str | None) -> str:
     return f", {UNTRAINED}" if weights is None else ""
 
 
-def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[no-untyped-def]
+def _write_code(graph: Graph, out: Path, weights: str | None) -> None:
     from builder.export.codegen import export_code
     from builder.fileformat import atomic_write
 
@@ -113,16 +114,16 @@ def _write_code(graph, out: Path, weights: str | None) -> None:  # type: ignore[
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from builder import fileformat
-    from builder.cli import parse_shape
     from builder.cli_paths import output_file
-    from builder.export.fx_import import ImportFailure, exported_name, import_module, load_class
+    from builder.clitools import parse_shape
+    from builder.export.fx_import import ImportFailure, exported_name, load_class, trace_module
 
     output_file(args.output, "-o", (".json",))
     shape = parse_shape(args.input)
     try:
         cls = load_class(args.spec)
         known = exported_name(cls)  # a file Skipwire wrote: keep its graph name and description
-        graph = import_module(cls(), shape, name=args.name or (known[0] if known else cls.__name__.lower()))
+        graph = trace_module(cls(), shape, name=args.name or (known[0] if known else cls.__name__.lower()))
     except ImportFailure as exc:
         raise CliError(str(exc)) from None
     if known:

@@ -19,6 +19,7 @@ from builder.export.forward import forward_lines
 from builder.export.pysource import MAKE_STAGE, access, call_lines, shortcut_pad_source, statement_lines
 from builder.export.structure import SEQ, STAGE, Node, Tree, Unit, analyse
 from builder.graph import Graph
+from builder.naming import class_name
 from builder.text import printable
 from builder.validate import Report, input_shapes, validate
 
@@ -41,13 +42,6 @@ class ExportedCode:
     module_paths: dict[str, str] = field(default_factory=dict)  # block id → submodule path
 
 
-def model_class_name(name: str) -> str:
-    """CamelCase class name for a graph name (``resnet20`` → ``Resnet20``), as compile uses."""
-    words = [w for w in re.split(r"[^0-9A-Za-z]+", name) if w]
-    text = "".join(w[:1].upper() + w[1:] for w in words) or "Model"
-    return text if text[0].isalpha() else "Net" + text
-
-
 def parameter_count(graph: Graph, report: Report, block_ids: list[str]) -> int:
     """Trainable parameters of the given blocks, from shapes alone (the catalog's rules; no torch)."""
     total = 0
@@ -66,7 +60,7 @@ def export_code(graph: Graph, report: Report | None = None) -> ExportedCode:
     tree = analyse(graph, report)
     flags: set[str] = set()
     analysis = build_classes(tree, lambda a, node: _stage_source(a, node, flags))
-    top = model_class_name(graph.name)
+    top = class_name(graph.name)
     names = [cd.name for cd in analysis.classes]
     if top in names or top in TAKEN_NAMES:
         top += "Model"

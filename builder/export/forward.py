@@ -39,14 +39,11 @@ def forward_lines(tree: Tree, node: Node, node_units: list[Unit], entry: str, ex
     def expr(i: int) -> str:
         u = node_units[i]
         args = [expr(producer[s]) if producer.get(s) in inlined else names[s] for s in u.inputs]
-        if kinds[i] == "add":
-            return " + ".join(args)
-        if kinds[i] == "concat":
-            return f"torch.cat([{', '.join(args)}], 1)"
-        if kinds[i] == "flatten":
-            return f"torch.flatten({args[0]}, 1)"
-        if kinds[i] == "identity":
-            return args[0]
+        if kinds[i]:  # a block without a module: the expression its catalog entry writes
+            block = graph.block(u.block)
+            if block.spec.function is None:
+                raise ValueError(f"no code rule for block type {block.type!r}")
+            return block.spec.function.source(block.params, args)
         return f"{access(u.parts)}({args[0]})"
 
     for i in sequence:

@@ -30,11 +30,11 @@ from typing import Any
 
 from torch import fx, nn
 
+from builder import catalog
 from builder.export.fx_ops import (
-    LOCAL_NAMES,
     Shared,
     Unsupported,
-    is_shortcut_pad,
+    is_named_leaf,
     map_function,
     map_module,
     op_name,
@@ -116,14 +116,14 @@ class _Tracer(fx.Tracer):
         self.record_stack_traces = stack_traces  # costly (seconds): only to locate a failure
 
     def is_leaf_module(self, m: nn.Module, module_qualified_name: str) -> bool:
-        if is_shortcut_pad(m):
+        if is_named_leaf(m):
             return True
         return super().is_leaf_module(m, module_qualified_name)
 
 
 
 
-def import_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported",
+def trace_module(module: nn.Module, input_shape: tuple[int, int, int], name: str = "imported",
                   memory_limit: int | str | None = None) -> Graph:
     """Trace ``module`` into a graph for inputs of ``input_shape`` (C, H, W).
 
@@ -243,7 +243,7 @@ class _GraphBuilder:
         if type_id == "global_mean":  # x.mean((2, 3)): a global average pool, then flatten
             self._add("global_avgpool", {}, inputs, group, "avgpool", node)
             inputs, type_id = [node], "flatten"
-        self._add(type_id, params, inputs, group, LOCAL_NAMES.get(type_id, type_id), node)
+        self._add(type_id, params, inputs, group, catalog.get(type_id).stem, node)
 
     def _source(self, arg: Any, node: fx.Node) -> str:
         if not isinstance(arg, fx.Node) or arg not in self.value:

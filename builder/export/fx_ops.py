@@ -1,9 +1,15 @@
 """How torch.fx nodes become catalog blocks: modules, functions and methods (imports torch).
 
-:func:`map_module` and :func:`map_function` return ``(type id, params[, inputs])`` for an fx node
-whose operation a block computes, None when none does, and raise :class:`Unsupported` with a
-precise reason when an operation is close to a block but differs (a dropout that ignores eval
-mode, channels padded in front). Functional forms are accepted with their default arguments.
+Each block type says in its catalog entry (:class:`builder.blocktype.Imports`) which torch
+modules, functions and tensor methods compute it, and reads their arguments into block
+parameters. This module turns those lists into lookup tables and shows each traced call to the
+readers (:class:`_Call`). :func:`map_module` and :func:`map_function` return ``(type id, params[,
+inputs])`` for an fx node whose operation a block computes, None when none does, and raise
+:class:`Unsupported` with a precise reason when an operation is close to a block but differs (a
+dropout that ignores eval mode, channels padded in front). Idioms that write a block with
+general tensor operations are read here: a global mean ``x.mean((2, 3))`` (a global average
+pool, then flatten: two blocks) and hand-written option-A shortcuts (``x[:, :, ::2, ::2]``,
+``F.pad`` adding zero channels), which are ShortcutPads.
 """
 
 from __future__ import annotations
@@ -15,10 +21,45 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from builder import catalog
+from builder.blocktype import BlockType, Shape, Unrepresentable, read_attributes
 
-def is_shortcut_pad(m: nn.Module) -> bool:
-    """Skipwire's ShortcutPad (or an exported copy of it): a leaf module for the tracer."""
-    return type(m).__name__ == "ShortcutPad" and hasattr(m, "stride") and hasattr(m, "extra_channels")
+_NAMESPACES = {"torch": torch, "torch.nn": nn, "torch.nn.functional": F, "operator": operator}
+
+
+def _resolve(name: str) -> Any:
+    """The object a qualified name like ``torch.nn.functional.relu`` names (in ``_NAMESPACES``)."""
+    module, _, attr = name.rpartition(".")
+    return getattr(_NAMESPACES[module], attr)
+
+
+def _tables() -> tuple[dict[type, BlockType], dict[str, BlockType], dict[Any, list[tuple[str, BlockType]]],
+                       dict[str, list[tuple[str, BlockType]]]]:
+    """Module classes, module class names, functions and methods → the entries that read them."""
+    classes: dict[type, BlockType] = {}
+    named: dict[str, BlockType] = {}
+    functions: dict[Any, list[tuple[str, BlockType]]] = {}
+    methods: dict[str, list[tuple[str, BlockType]]] = {}
+    for entry in catalog.CATALOG.values():
+        for name in entry.imports.modules:
+            if "." in name:
+                classes[_resolve(name)] = entry
+            else:
+                named[name] = entry
+        for name in entry.imports.functions:
+            if name.startswith("Tensor."):
+                methods.setdefault(name[len("Tensor."):], []).append((name, entry))
+            else:
+                functions.setdefault(_resolve(name), []).append((name, entry))
+    return classes, named, functions, methods
+
+
+_CLASSES, _NAMED, _FUNCTIONS, _METHODS = _tables()
+
+
+def is_named_leaf(m: nn.Module) -> bool:
+    """A module a block names by class name (Skipwire's ShortcutPad, or an exported copy): a leaf."""
+    return type(m).__name__ in _NAMED
 
 
 def shape_of(node: Any) -> tuple[int, ...]:
@@ -29,136 +70,84 @@ def shape_of(node: Any) -> tuple[int, ...]:
     return tuple(int(d) for d in meta.shape)
 
 
-def _square(value: Any, what: str, node: fx.Node) -> int:
-    if isinstance(value, int):
-        return value
-    if isinstance(value, tuple | list) and len(set(value)) == 1 and isinstance(value[0], int):
-        return int(value[0])
-    raise unsupported(node, f"{node.target}: non-square {what} {value!r}")
+def _entry_for(m: nn.Module) -> BlockType | None:
+    for cls in type(m).__mro__:
+        if cls in _CLASSES:
+            return _CLASSES[cls]
+    return _NAMED.get(type(m).__name__)
 
 
 def map_module(m: nn.Module, node: fx.Node) -> tuple[str, dict[str, Any]] | None:
     """(type id, params) of the block computing leaf module ``m``, or None."""
-    simple = {nn.ReLU: "relu", nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
-    if type(m) in simple:
-        return simple[type(m)], {}
-    if isinstance(m, nn.Conv2d) and m.padding_mode == "zeros":
-        padding = m.padding if isinstance(m.padding, str) else _square(m.padding, "padding", node)
-        if padding == "valid":
-            padding = 0
-        kernel = _square(m.kernel_size, "kernel", node)
-        return "conv2d", {"out_channels": m.out_channels, "kernel_size": kernel,
-                          "stride": _square(m.stride, "stride", node), "padding": padding,
-                          "dilation": _square(m.dilation, "dilation", node), "groups": m.groups,
-                          "bias": m.bias is not None}
-    if isinstance(m, nn.BatchNorm2d) and m.affine and m.track_running_stats and m.momentum is not None:
-        return "batchnorm2d", {"eps": m.eps, "momentum": m.momentum}
-    if isinstance(m, nn.Linear):
-        return "linear", {"out_features": m.out_features, "bias": m.bias is not None}
-    if isinstance(m, nn.MaxPool2d | nn.AvgPool2d) and not m.ceil_mode:
-        if isinstance(m, nn.MaxPool2d) and (m.return_indices or _square(m.dilation, "dilation", node) != 1):
-            return None
-        if isinstance(m, nn.AvgPool2d) and (not m.count_include_pad or m.divisor_override):
-            return None
-        k = _square(m.kernel_size, "kernel", node)
-        stride = k if m.stride is None else _square(m.stride, "stride", node)
-        kind = "maxpool2d" if isinstance(m, nn.MaxPool2d) else "avgpool2d"
-        return kind, {"kernel_size": k, "stride": stride, "padding": _square(m.padding, "padding", node)}
-    return _map_other_module(m, node)
+    entry = _entry_for(m)
+    if entry is None:
+        return None
+    read = entry.imports.read_module or read_attributes(entry.params)
+    try:
+        params = read(m, shape_of(node.args[0])[1:])
+    except Unrepresentable as exc:
+        raise unsupported(node, f"{node.target} ({type(m).__name__}) {exc}") from None
+    return None if params is None else (entry.type_id, params)
 
 
-def _map_other_module(m: nn.Module, node: fx.Node) -> tuple[str, dict[str, Any]] | None:
-    if isinstance(m, nn.AdaptiveAvgPool2d) and m.output_size in (1, (1, 1)):
-        return "global_avgpool", {}
-    if isinstance(m, nn.Flatten) and m.start_dim == 1 and m.end_dim == -1:
-        return "flatten", {}
-    if isinstance(m, nn.GELU) and m.approximate == "none":
-        return "gelu", {}
-    if isinstance(m, nn.LeakyReLU):
-        return "leaky_relu", {"negative_slope": float(m.negative_slope)}
-    if isinstance(m, nn.Dropout):
-        return "dropout", {"p": float(m.p)}
-    if is_shortcut_pad(m):
-        in_c = shape_of(node.args[0])[1]
-        stride, extra = getattr(m, "stride"), getattr(m, "extra_channels")  # noqa: B009  (untyped attrs)
-        return "shortcut_pad", {"stride": int(stride), "out_channels": in_c + int(extra)}
-    return None
+class _Call:
+    """A traced call as a block's reader sees it (:class:`builder.blocktype.TracedCall`)."""
 
+    def __init__(self, node: fx.Node, name: str) -> None:
+        self.node, self.name = node, name
 
-LOCAL_NAMES = {"concat": "cat", "global_avgpool": "avgpool", "avgpool2d": "avgpool", "maxpool2d": "maxpool",
-          "leaky_relu": "relu", "shortcut_pad": "shortcut"}
-_ADD = {operator.add, operator.iadd, torch.add}
-_ACTS = {F.relu: "relu", torch.relu: "relu", torch.sigmoid: "sigmoid", torch.tanh: "tanh",
-         F.gelu: "gelu"}
+    @property
+    def args(self) -> tuple[Any, ...]:
+        return tuple(self.node.args)
+
+    @property
+    def kwargs(self) -> dict[str, Any]:
+        return dict(self.node.kwargs)
+
+    def argument(self, index: int, name: str, default: Any) -> Any:
+        return _argument(self.node, index, name, default)
+
+    def is_tensor(self, value: Any) -> bool:
+        return isinstance(value, fx.Node)
+
+    def shape(self, value: Any) -> Shape:
+        return shape_of(value)
+
+    def output_shape(self) -> Shape:
+        return shape_of(self.node)
 
 
 def map_function(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
     """(type id, params, input nodes) of the block computing a function or method call, or None."""
-    t, args = node.target, list(node.args)
-    if t in _ADD or (node.op == "call_method" and t in ("add", "add_")):
-        if len(args) == 2 and not node.kwargs and all(isinstance(a, fx.Node) for a in args):
-            return "add", {}, args
-        return None
-    if t in (torch.cat, torch.concat):
-        dim = args[1] if len(args) > 1 else node.kwargs.get("dim", 0)
-        if dim in (1, -3) and isinstance(args[0], list | tuple):
-            return "concat", {}, list(args[0])
-        return None
-    if t in _ACTS or (node.op == "call_method" and t in ("relu", "relu_", "sigmoid", "tanh")):
-        name = _ACTS.get(t) if callable(t) else None  # type: ignore[arg-type]
-        name = name or str(t).rstrip("_")
-        return name, {}, args[:1]
-    if _is_flatten(node):
-        return "flatten", {}, args[:1]
-    if t in (F.dropout, torch.dropout):
-        return _map_dropout(node)
+    t = node.target
+    if node.op == "call_method":
+        readers = _METHODS.get(str(t), [])
+    else:
+        readers = _FUNCTIONS.get(t, []) if _hashable(t) else []
+    for name, entry in readers:
+        read = entry.imports.read_call
+        call = _Call(node, name)
+        try:
+            found = read(call) if read else ({}, list(node.args[:1]))
+        except Unrepresentable as exc:
+            raise unsupported(node, f"{op_name(node)} {exc}") from None
+        if found is not None:
+            return entry.type_id, *found
     if t is torch.mean or (node.op == "call_method" and t == "mean"):
         return _map_mean(node)
     if t is operator.getitem:
         return _map_subsample(node)
     if t is F.pad:
         return _map_channel_pad(node)
-    return _map_pool(node)
+    return None
 
 
-def _map_subsample(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
-    """``x[:, :, ::s, ::s]`` (option-A shortcuts written by hand): a ShortcutPad with stride s."""
-    index: Any = node.args[1]
-    if not (isinstance(index, tuple) and len(index) == 4 and all(isinstance(i, slice) for i in index)):
-        return None
-    if any(i != slice(None) for i in index[:2]):
-        return None
-    steps = {(i.start or 0, i.stop, i.step or 1) for i in index[2:]}
-    if len(steps) != 1 or next(iter(steps))[:2] != (0, None):
-        return None
-    channels = shape_of(node.args[0])[1]
-    return "shortcut_pad", {"stride": next(iter(steps))[2], "out_channels": channels}, [node.args[0]]
-
-
-def _map_channel_pad(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
-    """``F.pad(x, (0, 0, 0, 0, 0, n))``: zero channels after the input's, a ShortcutPad."""
-    pad = _argument(node, 1, "pad", None)
-    mode, value = _argument(node, 2, "mode", "constant"), _argument(node, 3, "value", None)
-    if not (isinstance(pad, tuple | list) and len(pad) == 6 and mode == "constant" and value in (0, None)):
-        return None
-    if any(pad[:4]) or pad[5] < 0:
-        return None
-    if pad[4]:
-        raise unsupported(node, f"{op_name(node)} with {pad[4]} zero channel(s) before the input's (as in "
-                           "akamaster's option-A LambdaLayer): a ShortcutPad adds them after the input's "
-                           f"channels; pad (0, 0, 0, 0, 0, {pad[4] + pad[5]}) or use a 1×1 projection")
-    channels = shape_of(node.args[0])[1]
-    return "shortcut_pad", {"stride": 1, "out_channels": channels + pad[5]}, [node.args[0]]
-
-
-def _map_dropout(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
-    """``F.dropout(x, p, training=self.training)``: a Dropout block (it follows train()/eval())."""
-    p = _argument(node, 1, "p", 0.5)
-    training = _argument(node, 2, "training" if node.target is F.dropout else "train", True)
-    if training is not False:  # traced in eval mode: True means it drops in evaluation too
-        raise unsupported(node, f"{op_name(node)} with training=True, which drops values in eval mode "
-                           "too (a Dropout block follows train()/eval(): pass training=self.training)")
-    return ("dropout", {"p": float(p)}, list(node.args[:1])) if isinstance(p, int | float) else None
+def _hashable(target: Any) -> bool:
+    try:
+        hash(target)
+    except TypeError:
+        return False
+    return True
 
 
 def _argument(node: fx.Node, index: int, name: str, default: Any) -> Any:
@@ -182,43 +171,34 @@ def _map_mean(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
     return ("global_avgpool" if keep else "global_mean"), {}, [node.args[0]]
 
 
-def _is_flatten(node: fx.Node) -> bool:
-    t, args = node.target, node.args
-    if t is torch.flatten or (node.op == "call_method" and t == "flatten"):
-        start = args[1] if len(args) > 1 else node.kwargs.get("start_dim", 0)
-        return bool(start == 1 and len(shape_of(args[0])) == 4)
-    if node.op == "call_method" and t in ("view", "reshape"):
-        shape, out = shape_of(args[0]), shape_of(node)
-        return len(out) == 2 and out[0] == shape[0] and len(shape) > 2
-    return False
-
-
-# functional pooling arguments beyond kernel_size, stride and padding, and their defaults
-_POOL_DEFAULTS: dict[Any, dict[str, Any]] = {
-    F.max_pool2d: {"dilation": (1, (1, 1), [1, 1]), "ceil_mode": (False,), "return_indices": (False,)},
-    F.avg_pool2d: {"ceil_mode": (False,), "count_include_pad": (True,), "divisor_override": (None,)},
-}
-
-
-def _map_pool(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
-    t, args = node.target, list(node.args)
-    if t is F.adaptive_avg_pool2d and _argument(node, 1, "output_size", None) in (1, (1, 1), [1, 1]):
-        return "global_avgpool", {}, args[:1]
-    if t not in _POOL_DEFAULTS:
+def _map_subsample(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
+    """``x[:, :, ::s, ::s]`` (option-A shortcuts written by hand): a ShortcutPad with stride s."""
+    index: Any = node.args[1]
+    if not (isinstance(index, tuple) and len(index) == 4 and all(isinstance(i, slice) for i in index)):
         return None
-    names = ("kernel_size", "stride", "padding", *_POOL_DEFAULTS[t])
-    if len(args) > len(names) + 1 or set(node.kwargs) - set(names):
+    if any(i != slice(None) for i in index[:2]):
         return None
-    values = {name: _argument(node, i + 1, name, None) for i, name in enumerate(names)}
-    for name, allowed in _POOL_DEFAULTS[t].items():
-        if values[name] is not None and values[name] not in allowed:
-            return None  # a non-default dilation, ceil_mode…: no block computes it
-    if values["kernel_size"] is None:
+    steps = {(i.start or 0, i.stop, i.step or 1) for i in index[2:]}
+    if len(steps) != 1 or next(iter(steps))[:2] != (0, None):
         return None
-    k = _square(values["kernel_size"], "kernel", node)
-    params = {"kernel_size": k, "stride": _square(values["stride"] or k, "stride", node),
-              "padding": _square(values["padding"] or 0, "padding", node)}
-    return ("avgpool2d" if t is F.avg_pool2d else "maxpool2d"), params, args[:1]
+    x = node.args[0]
+    return "shortcut_pad", {"stride": next(iter(steps))[2], "out_channels": shape_of(x)[1]}, [x]
+
+
+def _map_channel_pad(node: fx.Node) -> tuple[str, dict[str, Any], list[Any]] | None:
+    """``F.pad(x, (0, 0, 0, 0, 0, n))``: zero channels after the input's, a ShortcutPad."""
+    pad = _argument(node, 1, "pad", None)
+    mode, value = _argument(node, 2, "mode", "constant"), _argument(node, 3, "value", None)
+    if not (isinstance(pad, tuple | list) and len(pad) == 6 and mode == "constant" and value in (0, None)):
+        return None
+    if any(pad[:4]) or pad[5] < 0:
+        return None
+    if pad[4]:
+        raise unsupported(node, f"{op_name(node)} with {pad[4]} zero channel(s) before the input's (as "
+                          "in akamaster's option-A LambdaLayer): a ShortcutPad adds them after the input's "
+                          f"channels; pad (0, 0, 0, 0, 0, {pad[4] + pad[5]}) or use a 1×1 projection")
+    x = node.args[0]
+    return "shortcut_pad", {"stride": 1, "out_channels": shape_of(x)[1] + pad[5]}, [x]
 
 
 def op_name(node: Any) -> str:
@@ -234,7 +214,7 @@ def op_name(node: Any) -> str:
 
 
 class Unsupported(Exception):
-    """An fx node without a block; import_module adds where it is in the user's source."""
+    """An fx node without a block; trace_module adds where it is in the user's source."""
 
     def __init__(self, node_name: str, what: str) -> None:
         super().__init__(what)

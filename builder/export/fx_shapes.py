@@ -51,7 +51,7 @@ def _bytes(node: fx.Node) -> int:
     meta = node.meta.get("tensor_meta")
     if meta is None or not hasattr(meta, "shape"):
         return 0
-    return math.prod(meta.shape) * meta.dtype.itemsize
+    return int(math.prod(meta.shape) * meta.dtype.itemsize)
 
 
 def _run(traced: fx.GraphModule, x: torch.Tensor, extra: list[Any]) -> BaseException | None:

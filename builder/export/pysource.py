@@ -1,9 +1,9 @@
-"""Python source helpers for the code generator: constructor calls, names, line wrapping.
+"""Python source helpers for the code generator: names and line wrapping.
 
-Constructor calls are described as :class:`Call` objects whose integer arguments may be
-replaced by expressions (a class's ``in_channels``…); :func:`call_lines` lays a statement
-out the way ``ruff format`` does (one line, or the arguments on one indented line, or one
-argument per line with a trailing comma), so generated files are stable under the formatter.
+Constructor calls come from the catalog (:class:`builder.blocktype.Call`); :func:`call_lines`
+lays a statement out the way ``ruff format`` does (one line, or the arguments on one indented
+line, or one argument per line with a trailing comma), so generated files are stable under the
+formatter.
 """
 
 from __future__ import annotations
@@ -11,95 +11,11 @@ from __future__ import annotations
 import ast
 import builtins
 import keyword
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from builder.catalog import conv_padding, shortcut_channels
 
 LINE = 88  # ruff format's default line length
 RESERVED = frozenset({"self", "x", "torch", "nn", "F", "super", "range", "i", "_"}) | frozenset(dir(builtins))
-
-
-@dataclass(frozen=True)
-class Arg:
-    """One constructor argument: ``name`` None for positional; ``default`` omitted when equal."""
-
-    name: str | None
-    value: Any
-    default: Any = None
-    has_default: bool = False
-
-
-@dataclass(frozen=True)
-class Call:
-    """``func(args…)`` where integer values may later become expressions."""
-
-    func: str
-    args: tuple[Arg, ...]
-
-    def numbers(self) -> list[int]:
-        """The integer arguments (candidates for class parameters), in order."""
-        return [a.value for a in self.args if _is_int(a.value)]
-
-    def skeleton(self) -> tuple[Any, ...]:
-        """Everything but the integer values."""
-        return (self.func, tuple((a.name, None if _is_int(a.value) else a.value) for a in self.args))
-
-    def render(self, exprs: list[str] | None = None) -> str:
-        """Source text, with the integer arguments replaced by ``exprs`` when given."""
-        texts, k = [], 0
-        for a in self.args:
-            if _is_int(a.value):
-                text = exprs[k] if exprs is not None else repr(a.value)
-                k += 1
-                if a.has_default and text == repr(a.default):
-                    continue
-            else:
-                if a.has_default and a.value == a.default:
-                    continue
-                text = repr(a.value)
-            texts.append(text if a.name is None else f"{a.name}={text}")
-        return f"{self.func}({', '.join(texts)})"
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _kw(name: str, value: Any, default: Any) -> Arg:
-    return Arg(name, value, default, True)
-
-
-def module_call(type_id: str, params: dict[str, Any], in_shape: tuple[int, ...]) -> Call:
-    """The constructor call of a block's module (the same module the catalog makes)."""
-    p, c = params, in_shape[0]
-    if type_id == "conv2d":
-        return Call("nn.Conv2d", (Arg(None, c), Arg(None, p["out_channels"]),
-                                  Arg("kernel_size", p["kernel_size"]), _kw("stride", p["stride"], 1),
-                                  _kw("padding", conv_padding(p), 0), _kw("dilation", p["dilation"], 1),
-                                  _kw("groups", p["groups"], 1), _kw("bias", p["bias"], True)))
-    if type_id == "batchnorm2d":
-        return Call("nn.BatchNorm2d", (Arg(None, c), _kw("eps", p["eps"], 1e-5),
-                                       _kw("momentum", p["momentum"], 0.1)))
-    if type_id == "linear":
-        return Call("nn.Linear", (Arg(None, c), Arg(None, p["out_features"]), _kw("bias", p["bias"], True)))
-    if type_id in ("maxpool2d", "avgpool2d"):
-        func = "nn.MaxPool2d" if type_id == "maxpool2d" else "nn.AvgPool2d"
-        return Call(func, (Arg(None, p["kernel_size"]), _kw("stride", p["stride"], p["kernel_size"]),
-                           _kw("padding", p["padding"], 0)))
-    if type_id == "shortcut_pad":
-        extra = shortcut_channels(p, c) - c
-        return Call("ShortcutPad", (Arg("stride", p["stride"]), Arg("extra_channels", extra)))
-    if type_id == "global_avgpool":
-        return Call("nn.AdaptiveAvgPool2d", (Arg(None, 1),))
-    simple = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "gelu": "GELU",
-              "identity": "Identity", "leaky_relu": "LeakyReLU", "dropout": "Dropout"}
-    if type_id not in simple:
-        raise ValueError(f"no code rule for block type {type_id!r}")
-    args = tuple(_kw(k, float(v), {"negative_slope": 0.01, "p": 0.5}[k]) for k, v in p.items())
-    return Call(f"nn.{simple[type_id]}", args)
 
 
 class Namespace:

@@ -11,6 +11,7 @@ stages as single calls.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import networkx as nx
 
@@ -18,7 +19,12 @@ from builder.graph import Graph
 from builder.naming import module_paths, safe_group
 from builder.validate import Report
 
-ROOT, CLASS, STAGE, CONTAINER, SEQ = "root", "class", "stage", "container", "seq"
+NodeKind = Literal["", "root", "class", "stage", "container", "seq"]  # "" until classified
+ROOT: NodeKind = "root"
+CLASS: NodeKind = "class"
+STAGE: NodeKind = "stage"
+CONTAINER: NodeKind = "container"
+SEQ: NodeKind = "seq"
 
 
 @dataclass(eq=False)
@@ -29,7 +35,7 @@ class Node:
     parent: Node | None = None
     members: list[str] = field(default_factory=list)  # every block below, in order
     children: dict[str, Node] = field(default_factory=dict)
-    kind: str = ""
+    kind: NodeKind = ""
     entry: str = ""  # the one block outside that feeds the region
     exit: str = ""  # the one block inside whose value leaves it
 
@@ -128,7 +134,7 @@ def _region(tree: Tree, node: Node) -> tuple[str, str] | None:
     return next(iter(sources)), exits[0]
 
 
-def _classify(tree: Tree, node: Node, parent_kind: str) -> None:
+def _classify(tree: Tree, node: Node, parent_kind: NodeKind) -> None:
     region = _region(tree, node)
     named = node.name.isidentifier() or parent_kind == STAGE
     if region is None or not named:

@@ -18,9 +18,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from builder import torchfiles
 from builder.graph import Graph
+from builder.torchfiles import CHECKPOINT as CHECKPOINT  # re-exported: the evaluate command reads it here
 
-CHECKPOINT = "checkpoint.pt"
 RUN_GRAPH = "graph.json"  # the graph a run trained (fitted to its data set)
 _PREFIXES = ("_orig_mod.", "module.")  # added by torch.compile and DistributedDataParallel
 
@@ -72,13 +73,7 @@ def graph_for_weights(graph: Graph, weights: str | os.PathLike[str] | None) -> G
 def read_state_dict(path: str | os.PathLike[str]) -> dict[str, torch.Tensor]:
     """The model state_dict stored at ``path`` (file or run folder)."""
     file = checkpoint_file(path)
-    try:
-        data = torch.load(file, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise WeightsError(f"{file}: file not found") from None
-    except Exception as exc:  # torch raises several types for corrupt or unsafe files
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise WeightsError(f"{file}: not a readable weights file ({first[:200]})") from None
+    data = torchfiles.read(file, "weights file", WeightsError)
     if isinstance(data, dict):
         for key in ("model", "state_dict"):
             if isinstance(data.get(key), dict):
@@ -132,7 +127,4 @@ def compiled_with_weights(graph: Graph, weights: str | os.PathLike[str] | None =
 
 def save_state_dict(module: nn.Module, path: str | os.PathLike[str]) -> None:
     """Write ``module``'s state_dict atomically; loadable with ``torch.load(weights_only=True)``."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({k: v.detach().cpu() for k, v in module.state_dict().items()}, tmp)
-    os.replace(tmp, path)
+    torchfiles.write({k: v.detach().cpu() for k, v in module.state_dict().items()}, path)

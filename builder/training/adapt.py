@@ -94,7 +94,8 @@ def plan_adaptation(graph: Graph, input_shape: tuple[int, int, int], num_classes
         problems = "; ".join(str(d) for d in after.errors[:3])
         raise ValueError(f"{graph.name} does not fit {_dims(input_shape)} images: {problems}")
     changes = shape_changes(graph, validate(graph), out, after)
-    return Adaptation(out, tuple(input_shape), num_classes, changes)  # type: ignore[arg-type]
+    c, h, w = input_shape  # a list from a JSON config is accepted too
+    return Adaptation(out, (c, h, w), num_classes, changes)
 
 
 def shape_changes(before: Graph, old: Report, after: Graph, new: Report) -> list[Change]:
@@ -110,19 +111,13 @@ def shape_changes(before: Graph, old: Report, after: Graph, new: Report) -> list
     return changes
 
 
-def _weight_dims(graph: Graph, report: Report, block_id: str) -> dict[str, int]:
-    """The dimensions that decide a parameterised block's weight shapes."""
-    sources = list(graph.inputs_of(block_id).values())
-    shape_in = report.shapes.get(sources[0]) if sources else None
-    shape_out = report.shapes.get(block_id)
-    if not shape_in or not shape_out:
+def _weight_dims(graph: Graph, report: Report, block_id: str) -> dict[str, Any]:
+    """The constructor arguments of a parameterised block (its weight shapes follow from them)."""
+    block = graph.block(block_id)
+    sources = [src for _, src in sorted(graph.inputs_of(block_id).items())]
+    if block.spec.call is None or not sources or any(s not in report.shapes for s in sources):
         return {}
-    kind = graph.block(block_id).type
-    if kind == "conv2d":
-        return {"in_channels": shape_in[0], "out_channels": shape_out[0]}
-    if kind == "batchnorm2d":
-        return {"num_features": shape_in[0]}
-    return {"in_features": shape_in[-1], "out_features": shape_out[-1]}
+    return block.spec.call(block.params, [report.shapes[s] for s in sources]).values()
 
 
 def expected_data(values: Mapping[str, Any]) -> DataShape | None:

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from builder.cli import EXIT_DIAGNOSTICS, EXIT_OK, CliError, load_graph
 from builder.cli_paths import PLOT_SUFFIXES, output_file
+from builder.clitools import EXIT_DIAGNOSTICS, EXIT_OK, CliError, load_graph
 from builder.training.config import SETTINGS, ConfigError, TrainConfig
 from builder.training.run_paths import resume_paths, run_folder
 from builder.training.settings import FORM_SECTIONS, Spec, describe, format_value, parse_text

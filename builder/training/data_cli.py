@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from builder.cli import EXIT_OK, CliError
+from builder.clitools import EXIT_OK, CliError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

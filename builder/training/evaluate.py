@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from builder.cli import EXIT_OK, CliError
+from builder.clitools import EXIT_OK, CliError
 
 TOP = 16  # mistakes kept for the gallery
 BATCH = 512
@@ -71,7 +71,8 @@ class Evaluation:
     @property
     def samples(self) -> np.ndarray:
         """Validation images per true class."""
-        return self.confusion.sum(axis=1)
+        samples: np.ndarray = self.confusion.sum(axis=1)
+        return samples
 
     @property
     def per_class_error(self) -> np.ndarray:
@@ -166,7 +167,8 @@ def _display(data: Any, index: np.ndarray) -> np.ndarray:
     lo, hi = float(x.min()), float(x.max())
     if lo < 0 or hi > 1:
         x = (x - lo) / max(hi - lo, 1e-9)
-    return np.clip(x, 0.0, 1.0)
+    clipped: np.ndarray = np.clip(x, 0.0, 1.0)
+    return clipped
 
 
 def _one_line(exc: BaseException) -> str:

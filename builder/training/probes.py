@@ -11,6 +11,7 @@ hook installs them only on measured steps; ``register_full_backward_hook`` is av
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -62,13 +63,13 @@ class GradientProbe:
             handles.append(sub.register_forward_hook(self._forward_hook(i)))
         return handles
 
-    def _forward_hook(self, i: int):  # type: ignore[no-untyped-def]
+    def _forward_hook(self, i: int) -> Callable[[nn.Module, object, torch.Tensor], None]:
         def store(grad: torch.Tensor) -> None:
             self._out_norms[i] = torch.linalg.vector_norm(grad.detach().float())
 
         def hook(_mod: nn.Module, _inp: object, out: torch.Tensor) -> None:
             if self._armed and out.requires_grad:
-                out.register_hook(store)
+                out.register_hook(store)  # type: ignore[no-untyped-call]  # torch leaves it unannotated
         return hook
 
     def arm(self, on: bool) -> None:

@@ -2,9 +2,9 @@
 
 Files are data: IDX and CIFAR records are parsed with numpy (never unpickled), images are
 decoded by Pillow with a pixel cap. Every problem is a one-line
-:class:`~builder.training.datasets.DatasetError` naming the file. An empty ``data_dir`` for
+:class:`~builder.training.imagesets.DatasetError` naming the file. An empty ``data_dir`` for
 CIFAR/MNIST means the copy fetched into the data folder (:mod:`builder.training.fetch`).
-The ``*_raw`` readers return the images as stored (:class:`~builder.training.datasets.RawSet`).
+The ``*_raw`` readers return the images as stored (:class:`~builder.training.imagesets.RawSet`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from builder.training.datasets import Dataset, DatasetError, RawSet, check_classes, split
+from builder.training.imagesets import Dataset, DatasetError, RawSet, check_classes, split
 
 IDX_IMAGES, IDX_LABELS = 2051, 2049  # magic numbers: unsigned byte, 3 or 1 dimensions
 MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

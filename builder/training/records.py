@@ -17,16 +17,16 @@ from typing import Any
 
 import torch
 
-from builder import fileformat
+from builder import fileformat, torchfiles
 from builder.graph import Graph
 from builder.text import printable
+from builder.torchfiles import CHECKPOINT as CHECKPOINT  # re-exported: runs are found by it
 from builder.training import tboard
 from builder.training.config import TrainConfig
 
 METRICS_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 STEP_COLUMNS = ("step", "epoch", "loss", "acc", "lr", "images_per_s", "grad_norm")
 GRADIENT_COLUMNS = ("step", "epoch", "block", "weight_grad_norm", "output_grad_norm")
-CHECKPOINT = "checkpoint.pt"
 
 
 class RunRecorder:
@@ -107,10 +107,7 @@ def _g(value: float) -> str:
 
 def save_checkpoint(path: str | os.PathLike[str], state: dict[str, Any]) -> None:
     """Write a checkpoint atomically (temp file + rename)."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    torchfiles.write(state, path)
 
 
 def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -119,13 +116,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     Every field the trainer reads is checked; a malformed one raises ValueError with one line
     naming the file and the field (``checkpoint.pt: history[2]: unknown key 'acc'``).
     """
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except FileNotFoundError:
-        raise ValueError(f"{path}: checkpoint not found") from None
-    except Exception as exc:  # torch raises several types for corrupt or unsafe files
-        raise ValueError(f"{path}: not a readable Skipwire checkpoint ({type(exc).__name__}: "
-                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    state = torchfiles.read(path, "Skipwire checkpoint")
     if not isinstance(state, dict):
         raise ValueError(f"{path}: not a Skipwire checkpoint (a {_kind(state)}, not a dictionary)")
     missing = {"model", "optimizer", "epoch", "step"} - set(state)

@@ -12,8 +12,8 @@ import os
 import time
 from pathlib import Path
 
-from builder.cli import CliError, say
 from builder.cli_paths import fresh_name, new_run_folder
+from builder.clitools import CliError, say
 from builder.text import printable
 
 

@@ -14,7 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from builder.cli import EXIT_OK, CliError, load_graph
+from builder.clitools import EXIT_OK, CliError, load_graph
+from builder.graph import Graph
 
 DATA_SETTINGS = ("dataset", "data_dir", "image_size", "seed", "batch_size", "device")  # check's flags
 
@@ -186,7 +187,7 @@ def _runs(args: argparse.Namespace) -> list[Any]:
     if args.graph and len(args.graph) != len(args.runs):
         raise CliError(f"--graph was given {len(args.graph)} time(s) for {len(args.runs)} run(s); "
                        "give it once per run, in order")
-    graphs = [load_graph(g) for g in args.graph] or [None] * len(args.runs)
+    graphs: list[Graph | None] = [load_graph(g) for g in args.graph] or [None] * len(args.runs)
     try:
         return [load_run(r, g) for r, g in zip(args.runs, graphs, strict=True)]
     except XrayError as exc:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from PySide6.QtCore import QEvent, QObject, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -36,6 +36,10 @@ from gui.training.panel import TrainingPanel, graph_problem
 from gui.training.runactions import RunActions
 from gui.training.runs import RunsWidget
 from gui.training.worker import Job, JobStart, TrainThread
+
+if TYPE_CHECKING:  # annotations only: the controller is built after the window has both
+    from gui.canvas.view import CanvasView
+    from gui.document import Document
 
 REDRAW_MS = 100  # plots, progress and heat redraw at most 10 times a second
 # Optional GIL switch interval while training (None = Python's 5 ms). Each Qt → Python call on the
@@ -54,6 +58,15 @@ def default_runs_root() -> Path:
     return Path(base or Path.home() / ".skipwire") / "runs"
 
 
+@runtime_checkable
+class TrainingWindow(Protocol):
+    """What the controller needs of its main window besides a QMainWindow's methods: the
+    document it trains and the canvas it paints gradient heat on (``gui.mainwindow.MainWindow``)."""
+
+    document: Document
+    canvas: CanvasView
+
+
 class TrainingController(QObject):
     """Owns the training docks and the run in progress for one main window."""
 
@@ -61,8 +74,10 @@ class TrainingController(QObject):
 
     def __init__(self, window: QMainWindow, runs_root: Path | None = None) -> None:
         super().__init__(window)
-        self.window = window
-        self.document = window.document  # type: ignore[attr-defined]
+        if not isinstance(window, TrainingWindow):
+            raise TypeError(f"{type(window).__name__} has no document and canvas to train from")
+        self.window = window  # a QMainWindow that is a TrainingWindow too
+        self.document = window.document
         self.runs_root = runs_root or default_runs_root()
         self.dataset: Any = None  # a ready Dataset overrides the form's data set (tests, benches)
         self.train_thread: TrainThread | None = None
@@ -76,7 +91,7 @@ class TrainingController(QObject):
         self._plots: Any = None  # PlotsWidget, built on first use (pyqtgraph costs ~1 s to import)
         self.runs = RunsWidget(self.ensure_plots)
         self.runs.runs_root = str(self.runs_root)
-        self.heat = CanvasHeat(window.canvas)  # type: ignore[attr-defined]
+        self.heat = CanvasHeat(window.canvas)
         self.timer = QTimer(self, interval=REDRAW_MS)
         self.timer.timeout.connect(self.tick)
         self._preview_timer = QTimer(self, singleShot=True, interval=PREVIEW_MS)
@@ -385,7 +400,7 @@ class TrainingController(QObject):
             text = f"{run.name}: {result.error}.\n{EXPLODED_HINT}"
             self.panel.show_error(text)
             if result.bad_block and result.bad_block in self.document.graph:
-                self.window.canvas.center_on_block(result.bad_block)  # type: ignore[attr-defined]
+                self.window.canvas.center_on_block(result.bad_block)
             QMessageBox.warning(self.window, "Training stopped: non-finite values", text)
 
     def _on_failed(self, index: int, message: str, user_error: bool) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen
 
+from gui.training.history import COLORS, RunData
+
 EXPORT_SIZE = (1800, 1000)  # the hidden twin's size: each plot about 580 × 470 px
 STYLES = "— train   ┄ val   ⋯ step 0"
 FINDINGS = "   ┆ health finding (red: ended the run)"
@@ -58,10 +60,13 @@ def _area(twin: Any, key: str) -> QRect:
     return rect.adjusted(-4, -4, 4, 4).intersected(view.rect())
 
 
+def run_color(run: RunData, fallback: int = 0) -> QColor:
+    """The colour a run is drawn in (its own, else the ``fallback``-th of the palette)."""
+    return QColor(run.color or COLORS[fallback % len(COLORS)])
+
+
 def legend_image(runs: list[Any], width: int) -> QImage:
     """Every run in its colour (with its findings' titles), then the line styles, wrapped to ``width``."""
-    from gui.training.plots import run_color
-
     font = QFont()
     font.setPointSizeF(10)
     metrics = QFontMetrics(font)

@@ -45,7 +45,8 @@ from PySide6.QtWidgets import (
 
 from gui.training import plot_export
 from gui.training.axes import axes, log_axis_ticks
-from gui.training.history import COLORS, PLOTS, TITLES, RunData, log10
+from gui.training.history import PLOTS, TITLES, RunData, log10
+from gui.training.plot_export import run_color
 
 RECENT = 5  # fading earlier profiles per run
 HEAT_W, HEAT_GAP = 100.0, 12.0  # each run's heatmap panel width and the gap between panels
@@ -61,10 +62,6 @@ LABELS = {"loss": ("epoch", "loss"), "accuracy": ("epoch", "accuracy"), "lr": ("
 MARKED = ("loss", "accuracy", "grad_norm")  # plots on the epoch axis that show health markers
 STOP_COLOR, WARN_COLOR = "#c62828", "#e65100"
 SAVE_PLOT = "Save This Plot as PNG…"
-
-
-def run_color(run: RunData, fallback: int = 0) -> QColor:
-    return QColor(run.color or COLORS[fallback % len(COLORS)])
 
 
 class _RunItems:

@@ -10,8 +10,9 @@ import torch
 from torch import fx
 
 from builder import fileformat, templates
-from builder.compile import CompileError, class_name, compile_graph
+from builder.compile import CompileError, compile_graph
 from builder.graph import Graph
+from builder.naming import class_name
 from builder.validate import validate
 from tests.core.conftest import GRAPHS, chain
 

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from dataclasses import FrozenInstanceError
+
+import networkx as nx
 import pytest
 
-from builder.graph import EVENT_KINDS, Event, Graph, GraphError, Wire, group_problem, id_problem
+from builder.graph import (
+    EVENT_KINDS,
+    EVENT_TYPES,
+    BlockAdded,
+    BlockRenamed,
+    Event,
+    Graph,
+    GraphError,
+    GroupChanged,
+    ParamChanged,
+    Wire,
+    WireAdded,
+    group_problem,
+    id_problem,
+)
 from tests.core.conftest import chain
 
 
@@ -33,6 +50,33 @@ def test_each_mutation_emits_its_event(events: tuple[Graph, list[Event]]) -> Non
     assert seen[2].data == {"name": "out_channels", "old": 16, "new": 8}
     assert seen[3].data["old"] == (0.0, 0.0) and seen[3].data["new"] == (5.0, 6.0)
     assert seen[5].block_id == "squash" and seen[5].data == {"old": "s"}
+
+
+def test_events_are_typed_frozen_records(events: tuple[Graph, list[Event]]) -> None:
+    graph, seen = events
+    graph.add_block("sigmoid", block_id="s")
+    graph.connect("b1", "s", 0)
+    graph.set_param("b0", "out_channels", 8)
+    graph.set_group(["s", "b1"], "head")
+    graph.rename("s", "squash")
+    described = []
+    for event in seen:
+        match event:  # how a listener dispatches: the payload's fields are checked by mypy
+            case BlockAdded(block_id=block_id):
+                described.append(f"+{block_id}")
+            case WireAdded(source=source, block_id=target, port=port):
+                described.append(f"{source}→{target}:{port}")
+            case ParamChanged(block_id=block_id, name=name, old=old, new=new):
+                described.append(f"{block_id}.{name} {old}→{new}")
+            case GroupChanged(old=old, new=new):
+                described.append(f"{sorted(old)}→{new}")
+            case BlockRenamed(old=old, block_id=block_id):
+                described.append(f"{old}→{block_id}")
+    assert described == ["+s", "b1→s:0", "b0.out_channels 16→8", "['b1', 's']→head", "s→squash"]
+    assert [type(e).kind for e in seen] == [e.kind for e in seen]
+    with pytest.raises(FrozenInstanceError):
+        seen[0].block_id = "other"  # type: ignore[misc]
+    assert {t.kind for t in EVENT_TYPES} == set(EVENT_KINDS) and len(EVENT_TYPES) == len(EVENT_KINDS)
 
 
 def test_version_counts_mutations(events: tuple[Graph, list[Event]]) -> None:
@@ -159,3 +203,25 @@ def test_topological_order_follows_insertion_when_free() -> None:
     graph.connect("input", "side", 0)
     graph.connect("side", "b1", 1)
     assert graph.topological_ids() == ["input", "b0", "side", "b1", "output"]
+
+
+def test_topological_order_leaves_out_a_cycle_and_what_follows_it() -> None:
+    graph = chain("relu", "relu", "relu")
+    graph.connect("b2", "b1", 1)  # b1 ⇄ b2: a cycle, and b2 feeds the Output
+    assert graph.topological_order() == ["input", "b0"]
+    with pytest.raises(nx.NetworkXUnfeasible):
+        graph.topological_ids()
+
+
+def test_only_the_layout_still_imports_the_private_kahn() -> None:
+    """Everything else asks the graph for its order (builder/layout.py's owner switches it)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    users = []
+    for path in sorted([*root.glob("builder/**/*.py"), *root.glob("gui/**/*.py")]):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and any(a.name == "_kahn" for a in node.names):
+                users.append(path.relative_to(root).as_posix())
+    assert users == ["builder/layout.py"]

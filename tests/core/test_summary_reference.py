@@ -34,10 +34,11 @@ def test_summary_equals_torchinfo_block_by_block(shipped: Path) -> None:
     assert ours.total_mult_adds == stats.total_mult_adds
 
 
-def test_every_block_type_with_weights_has_its_counting_rules() -> None:
+def test_every_block_type_that_may_have_weights_has_a_counting_rule() -> None:
+    """A mult-add rule needs a parameter rule (the default mult-adds are one per parameter)."""
     for entry in catalog.CATALOG.values():
-        assert (entry.count is None) == (entry.macs is None), entry.type_id
-    assert catalog.PARAMETERISED == {"conv2d", "batchnorm2d", "linear"}
+        assert entry.macs is None or entry.count is not None, entry.type_id
+    assert {"conv2d", "batchnorm2d", "linear"} <= catalog.PARAMETERISED
 
 
 def test_grouped_biased_convolution_counts() -> None:

@@ -8,7 +8,7 @@ import torch
 from builder import fileformat
 from builder.compile import compile_graph
 from builder.export.codegen import export_code
-from builder.export.fx_import import ImportFailure, import_module, load_class
+from builder.export.fx_import import ImportFailure, load_class, trace_module
 
 from .conftest import GRAPHS, load_source
 
@@ -90,7 +90,7 @@ def test_hand_written_residual_module_imports_with_its_keys_and_outputs(hand):
     cls = load_class(f"{hand}:TinyResNet")
     torch.manual_seed(0)
     original = cls().eval()
-    graph = import_module(original, (3, 8, 8), name="tiny")
+    graph = trace_module(original, (3, 8, 8), name="tiny")
     assert graph.block("layer1_1_shortcut_0").group == "layer1.1.shortcut"
     assert {b.type for b in graph.blocks()} >= {"add", "relu", "avgpool2d", "flatten", "conv2d"}
     compiled = compile_graph(graph).eval()
@@ -100,12 +100,12 @@ def test_hand_written_residual_module_imports_with_its_keys_and_outputs(hand):
 
 
 def test_hand_written_module_round_trips_export_import_export(hand, tmp_path):
-    graph = import_module(load_class(f"{hand}:TinyResNet")(), (3, 8, 8), name="tiny")
+    graph = trace_module(load_class(f"{hand}:TinyResNet")(), (3, 8, 8), name="tiny")
     first = export_code(graph)
     assert "class BasicBlock(nn.Module):" in first.source
     assert "self.shortcut = nn.Sequential(" in first.source
     module = load_source(first.source, tmp_path / "tiny_export.py", "tiny_export")
-    again = import_module(getattr(module, first.class_name)(), (3, 8, 8), name="tiny")
+    again = trace_module(getattr(module, first.class_name)(), (3, 8, 8), name="tiny")
     assert export_code(again).source == first.source
 
 
@@ -116,7 +116,7 @@ def test_shipped_graph_round_trips_export_import_export(stem, tmp_path):
     path = tmp_path / f"{stem}.py"
     path.write_text(first.source, encoding="utf-8")
     cls = load_class(f"{path}:{first.class_name}")
-    imported = import_module(cls(), first.input_shape, name=graph.name)
+    imported = trace_module(cls(), first.input_shape, name=graph.name)
     imported.description = graph.description
     assert export_code(imported).source == first.source
     assert {b.id for b in imported.blocks()} - {"input"} == {b.id for b in graph.blocks()} - {"input"}
@@ -124,7 +124,7 @@ def test_shipped_graph_round_trips_export_import_export(stem, tmp_path):
 
 def test_forward_arguments_with_defaults_are_traced_with_their_defaults(hand):
     original = load_class(f"{hand}:MixupStyle")().eval()
-    graph = import_module(original, (3, 8, 8))
+    graph = trace_module(original, (3, 8, 8))
     assert sorted(b.type for b in graph.blocks()) == sorted(
         ["input", "conv2d", "batchnorm2d", "relu", "global_avgpool", "flatten", "linear", "output"])
     compiled = compile_graph(graph).eval()
@@ -135,7 +135,7 @@ def test_forward_arguments_with_defaults_are_traced_with_their_defaults(hand):
 
 def test_unsupported_operation_names_the_op_and_the_source_line(hand):
     with pytest.raises(ImportFailure) as info:
-        import_module(load_class(f"{hand}:Unsupported")(), (3, 8, 8))
+        trace_module(load_class(f"{hand}:Unsupported")(), (3, 8, 8))
     message = str(info.value)
     assert "softmax" in message and "hand.py:" in message and "torch.softmax" in message
     assert "\n" not in message
@@ -143,7 +143,7 @@ def test_unsupported_operation_names_the_op_and_the_source_line(hand):
 
 def test_input_of_the_wrong_size_fails_with_the_module_error(hand, capsys):
     with pytest.raises(ImportFailure) as info:
-        import_module(load_class(f"{hand}:TinyResNet")(), (3, 32, 32))
+        trace_module(load_class(f"{hand}:TinyResNet")(), (3, 32, 32))
     assert "fails on a 2×3×32×32 input" in str(info.value) and "mat1 and mat2" in str(info.value)
     assert "\n" not in str(info.value) and "Traceback" not in capsys.readouterr().err
 

@@ -10,7 +10,7 @@ import torch
 
 from builder.compile import compile_graph
 from builder.export.codegen import export_code
-from builder.export.fx_import import ImportFailure, import_module, load_class
+from builder.export.fx_import import ImportFailure, load_class, trace_module
 from builder.graph import Graph
 
 from . import reference_zoo
@@ -194,7 +194,7 @@ def round_trip(module: torch.nn.Module, shape: tuple[int, int, int], name: str) 
     torch.manual_seed(0)
     randomise_batchnorm(module)
     module.eval()
-    graph = import_module(module, shape, name=name)
+    graph = trace_module(module, shape, name=name)
     x = torch.randn(2, *shape)
     with torch.no_grad():
         expected = module(x)
@@ -218,25 +218,25 @@ def test_idiom_imports_and_round_trips(idioms: Path, cls: str) -> None:
 
 
 def test_functional_pool_defaults_become_the_usual_blocks(idioms: Path) -> None:
-    graph = import_module(load_class(f"{idioms}:MaxPoolDefaults")(), (3, 8, 8))
+    graph = trace_module(load_class(f"{idioms}:MaxPoolDefaults")(), (3, 8, 8))
     pools = [b.params for b in graph.blocks() if b.type == "maxpool2d"]
     assert pools == [{"kernel_size": 2, "stride": 2, "padding": 0},
                      {"kernel_size": 3, "stride": 2, "padding": 1}]
 
 
 def test_dropout_keeps_its_probability(idioms: Path) -> None:
-    graph = import_module(load_class(f"{idioms}:Dropout")(), (3, 8, 8))
+    graph = trace_module(load_class(f"{idioms}:Dropout")(), (3, 8, 8))
     assert sorted(b.params["p"] for b in graph.blocks() if b.type == "dropout") == [0.3, 0.5]
 
 
 def test_a_stateless_module_called_twice_is_two_blocks(idioms: Path) -> None:
-    graph = import_module(load_class(f"{idioms}:StatelessTwice")(), (3, 8, 8))
+    graph = trace_module(load_class(f"{idioms}:StatelessTwice")(), (3, 8, 8))
     assert {"pool", "pool_2", "relu", "relu_2"} <= {b.id for b in graph.blocks()}
 
 
 def test_a_module_with_weights_called_twice_is_refused_in_one_line(idioms: Path) -> None:
     with pytest.raises(ImportFailure) as info:
-        import_module(load_class(f"{idioms}:SharedWeights")(), (3, 8, 8))
+        trace_module(load_class(f"{idioms}:SharedWeights")(), (3, 8, 8))
     message = str(info.value)
     assert "idioms.py:" in message and "self.bn(out)" in message
     assert "module bn (BatchNorm2d) is called more than once" in message
@@ -246,11 +246,11 @@ def test_a_module_with_weights_called_twice_is_refused_in_one_line(idioms: Path)
 def test_dropout_that_ignores_eval_mode_is_refused_with_the_fix(idioms: Path) -> None:
     with pytest.raises(ImportFailure, match="training=True, which drops values in eval mode too.*"
                                             "pass training=self.training"):
-        import_module(load_class(f"{idioms}:AlwaysDropout")(), (3, 8, 8))
+        trace_module(load_class(f"{idioms}:AlwaysDropout")(), (3, 8, 8))
 
 
 def test_hand_written_option_a_becomes_shortcut_pads(idioms: Path) -> None:
-    graph = import_module(load_class(f"{idioms}:AkamasterA")(), (3, 8, 8))
+    graph = trace_module(load_class(f"{idioms}:AkamasterA")(), (3, 8, 8))
     pads = sorted((b.params["stride"], b.params["out_channels"]) for b in graph.blocks()
                   if b.type == "shortcut_pad")
     assert pads == [(1, 8), (2, 4)]  # x[:, :, ::2, ::2], then F.pad's four zero channels
@@ -258,7 +258,7 @@ def test_hand_written_option_a_becomes_shortcut_pads(idioms: Path) -> None:
 
 def test_zero_channels_in_front_are_refused_with_the_difference(idioms: Path) -> None:
     with pytest.raises(ImportFailure) as info:
-        import_module(load_class(f"{idioms}:AkamasterSymmetric")(), (3, 8, 8))
+        trace_module(load_class(f"{idioms}:AkamasterSymmetric")(), (3, 8, 8))
     message = str(info.value)
     assert "idioms.py:" in message and "2 zero channel(s) before the input's" in message
     assert "akamaster" in message and "\n" not in message
@@ -266,13 +266,13 @@ def test_zero_channels_in_front_are_refused_with_the_difference(idioms: Path) ->
 
 def test_a_pool_argument_without_a_block_names_the_operation(idioms: Path) -> None:
     with pytest.raises(ImportFailure, match="unsupported operation: torch.nn.functional.*max_pool2d"):
-        import_module(load_class(f"{idioms}:CeilMode")(), (3, 8, 8))
+        trace_module(load_class(f"{idioms}:CeilMode")(), (3, 8, 8))
 
 
 def test_a_module_too_large_for_the_memory_limit_is_refused_before_running(idioms: Path) -> None:
     module = load_class(f"{idioms}:Concat")()
     with pytest.raises(ImportFailure) as info:  # 2×11×8192×8192 floats: ~3 GB, nothing allocated
-        import_module(module, (3, 8192, 8192), memory_limit="100MB")
+        trace_module(module, (3, 8192, 8192), memory_limit="100MB")
     message = str(info.value)
     assert message.startswith("Concat needs about") and "more than the memory limit of 100.0 MB" in message
     assert "the largest output is" in message and "\n" not in message
