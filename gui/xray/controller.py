@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMenu, QTabWidget
+from PySide6.QtWidgets import QDockWidget, QFrame, QMenu, QScrollArea, QTabWidget, QWidget
 
 from gui.xray.diff_panel import DiffPanel
 from gui.xray.preflight_panel import PreflightPanel
@@ -37,8 +37,10 @@ class XrayController(QObject):
         self.panels = {"Pre-flight": self.preflight, "Gradient split": self.split,
                        "Lesion study": self.lesion, "Loss landscape": self.landscape,
                        "Graph diff": self.diff}
+        self.areas: dict[QWidget, QScrollArea] = {}
         for title, panel in self.panels.items():
-            self.tabs.addTab(panel, title)
+            self.areas[panel] = _scrolled(panel)  # the dock may be short: panels scroll
+            self.tabs.addTab(self.areas[panel], title)
         self.dock = QDockWidget("X-ray", window)
         self.dock.setObjectName("xray_dock")
         self.dock.setWidget(self.tabs)
@@ -68,7 +70,7 @@ class XrayController(QObject):
         """Show the dock on ``tab`` (tall enough for its plots); the pre-flight check runs."""
         self.dock.show()
         self.dock.raise_()
-        self.tabs.setCurrentWidget(self.panels[tab])
+        self.tabs.setCurrentWidget(self.areas[self.panels[tab]])
         if self.dock.height() < DOCK_HEIGHT and not self.dock.isFloating():
             self.window.resizeDocks([self.dock], [DOCK_HEIGHT], Qt.Orientation.Vertical)
         if key == "preflight":
@@ -91,3 +93,22 @@ class XrayController(QObject):
             stop = getattr(panel, "shutdown", None)
             if stop is not None:
                 stop()
+
+
+    def tab_index(self, panel: QWidget) -> int:
+        """The tab that shows ``panel``."""
+        return self.tabs.indexOf(self.areas[panel])
+
+    def current_panel(self) -> QWidget | None:
+        """The panel of the tab in front."""
+        area = self.tabs.currentWidget()
+        return area.widget() if isinstance(area, QScrollArea) else None
+
+def _scrolled(panel: QWidget) -> QScrollArea:
+    """``panel`` in a frameless scroll area, so it never forces the bottom dock row taller."""
+    area = QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setMinimumSize(160, 120)
+    return area

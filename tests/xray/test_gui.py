@@ -71,8 +71,8 @@ def click(widget) -> None:  # type: ignore[no-untyped-def]
 def show_tab(xray, panel) -> None:  # type: ignore[no-untyped-def]
     """Click the panel's tab in the X-ray dock."""
     bar = xray.tabs.tabBar()
-    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(xray.tabs.indexOf(panel)).center())
-    assert xray.tabs.currentWidget() is panel
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(xray.tab_index(panel)).center())
+    assert xray.current_panel() is panel
 
 
 def type_path(field, path: Path | str) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +91,7 @@ def test_menu_lists_the_instruments_before_help(xwindow) -> None:
     assert titles.index("X-ray") == titles.index("Help") - 1
     assert menu_action(win, "X-ray", "Loss Landscape") is xray.actions["landscape"]
     menu_action(win, "X-ray", "Lesion Study").trigger()
-    assert xray.dock.isVisible() and xray.tabs.currentWidget() is xray.lesion
+    assert xray.dock.isVisible() and xray.current_panel() is xray.lesion
 
 
 def test_preflight_from_the_menu_tints_the_canvas_and_reruns_on_edits(xwindow, qtbot, monkeypatch) -> None:
