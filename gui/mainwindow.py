@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from builder.graph import Graph, group_problem
 from builder.validate import Report
 from gui import files
-from gui.canvas.view import CanvasView
+from gui.canvas.view import GESTURES, CanvasView
 from gui.diagnostics_view import DiagnosticsWidget
 from gui.document import Document
 from gui.inspector import InspectorWidget
@@ -197,6 +197,7 @@ class MainWindow(QMainWindow):
         names["select_all"] = add(menu, "Select &All", canvas.select_all,
                                     (QKeySequence.StandardKey.SelectAll,))
         names["group"] = add(menu, "&Group Selection…", self.group_selection, ("Ctrl+G",))
+        names["find"] = add(menu, "&Find Block…", canvas.show_finder, (QKeySequence.StandardKey.Find,))
 
     def _build_view_menu(self, menu: QMenu) -> None:
         add, names, canvas = self._action, self.actions_by_name, self.canvas
@@ -307,9 +308,7 @@ class MainWindow(QMainWindow):
         rows = [(a.text().replace("&", ""), ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
                                                       for s in a.shortcuts()))
                 for a in self.actions_by_name.values() if a.shortcuts()]
-        rows += [("Pan", "drag the background, Space+drag or middle mouse"),
-                 ("Zoom", "mouse wheel (around the cursor)"),
-                 ("Wire", "drag from an output port to an input port")]
+        rows += list(GESTURES)  # the canvas's own list of what the mouse does
         table = "".join(f"<tr><td>{html.escape(t)}</td><td><b>{html.escape(k)}</b></td></tr>"
                         for t, k in rows)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table cellspacing=4>{table}</table>")

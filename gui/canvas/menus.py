@@ -9,7 +9,8 @@ from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QGraphicsItem, QMenu
 
 from gui.canvas.groups import GroupFrameItem
-from gui.canvas.items import BlockItem, WireItem
+from gui.canvas.items import BlockItem
+from gui.canvas.wires import WireItem
 
 if TYPE_CHECKING:
     from gui.canvas.view import CanvasView

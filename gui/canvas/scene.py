@@ -3,6 +3,11 @@
 The scene listens to ``Document.graph_event`` and updates only the items an event touches,
 rebuilds on ``graph_replaced`` and restyles on ``validated`` (shapes, red outlines, skip
 wires). It never changes the graph: edits are commands pushed by the view.
+
+Wires are routed around the blocks they do not connect (:mod:`builder.routing`) over an index
+of what is visible: block boxes, and the boxes of collapsed groups. A block dragged by the
+mouse re-routes its own wires at once; after an edit every wire is re-routed once, when the
+event loop's turn ends (``flush``), so routes never depend on the order edits arrived in.
 """
 
 from __future__ import annotations
@@ -14,16 +19,21 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene
 
 from builder.catalog import fmt_shape
+from builder.geometry import parents
 from builder.graph import Event, Graph
-from builder.layout import depths
+from builder.layout import BLOCK_W, GRID, ITEM_PAD_X, ITEM_PAD_Y, Rect, depths
+from builder.routing import Obstacles, route
 from builder.validate import Report
 from gui.canvas import collapse
-from gui.canvas.groups import LABEL_H, PAD, GroupFrameItem, parents
-from gui.canvas.items import BLOCK_H, BLOCK_W, BlockItem, WireItem
+from gui.canvas.groups import LABEL_H, PAD, GroupFrameItem
+from gui.canvas.items import BlockItem
+from gui.canvas.wires import WireItem
 from gui.document import Document
 
 Endpoint = BlockItem | GroupFrameItem
 MARGIN = 1500.0
+FREE_GAP = 20.0  # least space kept between a placed block and other blocks or frames
+SEARCH = 40  # free spots are looked for up to this many grid steps (of 40 px) away
 
 
 class CanvasScene(QGraphicsScene):
@@ -47,6 +57,8 @@ class CanvasScene(QGraphicsScene):
         self._settle = QTimer(self, singleShot=True, interval=0)
         self._settle.timeout.connect(self.flush)
         self._frames_dirty = False
+        self._routes_dirty = False  # obstacles changed: re-route every wire at the next flush
+        self.obstacles = Obstacles()  # what wires go around: visible blocks, collapsed boxes
         self._regrouped: set[str] = set()  # blocks whose group changed since the last flush
         document.graph_event.connect(self._on_event)
         document.graph_replaced.connect(self.rebuild)
@@ -67,6 +79,8 @@ class CanvasScene(QGraphicsScene):
         self.collapsed.clear()
         self._by_block.clear()
         self._regrouped.clear()
+        self.obstacles.clear()
+        self._routes_dirty = False
         self.shifts = collapse.Shifts()
         self._structure += 1
         for block in self.graph.blocks():
@@ -88,6 +102,7 @@ class CanvasScene(QGraphicsScene):
         if self.collapsed:
             item.setVisible(isinstance(self.endpoint(block_id), BlockItem))
         self.addItem(item)
+        self._put_obstacle(block_id)
         return item
 
     def _add_wire_item(self, source: str, target: str, port: int) -> WireItem:
@@ -107,25 +122,46 @@ class CanvasScene(QGraphicsScene):
                 return self.frames[group]
         return self.blocks[block_id]
 
+    @staticmethod
+    def _key(endpoint: Endpoint) -> str | tuple[str, str]:
+        """An endpoint's key in the obstacle index."""
+        return endpoint.block_id if isinstance(endpoint, BlockItem) else ("frame", endpoint.path)
+
+    def _put_obstacle(self, block_id: str) -> None:
+        """Index a block's box where it is drawn (or drop it while it is hidden)."""
+        item = self.blocks[block_id]
+        if item.isVisible():
+            x, y = item.pos().x(), item.pos().y()
+            self.obstacles.put(block_id, (x, y, x + BLOCK_W, y + item.height))
+        else:
+            self.obstacles.remove(block_id)
+
+    def _index_all(self) -> None:
+        """Rebuild the obstacle index from what is visible."""
+        self.obstacles.clear()
+        for block_id in self.blocks:
+            self._put_obstacle(block_id)
+        for group in self.collapsed:
+            frame = self.frames.get(group)
+            if frame is not None and frame.isVisible():
+                box = frame.box_rect()
+                self.obstacles.put(("frame", group), (box.left(), box.top(), box.right(), box.bottom()))
+
     def _place_wire(self, wire: WireItem) -> None:
         src, dst = self.endpoint(wire.source), self.endpoint(wire.target)
         if src is dst and isinstance(src, GroupFrameItem):
             wire.setVisible(False)
             return
         wire.setVisible(True)
-        lane, enters = self._lane(wire, dst)
-        wire.set_ends(src.output_port_pos(), dst.input_port_pos(wire.port), lane, enters)
+        p, q = src.output_port_pos(), dst.input_port_pos(wire.port)
+        wire.set_route(route((p.x(), p.y()), (q.x(), q.y()), self.obstacles, self._key(src), self._key(dst),
+                             wire.port))
 
-    def _lane(self, wire: WireItem, dst: Endpoint) -> tuple[float, bool]:
-        """A y just above the frames the wire enters (or above its target), and whether it enters one."""
-        src_groups = parents(self.graph.block(wire.source).group)
-        for group in parents(self.graph.block(wire.target).group):
-            frame = self.frames.get(group)
-            if group not in src_groups and frame is not None and frame.isVisible():
-                return frame.box_rect().top() - 12, True
-        if isinstance(dst, GroupFrameItem):
-            return dst.box_rect().top() - 12, False
-        return dst.sceneBoundingRect().top() - 12, False
+    def reroute(self) -> None:
+        """Route every wire again (after blocks came, went or moved)."""
+        self._routes_dirty = False
+        for wire in self.wires.values():
+            self._place_wire(wire)
 
     def wires_of(self, block_id: str) -> list[WireItem]:
         return [self.wires[k] for k in self._by_block.get(block_id, ()) if k in self.wires]
@@ -140,7 +176,8 @@ class CanvasScene(QGraphicsScene):
         return (view_pos.x(), self.shifts.to_model(view_pos.y()))
 
     def item_moved(self, block_id: str) -> None:
-        """A block's item moved (a drag, an event): its wires follow now, its frames soon."""
+        """A block's item moved by the mouse: its wires follow now, its frames soon."""
+        self._put_obstacle(block_id)
         for wire in self.wires_of(block_id):
             self._place_wire(wire)
         if block_id in self.graph and self.graph.block(block_id).group:
@@ -154,7 +191,9 @@ class CanvasScene(QGraphicsScene):
         if handler is not None:
             handler(event)
         self._grow.start()
-        if self.collapsed or self.shifts:
+        if event.kind in ("block_added", "block_removed", "block_moved", "wire_added", "wire_removed"):
+            self._routes_dirty = True
+        if self.collapsed or self.shifts or self._routes_dirty:
             self._settle.start()  # once per event-loop turn: members may have moved or changed
 
     def _frames_later(self) -> None:
@@ -168,9 +207,10 @@ class CanvasScene(QGraphicsScene):
             self.refresh_frames()
         regrouped, self._regrouped = self._regrouped, set()
         for block_id in regrouped & set(self.blocks):
-            for wire in self.wires_of(block_id):
-                self._place_wire(wire)
+            self.blocks[block_id].set_block(self.graph.block(block_id))  # its short name
         self._check_shifts()
+        if self._routes_dirty:
+            self.reroute()
 
     def _ev_block_added(self, event: Event) -> None:
         self._add_block_item(event.block_id)
@@ -180,6 +220,7 @@ class CanvasScene(QGraphicsScene):
     def _ev_block_removed(self, event: Event) -> None:
         item = self.blocks.pop(event.block_id, None)
         self._by_block.pop(event.block_id, None)
+        self.obstacles.remove(event.block_id)
         if item is not None:
             self.removeItem(item)
         if event.data["block"].group:
@@ -205,6 +246,8 @@ class CanvasScene(QGraphicsScene):
         height = item.height
         item.set_wired(set(self.graph.inputs_of(block_id)))
         grew = item.height != height
+        if grew:
+            self._put_obstacle(block_id)
         for wire in self.wires_of(block_id):
             if grew or wire.target == block_id:
                 self._place_wire(wire)
@@ -219,13 +262,19 @@ class CanvasScene(QGraphicsScene):
         pos = self.view_pos(event.block_id)
         if item.pos() != pos:
             item.setPos(pos)
-            self.item_moved(event.block_id)
+            self._put_obstacle(event.block_id)  # its wires are routed with all others at the flush
+            if self.graph.block(event.block_id).group:
+                self._frames_later()
 
     def _ev_block_renamed(self, event: Event) -> None:
         old, new = event.data["old"], event.block_id
         item = self.blocks.pop(old)
         self.blocks[new] = item
         item.set_block(self.graph.block(new))
+        rect = self.obstacles.rects.get(old)
+        self.obstacles.remove(old)
+        if rect is not None:
+            self.obstacles.put(new, rect)
         for key in [k for k in self.wires if k[0] == old]:
             wire = self.wires.pop(key)
             wire.target = new
@@ -286,17 +335,12 @@ class CanvasScene(QGraphicsScene):
             parent = group.rpartition(".")[0]
             if parent:
                 rects[parent] = rects[parent].united(outer) if parent in rects else outer
-        if changed:  # wires route above the frames they enter, and attach to collapsed boxes
-            self._replace_wires_near(changed)
+        if changed & self.collapsed:  # wires attach to and go around collapsed boxes
+            self._index_all()
+            self._routes_dirty = True
+            self._settle.start()
         if only is None:
             self._update_summaries()
-
-    def _replace_wires_near(self, groups: set[str]) -> None:
-        """Re-place the wires with an end inside one of ``groups``."""
-        for wire in self.wires.values():
-            ends = (self.graph.block(wire.source).group, self.graph.block(wire.target).group)
-            if any(g in groups for end in ends for g in parents(end)):
-                self._place_wire(wire)
 
     def set_collapsed(self, group: str, collapsed: bool) -> None:
         """Collapse a group frame to one box, or expand it (view state; the graph is untouched)."""
@@ -324,8 +368,8 @@ class CanvasScene(QGraphicsScene):
             item.setVisible(isinstance(self.endpoint(block_id), BlockItem))
             if not item.isVisible():
                 item.setSelected(False)
-        for wire in self.wires.values():
-            self._place_wire(wire)
+        self._index_all()
+        self.reroute()
         self._update_summaries()
         self._grow.start()
 
@@ -384,8 +428,7 @@ class CanvasScene(QGraphicsScene):
             wire.set_label(texts.get(wire.source, ""), skip)
             if moved:
                 self._place_wire(wire)
-        if self.collapsed:
-            self._update_summaries()
+        self._update_summaries()  # shapes on collapsed boxes and on zoomed-out frame names
 
     def _depths(self, report: Report) -> dict[str, int]:
         """Layer depths for skip-wire marking, recomputed only when blocks or wires changed."""
@@ -399,17 +442,47 @@ class CanvasScene(QGraphicsScene):
         for block_id, item in self.blocks.items():
             item.set_tint(tints.get(block_id))
 
-    def is_free(self, spots: list[tuple[float, float]]) -> bool:
-        """True when blocks at these model positions would overlap no visible block."""
-        for x, y in spots:
-            top = y + self.shifts.dy(None, y)
-            area = QRectF(x - 10, top - 10, BLOCK_W + 20, BLOCK_H + 20)
+    def is_free(self, rects: list[Rect], gap: float = FREE_GAP) -> bool:
+        """True when block boxes at these model rectangles would touch no visible block or frame."""
+        frames = [f.box_rect() for f in self.frames.values() if f.isVisible()]
+        for left, top, right, bottom in rects:
+            dy = self.shifts.dy(None, top)
+            area = QRectF(left - ITEM_PAD_X - gap, top + dy - ITEM_PAD_Y - gap,
+                          right - left + 2 * (ITEM_PAD_X + gap), bottom - top + 2 * (ITEM_PAD_Y + gap))
             if any(isinstance(item, BlockItem) and item.isVisible() for item in self.items(area)):
                 return False
+            if any(frame.intersects(area) for frame in frames):
+                return False
         return True
+
+    def free_offset(self, rects: list[Rect], start: tuple[float, float],
+                    keep_in: QRectF | None = None) -> tuple[float, float]:
+        """The offset nearest ``start`` that puts ``rects`` on free space (outside blocks and frames).
+
+        Offsets lie on the snap grid; with ``keep_in`` the shifted rectangles must also lie inside
+        it (the visible part of the canvas). Nothing free nearby: below everything drawn.
+        """
+        def inside(dx: float, dy: float) -> bool:
+            return keep_in is None or all(
+                keep_in.contains(QRectF(r[0] + dx, r[1] + dy, r[2] - r[0], r[3] - r[1])) for r in rects)
+
+        for dx, dy in _spiral(start):
+            moved = [(r[0] + dx, r[1] + dy, r[2] + dx, r[3] + dy) for r in rects]
+            if inside(dx, dy) and self.is_free(moved):
+                return (dx, dy)
+        bottom = self.itemsBoundingRect().bottom() + 3 * FREE_GAP
+        return (start[0], start[1] + max(0.0, bottom - min(r[1] + start[1] for r in rects)))
 
     def selected_block_ids(self) -> list[str]:
         return [item.block_id for item in self.selectedItems() if isinstance(item, BlockItem)]
 
     def selected_wires(self) -> list[WireItem]:
         return [item for item in self.selectedItems() if isinstance(item, WireItem)]
+
+
+def _spiral(start: tuple[float, float]) -> list[tuple[float, float]]:
+    """Grid offsets around ``start``, nearest first (a fine step close by, coarser further out)."""
+    step = 2 * GRID
+    offsets = [(start[0] + i * step, start[1] + j * step)
+               for i in range(-SEARCH, SEARCH + 1) for j in range(-SEARCH, SEARCH + 1)]
+    return sorted(offsets, key=lambda o: ((o[0] - start[0]) ** 2 + (o[1] - start[1]) ** 2, -o[1], o[0]))

@@ -1,10 +1,15 @@
-"""The canvas view: navigation, selection, wire drawing, drops and the context menus.
+"""The canvas view: navigation, selection, wire drawing, drops, finding and the context menus.
 
-Left-drag on the background draws a rubber band; middle-drag or space+drag pans; the wheel
-zooms around the cursor. Dragging from a port draws a wire (see ``wiredrag``); dragging
-blocks, or a group frame's label, moves them and pushes one ``Move`` command, snapped to the
-grid, when the mouse is released. Double-clicking a frame label collapses or expands it.
-Keys: Delete/Backspace delete the selection, F fits the view, Escape drops a wire in progress.
+The gestures, listed once in :data:`GESTURES` (the Keyboard Shortcuts help shows these rows):
+left-drag on the background draws a rubber band (Ctrl adds to the selection); middle-drag, or
+Space held while left-dragging, pans; the wheel zooms around the cursor. Dragging from a port
+draws a wire (see ``wiredrag``; a refusal is shown beside the cursor); dragging blocks, or a
+group frame's name, moves them and pushes one ``Move`` command, snapped to the grid, when the
+mouse is released. Clicking the ▾ of a frame's name collapses the group, the ▸ of a collapsed
+box expands it (double-clicking the name does too). Keys: Delete/Backspace delete the
+selection, F fits the view, Escape drops a wire in progress; Ctrl+F (the Edit menu's Find
+Block) opens the finder (see ``finder``). Zoomed out, names are drawn over the canvas (see
+``overview``). A dropped block lands on free space inside the visible part of the canvas.
 """
 
 from __future__ import annotations
@@ -20,29 +25,40 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsView, QMenu, QWidget
 
 from builder.graph import group_problem
+from builder.layout import BLOCK_W, GRID, block_height
 from gui import commands
+from gui.canvas import overview
 from gui.canvas.editing import Editor
+from gui.canvas.finder import BlockFinder
 from gui.canvas.groups import GroupFrameItem
-from gui.canvas.items import (
-    BLOCK_H,
-    BLOCK_W,
-    BlockItem,
-    WireItem,
-)
+from gui.canvas.items import BlockItem
 from gui.canvas.scene import CanvasScene
 from gui.canvas.wiredrag import OK_COLOR, WireDrag
+from gui.canvas.wires import WireItem
 from gui.canvas.wiring import PortRef
 from gui.document import Document
 
 BLOCK_MIME = "application/x-skipwire-block"
-GRID = 20.0
 MIN_ZOOM, MAX_ZOOM = 0.03, 4.0
 GRID_COLOR = QColor("#eceef2")
+VISIBLE_MARGIN = 24.0  # a dropped block keeps this far inside the visible canvas
+
+# What the mouse does on the canvas: (gesture, how). The Keyboard Shortcuts help lists these.
+GESTURES: tuple[tuple[str, str], ...] = (
+    ("Select", "click a block; drag on the background for a rubber band (Ctrl adds)"),
+    ("Pan", "middle-drag, or hold Space and drag"),
+    ("Zoom", "mouse wheel (around the cursor)"),
+    ("Move", "drag blocks, or a group frame's name"),
+    ("Wire", "drag from an output port (right) to an input port (left); drag a wired input to move its wire"),
+    ("Collapse / expand a group", "click the ▾ or ▸ before its name (or double-click the name)"),
+    ("Find a block", "Ctrl+F, type part of its name; Enter or F3 for the next match, Escape to close"),
+)
 
 
 def snap(x: float, y: float) -> tuple[float, float]:
@@ -59,7 +75,8 @@ class CanvasView(QGraphicsView):
         super().__init__(parent)
         self.doc = document
         self.canvas = CanvasScene(document, self)
-        self.editor = Editor(document, self.canvas.is_free)
+        self.editor = Editor(document, self.canvas.free_offset)
+        self.finder = BlockFinder(self)
         self.setScene(self.canvas)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
@@ -74,6 +91,7 @@ class CanvasView(QGraphicsView):
         self._frame_drag: tuple[QPointF, dict[str, QPointF]] | None = None
         self._dragging_blocks = False  # a left press on a block: Qt drags the selection
         self._space = False
+        self._last_toggle = ("", -1 << 40)  # (group, time) of the last ▾ click
         self._selection_later = QTimer(self, singleShot=True, interval=0)  # one signal per turn
         self._selection_later.timeout.connect(self._emit_selection)
         self.canvas.selectionChanged.connect(self._selection_later.start)
@@ -127,6 +145,20 @@ class CanvasView(QGraphicsView):
         self.resetTransform()
         self.fit_all()
 
+    def drawForeground(self, painter: QPainter, area: QRectF | QRect) -> None:
+        """Names of groups (and loose blocks) when zoomed out too far for their own text."""
+        super().drawForeground(painter, area)
+        overview.paint(self, painter)
+
+    def show_finder(self) -> None:
+        """Open the find-a-block bar (Ctrl+F)."""
+        self.finder.open()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.finder.isVisible():
+            self.finder.place()
+
     def drawBackground(self, painter: QPainter, area: QRectF | QRect) -> None:
         """A light grid (the snap grid when zoomed in, every fifth line when further out)."""
         super().drawBackground(painter, area)
@@ -168,16 +200,38 @@ class CanvasView(QGraphicsView):
         self._add_block(type_id, center)
 
     def _add_block(self, type_id: str, scene_pos: QPointF) -> None:
-        x, y = snap(*self.canvas.model_pos(scene_pos - QPointF(BLOCK_W / 2, BLOCK_H / 2)))
-        for _ in range(200):  # a block dropped onto others slides down to the first free spot
-            if self.canvas.is_free([(x, y)]):
-                break
-            y += GRID
-        pos = (x, y)
-        command = commands.AddBlock(self.doc, type_id, pos)
+        """Add a block centred near ``scene_pos``: on the nearest free space, fully visible."""
+        height = block_height(type_id, ())
+        x, y = self._inside_view(scene_pos - QPointF(BLOCK_W / 2, height / 2), height)
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        keep = seen if seen.width() > BLOCK_W + 60 and seen.height() > height + 60 else None
+        start = snap(*self.canvas.model_pos(QPointF(x, y)))
+        dx, dy = self.canvas.free_offset([(0.0, 0.0, BLOCK_W, height)], start, keep)
+        command = commands.AddBlock(self.doc, type_id, (dx, dy))
         self.doc.undo_stack.push(command)
         if command.block_id:
             self.select_blocks([command.block_id])
+            self.reveal([command.block_id])
+
+    def _inside_view(self, top_left: QPointF, height: float) -> tuple[float, float]:
+        """``top_left`` moved so a block there lies inside the visible canvas (when it can)."""
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        m = VISIBLE_MARGIN
+        x = min(max(top_left.x(), seen.left() + m), seen.right() - m - BLOCK_W)
+        y = min(max(top_left.y(), seen.top() + m), seen.bottom() - m - height)
+        return (x if seen.width() > BLOCK_W + 2 * m else top_left.x(),
+                y if seen.height() > height + 2 * m else top_left.y())
+
+    def reveal(self, block_ids: list[str]) -> None:
+        """Scroll so the given blocks are in view (the scene grows around new items first)."""
+        items = [self.canvas.blocks[b] for b in block_ids if b in self.canvas.blocks]
+        if not items:
+            return
+        self.canvas.fit_scene_rect()
+        rect = items[0].sceneBoundingRect()
+        for item in items[1:]:
+            rect = rect.united(item.sceneBoundingRect())
+        self.ensureVisible(rect, int(VISIBLE_MARGIN), int(VISIBLE_MARGIN))
 
     def delete_selection(self) -> None:
         wires = [(w.target, w.port) for w in self.canvas.selected_wires()]
@@ -196,9 +250,12 @@ class CanvasView(QGraphicsView):
             self.status_message.emit(f"Cannot paste: {exc}")
             return
         self.select_blocks(new)
+        self.reveal(new)
 
     def duplicate_selection(self) -> None:
-        self.select_blocks(self.editor.duplicate(self.selected_block_ids()))
+        new = self.editor.duplicate(self.selected_block_ids())
+        self.select_blocks(new)
+        self.reveal(new)
 
     def group_selection(self, group: str) -> None:
         """Put the selected blocks into group path ``group`` (one SetGroup step)."""
@@ -213,6 +270,7 @@ class CanvasView(QGraphicsView):
 
     def tidy_up(self) -> None:
         if self.editor.tidy_up():
+            self.canvas.flush()
             self.fit_all()
 
     def set_group_collapsed(self, group: str, collapsed: bool) -> None:
@@ -246,11 +304,23 @@ class CanvasView(QGraphicsView):
                 return
             item = self.itemAt(event.position().toPoint())
             if isinstance(item, GroupFrameItem):
-                self._start_frame_drag(item, self.mapToScene(event.position().toPoint()))
+                scene_pos = self.mapToScene(event.position().toPoint())
+                if item.toggle_rect().contains(scene_pos):  # the ▾ / ▸ collapses or expands
+                    self._toggle(item, event.timestamp())
+                else:
+                    self._start_frame_drag(item, scene_pos)
                 event.accept()
                 return
             self._dragging_blocks = isinstance(item, BlockItem)
         super().mousePressEvent(event)
+
+    def _toggle(self, frame: GroupFrameItem, stamp: int) -> None:
+        """Collapse or expand ``frame`` (the second press of a double-click does nothing more)."""
+        last_path, last_stamp = self._last_toggle
+        if last_path == frame.path and 0 <= stamp - last_stamp < QApplication.doubleClickInterval():
+            return
+        self._last_toggle = (frame.path, stamp)
+        self.canvas.set_collapsed(frame.path, not frame.collapsed)
 
     def _start_frame_drag(self, frame: GroupFrameItem, scene_pos: QPointF) -> None:
         """Pressing a frame's label (or a collapsed box) selects its blocks and drags them."""
@@ -310,7 +380,8 @@ class CanvasView(QGraphicsView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         item = self.itemAt(event.position().toPoint())
         if isinstance(item, GroupFrameItem):
-            self.canvas.set_collapsed(item.path, not item.collapsed)
+            if not item.toggle_rect().contains(self.mapToScene(event.position().toPoint())):
+                self.canvas.set_collapsed(item.path, not item.collapsed)  # the ▾ toggled on press
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
@@ -329,6 +400,7 @@ class CanvasView(QGraphicsView):
             self.canvas.item_moved(block_id)
         if changed:
             self.doc.undo_stack.push(commands.Move(self.doc, changed))
+            self.canvas.flush()  # wires settle around the dropped blocks now
 
     # ------------------------------------------------------------------ wire drawing
     def _start_wire(self, port: PortRef) -> None:
@@ -437,4 +509,4 @@ class _Quiet:
         self.scene.blockSignals(self._was)
 
 
-__all__ = ["BLOCK_MIME", "OK_COLOR", "CanvasView", "WireItem", "snap"]
+__all__ = ["BLOCK_MIME", "GESTURES", "GRID", "OK_COLOR", "CanvasView", "WireItem", "snap"]
