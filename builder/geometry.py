@@ -22,6 +22,7 @@ from builder.graph import Graph
 from builder.layout import (
     BLOCK_W,
     FRAME_LABEL_H,
+    FRAME_LABEL_W,
     FRAME_PAD,
     ITEM_PAD_X,
     ITEM_PAD_Y,
@@ -42,6 +43,17 @@ def parents(group: str) -> tuple[str, ...]:
         return ()
     parts = group.split(".")
     return tuple(".".join(parts[: i + 1]) for i in range(len(parts)))
+
+
+def passed_frames(source_group: str, target_group: str) -> list[str]:
+    """Groups a wire leaves or enters (around one end, not both)."""
+    a, b = set(parents(source_group)), set(parents(target_group))
+    return sorted(a ^ b)
+
+
+def label_strip(frame: Rect) -> Rect:
+    """A frame's name strip (▾ and name) at its top-left: wires go around it when they can."""
+    return (frame[0], frame[1], min(frame[2], frame[0] + FRAME_LABEL_W), frame[1] + FRAME_LABEL_H + 2)
 
 
 def overlap(a: Rect, b: Rect) -> bool:
@@ -105,17 +117,24 @@ class Geometry:
         return (box[0], box[1] + top + port * PORT_GAP)
 
     def obstacles(self) -> Obstacles:
+        """What wires go around: the block boxes, and (softly) the frames' name strips."""
         obstacles = Obstacles()
         for block_id, box in self.boxes.items():
             obstacles.put(block_id, box)
+        for group, frame in self.frames().items():
+            obstacles.put(("label", group), label_strip(frame), soft=True)
         return obstacles
 
     def routes(self) -> dict[tuple[str, int], list[Point]]:
         """Each wire's route, keyed by (target, port), in the graph's wire order."""
         obstacles = self.obstacles()
-        return {(w.target, w.port): route(self.output_port(w.source), self.input_port(w.target, w.port),
-                                          obstacles, w.source, w.target, w.port)
-                for w in self.graph.wires()}
+        frames = self.frames()
+        out = {}
+        for w in self.graph.wires():
+            avoid = [frames[g] for g in passed_frames(self.groups[w.source], self.groups[w.target])]
+            out[(w.target, w.port)] = route(self.output_port(w.source), self.input_port(w.target, w.port),
+                                            obstacles, w.source, w.target, w.port, avoid)
+        return out
 
 
 def _union(a: Rect | None, b: Rect) -> Rect:

@@ -33,6 +33,7 @@ ITEM_PAD_X = PORT_R + 2.0  # a block item reaches this far left and right of its
 ITEM_PAD_Y = 6.0  # ... and this far above and below (the selection ring)
 FRAME_PAD = 10.0  # a group frame's margin around its blocks
 FRAME_LABEL_H = 16.0  # the name strip at a frame's top
+FRAME_LABEL_W = 240.0  # ... at most this wide (wires go around it)
 GRID = 20.0  # the snap grid: dropped and moved blocks land on multiples of it
 DX = 240.0  # column pitch: a block and a 70 px gap for wires and their shape labels
 GAP_Y = 28.0  # least space between two lanes' boxes (wires run there)
@@ -99,6 +100,7 @@ class Box:
     pos: dict[str, tuple[float, float]]
     extent: Rect
     span: int  # columns it covers
+    tall: bool = False  # it wrapped into rows (somewhere inside): nothing goes beside it
 
     @property
     def left_overhang(self) -> float:
@@ -171,7 +173,7 @@ class _Layout:
         inner = self.group_box(name)
         left, top, right, bottom = inner.extent
         framed = (left - FRAME_PAD, top - FRAME_PAD - FRAME_LABEL_H, right + FRAME_PAD, bottom + FRAME_PAD)
-        return Box(inner.pos, framed, inner.span)
+        return Box(inner.pos, framed, inner.span, inner.tall)
 
     def group_box(self, group: str) -> Box:
         """The content of ``group`` laid out (its own frame not included)."""
@@ -222,15 +224,19 @@ def _columns(level: _Level, order: list[Unit], boxes: dict[Unit, Box]) -> dict[U
 
 
 def _row_starts(col: dict[Unit, int], boxes: dict[Unit, Box], max_columns: int) -> list[int]:
-    """The first column of each row: cuts only where no unit spans the boundary."""
+    """The first column of each row: cuts only where no unit spans the boundary.
+
+    A tall unit (one that wrapped into rows) has a row of its own: the flow continues below it.
+    """
     total = max(col[u] + boxes[u].span for u in col)
     crossed = {b for u in col for b in range(col[u] + 1, col[u] + boxes[u].span)}
+    forced = {b for u in col if boxes[u].tall for b in (col[u], col[u] + boxes[u].span)}
     starts = [0]
     previous = 0
     for cut in [b for b in range(1, total) if b not in crossed] + [total]:
         if cut - starts[-1] > max_columns and previous > starts[-1]:
             starts.append(previous)
-        if cut - starts[-1] > max_columns and cut < total:
+        if (cut - starts[-1] > max_columns or cut in forced) and cut < total and cut > starts[-1]:
             starts.append(cut)
         previous = cut
     return starts
@@ -320,7 +326,7 @@ def _place_rows(level: _Level, order: list[Unit], boxes: dict[Unit, Box], col: d
                 pos[block_id] = (bx + x, by + y)
     span = max(col[u] - starts[row_of[u]] + boxes[u].span for u in order)
     assert extent is not None
-    return Box(pos, extent, span)
+    return Box(pos, extent, span, len(starts) > 1 or any(boxes[u].tall for u in order))
 
 
 def layout(graph: Graph, max_columns: int = 10) -> dict[str, tuple[float, float]]:

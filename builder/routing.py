@@ -6,14 +6,16 @@ target (or further left, past whatever is in the way); five segments that run al
 *track* (a height just above or below some block) between a turn after the source and a turn
 before the target. Every segment keeps :data:`CLEAR` away from every block box, except the
 short stubs at the two ports, which may touch their own block. Higher input ports turn a
-little earlier, so the wires into a Concat stay apart.
+little earlier, so the wires into a Concat stay apart. Frames' name strips are soft obstacles
+(avoided when there is a way round), and a run inside a frame the wire merely leaves or
+enters is a detour of its own, so wires between rows run between the frames.
 
 :class:`Obstacles` is a spatial hash of block boxes, updated as blocks move.
 """
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Sequence
 
 from builder.layout import Rect
 
@@ -22,6 +24,9 @@ CLEAR = 8.0  # a route keeps this far from every block box
 LEAD = 20.0  # ... and runs straight out of an output and into an input at least this long
 PORT_LEAD = 7.0  # each further input port turns this much earlier
 CELL = 240.0  # the spatial hash's cell size
+TRACKS = 30  # heights tried before the least blocked route is taken
+AVOID = 200.0  # a track inside a frame the wire only passes out of or into costs this much more
+WIDE = 14.0  # in a wide free gap a track keeps this far from its edges
 MAX_CELLS = 4096  # a box or query over more cells than this is scanned, not hashed
 
 
@@ -36,6 +41,9 @@ class Obstacles:
         self.rects: dict[Hashable, Rect] = {}
         self._cells: dict[tuple[int, int], set[Hashable]] = {}
         self._big: set[Hashable] = set()  # boxes too large for the hash
+        self.soft: set[Hashable] = set()  # boxes a route avoids if it can (frame names), not blocks
+        self.changed: list[Rect] = []  # boxes put, moved or removed (old and new) since taken
+        self.probes: list[Rect] | None = None  # while set, every area a route looks at is added
 
     @staticmethod
     def _range(rect: Rect) -> tuple[int, int, int, int]:
@@ -50,13 +58,16 @@ class Obstacles:
             return None
         return ((i, j) for i in range(x0, x1 + 1) for j in range(y0, y1 + 1))
 
-    def put(self, key: Hashable, rect: Rect) -> bool:
+    def put(self, key: Hashable, rect: Rect, soft: bool = False) -> bool:
         """Add or move ``key``'s box; True when it changed."""
         old = self.rects.get(key)
         if old == rect:
             return False
         self.remove(key)
         self.rects[key] = rect
+        self.changed.append(rect)
+        if soft:
+            self.soft.add(key)
         cells = self._span(rect)
         if cells is None:
             self._big.add(key)
@@ -69,6 +80,8 @@ class Obstacles:
         rect = self.rects.pop(key, None)
         if rect is None:
             return False
+        self.soft.discard(key)
+        self.changed.append(rect)
         cells = self._span(rect)
         if cells is None:
             self._big.discard(key)
@@ -83,6 +96,8 @@ class Obstacles:
         self.rects.clear()
         self._cells.clear()
         self._big.clear()
+        self.soft.clear()
+        self.changed.clear()
 
     def near(self, area: Rect) -> set[Hashable]:
         """Keys whose boxes may touch ``area`` (a superset)."""
@@ -94,18 +109,35 @@ class Obstacles:
             found |= self._cells.get(cell, set())
         return found
 
-    def hit(self, a: Point, b: Point, ignore: tuple[Hashable, ...] = (),
-            clear: float = CLEAR) -> Hashable | None:
-        """A box the axis-parallel segment ``a``–``b`` passes within ``clear`` of (None: free)."""
-        seg = (min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
-        for key in self.near(seg):
-            if key in ignore:
-                continue
-            r = self.rects[key]
-            if (seg[0] < r[2] + clear and seg[2] > r[0] - clear
-                    and seg[1] < r[3] + clear and seg[3] > r[1] - clear):
-                return key
-        return None
+    def hit(self, a: Point, b: Point, ignore: tuple[Hashable, ...] = (), clear: float = CLEAR,
+            soft: bool = True) -> Hashable | None:
+        """A box the axis-parallel segment ``a``–``b`` passes within ``clear`` of (None: free).
+
+        A block is reported before a soft box (a frame's name strip) the segment also passes;
+        with ``soft`` False soft boxes are not reported at all.
+        """
+        x0, x1 = (a[0], b[0]) if a[0] <= b[0] else (b[0], a[0])
+        y0, y1 = (a[1], b[1]) if a[1] <= b[1] else (b[1], a[1])
+        if self.probes is not None:
+            self.probes.append((x0 - clear, y0 - clear, x1 + clear, y1 + clear))
+        cells = self._span((x0, y0, x1, y1))
+        if cells is None:
+            groups: Iterable[Iterable[Hashable]] = (self.rects,)
+        else:
+            groups = [self._big, *(self._cells.get(c, ()) for c in cells)]
+        found = None
+        rects, softs = self.rects, self.soft
+        for keys in groups:
+            for key in keys:
+                r = rects[key]
+                if x0 < r[2] + clear and x1 > r[0] - clear and y0 < r[3] + clear and y1 > r[1] - clear:
+                    if key in ignore:
+                        continue
+                    if key not in softs:
+                        return key
+                    if soft:
+                        found = key
+        return found
 
 
 def simplify(points: list[Point]) -> list[Point]:
@@ -128,17 +160,22 @@ class _Router:
     """One wire's search."""
 
     def __init__(self, p: Point, q: Point, obstacles: Obstacles, source: Hashable, target: Hashable,
-                 port: int) -> None:
+                 port: int, avoid: Sequence[Rect]) -> None:
         self.p, self.q, self.obs = p, q, obstacles
         self.source, self.target = source, target
         self.lead_in = LEAD + PORT_LEAD * min(port, 4)
+        self.avoid = avoid
 
     def blocked(self, points: list[Point]) -> int:
-        """How many segments pass a box (the port stubs may touch their own block)."""
+        """How badly the route is blocked: 100 per segment through a block, 1 through a soft box.
+
+        The port stubs may touch their own block.
+        """
         last, count = len(points) - 2, 0
         for i, (a, b) in enumerate(zip(points, points[1:], strict=False)):
             ignore = (self.source,) * (i == 0) + (self.target,) * (i == last)
-            count += self.obs.hit(a, b, ignore) is not None
+            key = self.obs.hit(a, b, ignore)
+            count += 0 if key is None else 1 if key in self.obs.soft else 100
         return count
 
     def direct(self) -> list[Point] | None:
@@ -161,21 +198,22 @@ class _Router:
             x = self.obs.rects[blocker][0] - CLEAR - 4
         return None
 
-    def _walk(self, x: float, y: float, step: int) -> float:
+    def _walk(self, x: float, y: float, step: int, soft: bool) -> float:
         """A turning x near ``x`` whose vertical run and port stub are free (step +1: right of p).
 
-        Past a box in the vertical run's way; short of a box in the stub's way.
+        Past a box in the vertical run's way; short of a box in the stub's way. ``soft``: frame
+        names count as boxes too.
         """
         port, own = (self.p, self.source) if step > 0 else (self.q, self.target)
         for _ in range(6):
-            stub = self.obs.hit(port, (x, port[1]), (own,))
+            stub = self.obs.hit(port, (x, port[1]), (own,), soft=soft)
             if stub is not None:
                 rect = self.obs.rects[stub]
                 x = rect[0] - CLEAR - 4 if step > 0 else rect[2] + CLEAR + 4
                 if (x - port[0]) * step < CLEAR + 2:
                     return port[0] + step * LEAD
                 continue
-            vertical = self.obs.hit((x, port[1]), (x, y))
+            vertical = self.obs.hit((x, port[1]), (x, y), soft=soft)
             if vertical is None:
                 return x
             rect = self.obs.rects[vertical]
@@ -185,12 +223,16 @@ class _Router:
     def tracks(self) -> list[float]:
         """Heights whose run between the two turns is free, the cheapest detour first.
 
-        The boxes across the run's width, widened by :data:`CLEAR`, leave free gaps; each
-        gap offers the height in it nearest the target's port.
+        The boxes across the run's width, widened by :data:`CLEAR`, leave free gaps; a narrow
+        gap offers its middle, a wide one the height in it nearest the target's port. Among
+        equally short detours the one nearest the source wins: a wire to the next row runs in
+        the gap under its own row and turns down in the column gap before its target.
         """
         p, q = self.p, self.q
         left = min(p[0] + LEAD, q[0] - self.lead_in)
         right = max(p[0] + LEAD, q[0] - self.lead_in)
+        if self.obs.probes is not None:  # every box across the run's width counts
+            self.obs.probes.append((left - CLEAR, -1e18, right + CLEAR, 1e18))
         spans = sorted((r[1] - CLEAR, r[3] + CLEAR) for r in self.obs.rects.values()
                        if r[0] - CLEAR < right and r[2] + CLEAR > left)
         gaps, edge = [], -1e12
@@ -199,32 +241,54 @@ class _Router:
                 gaps.append((edge, top))
             edge = max(edge, bottom)
         gaps.append((edge, 1e12))
-        ys = []
-        for top, bottom in gaps:
-            inner = (top + 6, bottom - 6) if bottom - top > 12 else ((top + bottom) / 2,) * 2
-            ys.append(min(max(q[1], inner[0]), inner[1]))
-        return sorted(ys, key=lambda y: (abs(y - p[1]) + abs(y - q[1]), abs(y - q[1])))
+        ys = [_track_in(top, bottom, q[1]) for top, bottom in gaps]
+        def cost(y: float) -> tuple[float, float]:
+            inside = any(a[1] < y < a[3] and a[0] < right and a[2] > left for a in self.avoid)
+            return (abs(y - p[1]) + abs(y - q[1]) + AVOID * inside, abs(y - p[1]))
+
+        return sorted(ys, key=cost)
 
     def around(self) -> list[Point]:
         """Five segments along the cheapest free track (the least blocked one if none is free)."""
         best: tuple[int, list[Point]] | None = None
-        for y in self.tracks()[:40]:
-            x1 = self._walk(self.p[0] + LEAD, y, +1)
-            x2 = self._walk(self.q[0] - self.lead_in, y, -1)
-            points = simplify([self.p, (x1, self.p[1]), (x1, y), (x2, y), (x2, self.q[1]), self.q])
-            count = self.blocked(points)
-            if count == 0:
-                return points
-            if best is None or count < best[0]:
-                best = (count, points)
+        p, q = self.p, self.q
+        buried = (self.obs.hit(p, (p[0] + 1, p[1]), (self.source,), soft=False) is not None
+                  or self.obs.hit((q[0] - 1, q[1]), q, (self.target,), soft=False) is not None)
+        for y in self.tracks()[:1 if buried else TRACKS]:  # a port under another block: no way is free
+            for soft in (True, False):  # round frame names too if that leaves a way; else through them
+                x1 = self._walk(self.p[0] + LEAD, y, +1, soft)
+                x2 = self._walk(self.q[0] - self.lead_in, y, -1, soft)
+                points = simplify([self.p, (x1, self.p[1]), (x1, y), (x2, y), (x2, self.q[1]), self.q])
+                count = self.blocked(points)
+                if count == 0:
+                    return points
+                if best is None or count < best[0]:
+                    best = (count, points)
+                if count < 100:  # only frame names in the way: going through them is no better
+                    break
         assert best is not None
         return best[1]
 
 
+def _track_in(top: float, bottom: float, toward: float) -> float:
+    """The height a wire takes in the free gap from ``top`` to ``bottom``."""
+    if top < -1e11:
+        return bottom - WIDE
+    if bottom > 1e11:
+        return top + WIDE
+    if bottom - top < 4 * WIDE:
+        return (top + bottom) / 2
+    return min(max(toward, top + WIDE), bottom - WIDE)
+
+
 def route(p: Point, q: Point, obstacles: Obstacles, source: Hashable = None, target: Hashable = None,
-          port: int = 0) -> list[Point]:
-    """The polyline of a wire from output ``p`` (of ``source``) to input ``port`` at ``q`` (of ``target``)."""
-    router = _Router(p, q, obstacles, source, target, port)
+          port: int = 0, avoid: Sequence[Rect] = ()) -> list[Point]:
+    """The polyline of a wire from output ``p`` (of ``source``) to input ``port`` at ``q`` (of ``target``).
+
+    ``avoid``: frames the wire only leaves or enters; a run along their inside costs a detour
+    of :data:`AVOID` (so a wire to the next row runs between frames, not through one).
+    """
+    router = _Router(p, q, obstacles, source, target, port, avoid)
     if q[0] - p[0] >= 2 * CLEAR + 4:
         found = router.direct()
         if found is not None:
@@ -232,13 +296,80 @@ def route(p: Point, q: Point, obstacles: Obstacles, source: Hashable = None, tar
     return router.around()
 
 
+def probed_route(p: Point, q: Point, obstacles: Obstacles, source: Hashable, target: Hashable, port: int,
+                 avoid: Sequence[Rect]) -> tuple[list[Point], list[Rect]]:
+    """:func:`route`, and the areas it looked at: a change of boxes outside them changes nothing."""
+    obstacles.probes = []
+    try:
+        points = route(p, q, obstacles, source, target, port, avoid)
+        return points, obstacles.probes
+    finally:
+        obstacles.probes = None
+
+
+def touches(rect: Rect, areas: Sequence[Rect]) -> bool:
+    """True when ``rect`` meets one of ``areas`` (edges included)."""
+    return any(rect[0] <= a[2] and a[0] <= rect[2] and rect[1] <= a[3] and a[1] <= rect[3] for a in areas)
+
+
 def crossed(points: list[Point], obstacles: Obstacles, ends: tuple[Hashable, Hashable]) -> set[Hashable]:
-    """Boxes other than ``ends`` that the polyline passes through (touching an edge is not passing)."""
+    """Blocks other than ``ends`` the polyline passes through (touching an edge is not passing)."""
     hits: set[Hashable] = set()
     for a, b in zip(points, points[1:], strict=False):
         seg = (min(a[0], b[0]), min(a[1], b[1]), max(a[0], b[0]), max(a[1], b[1]))
         for key in obstacles.near(seg):
             r = obstacles.rects[key]
-            if key not in ends and seg[0] < r[2] and seg[2] > r[0] and seg[1] < r[3] and seg[3] > r[1]:
+            inside = seg[0] < r[2] and seg[2] > r[0] and seg[1] < r[3] and seg[3] > r[1]
+            if inside and key not in ends and key not in obstacles.soft:
                 hits.add(key)
     return hits
+
+
+class RouteBook:
+    """Which wires must be routed again after boxes changed.
+
+    Each wire's route remembers the areas it looked at (:func:`probed_route`); a box that
+    appears, moves or goes outside all of them cannot change that route. Wires whose own
+    ends moved are marked stale by whoever moved them.
+    """
+
+    def __init__(self) -> None:
+        self._seen: dict[Hashable, tuple[Rect | None, list[Rect], list[tuple[float, float]]]] = {}
+        self.stale: set[Hashable] = set()
+        self.everything = False
+
+    def record(self, key: Hashable, probes: list[Rect]) -> None:
+        finite = [p for p in probes if p[1] > -1e17]
+        bands = [(p[0], p[2]) for p in probes if p[1] <= -1e17]
+        box = None
+        if finite:
+            box = (min(p[0] for p in finite), min(p[1] for p in finite),
+                   max(p[2] for p in finite), max(p[3] for p in finite))
+        self._seen[key] = (box, finite, bands)
+        self.stale.discard(key)
+
+    def forget(self, key: Hashable) -> None:
+        self._seen.pop(key, None)
+        self.stale.discard(key)
+
+    def clear(self) -> None:
+        self._seen.clear()
+        self.stale.clear()
+        self.everything = False
+
+    def due(self, keys: Iterable[Hashable], changes: list[Rect], limit: int = 200) -> list[Hashable]:
+        """The wires among ``keys`` whose routes ``changes`` (boxes, old and new) may alter."""
+        keys = list(keys)
+        if self.everything or len(changes) > limit:
+            self.everything = False
+            return keys
+        return [k for k in keys if k in self.stale or k not in self._seen or self._touched(k, changes)]
+
+    def _touched(self, key: Hashable, changes: list[Rect]) -> bool:
+        box, finite, bands = self._seen[key]
+        for c in changes:
+            if any(c[0] <= right and left <= c[2] for left, right in bands):
+                return True
+            if box is not None and touches(c, [box]) and touches(c, finite):
+                return True
+        return False

@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from builder.layout import BLOCK_W, FRAME_LABEL_H, FRAME_PAD, PORT_R
+from builder.layout import BLOCK_W, FRAME_LABEL_H, FRAME_LABEL_W, FRAME_PAD, PORT_R
 from gui.canvas.items import FULL_LOD, SELECT_COLOR, TEXT_COLOR
 
 PAD = FRAME_PAD
@@ -82,7 +82,7 @@ class GroupFrameItem(QGraphicsItem):
 
     def label_rect(self) -> QRectF:
         r = self._rect
-        return QRectF(r.left(), r.top(), min(r.width(), 240.0), LABEL_H + 2)
+        return QRectF(r.left(), r.top(), min(r.width(), FRAME_LABEL_W), LABEL_H + 2)
 
     def toggle_rect(self) -> QRectF:
         """The ▾ (expanded) or ▸ (collapsed) that collapses or expands the frame when clicked."""

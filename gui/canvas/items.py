@@ -94,9 +94,14 @@ def compact_text(text: str, pixels: int, bold: bool) -> str:
 
 
 def short_id(block_id: str, group: str) -> str:
-    """The id without its group's prefix (``layer1_0_conv1`` in ``layer1.0`` → ``conv1``)."""
+    """The id without its group's prefix (``layer1_0_conv1`` in ``layer1.0`` → ``conv1``).
+
+    A bare number keeps the group's last name (``layer1_0_shortcut_0`` → ``shortcut_0``).
+    """
     prefix = group.replace(".", "_") + "_" if group else ""
     rest = block_id[len(prefix):] if prefix and block_id.startswith(prefix) else ""
+    if rest.isdigit():
+        rest = f"{group.rpartition('.')[2]}_{rest}"
     return rest or block_id
 
 

@@ -19,10 +19,10 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene
 
 from builder.catalog import fmt_shape
-from builder.geometry import parents
+from builder.geometry import label_strip, parents, passed_frames
 from builder.graph import Event, Graph
 from builder.layout import BLOCK_W, GRID, ITEM_PAD_X, ITEM_PAD_Y, Rect, depths
-from builder.routing import Obstacles, route
+from builder.routing import Obstacles, RouteBook, probed_route
 from builder.validate import Report
 from gui.canvas import collapse
 from gui.canvas.groups import LABEL_H, PAD, GroupFrameItem
@@ -57,8 +57,9 @@ class CanvasScene(QGraphicsScene):
         self._settle = QTimer(self, singleShot=True, interval=0)
         self._settle.timeout.connect(self.flush)
         self._frames_dirty = False
-        self._routes_dirty = False  # obstacles changed: re-route every wire at the next flush
+        self._routes_dirty = False  # obstacles changed: re-route the wires they touch at the next flush
         self.obstacles = Obstacles()  # what wires go around: visible blocks, collapsed boxes
+        self.book = RouteBook()  # which wires a change of obstacles may re-route
         self._regrouped: set[str] = set()  # blocks whose group changed since the last flush
         document.graph_event.connect(self._on_event)
         document.graph_replaced.connect(self.rebuild)
@@ -80,6 +81,7 @@ class CanvasScene(QGraphicsScene):
         self._by_block.clear()
         self._regrouped.clear()
         self.obstacles.clear()
+        self.book.clear()
         self._routes_dirty = False
         self.shifts = collapse.Shifts()
         self._structure += 1
@@ -141,11 +143,23 @@ class CanvasScene(QGraphicsScene):
         self.obstacles.clear()
         for block_id in self.blocks:
             self._put_obstacle(block_id)
-        for group in self.collapsed:
-            frame = self.frames.get(group)
-            if frame is not None and frame.isVisible():
-                box = frame.box_rect()
-                self.obstacles.put(("frame", group), (box.left(), box.top(), box.right(), box.bottom()))
+        for group in self.frames:
+            self._index_frame(group)
+
+    def _index_frame(self, group: str) -> None:
+        """A collapsed box is an obstacle; an open frame's name strip a soft one."""
+        frame = self.frames.get(group)
+        box, strip = ("frame", group), ("label", group)
+        self.obstacles.remove(box)
+        self.obstacles.remove(strip)
+        if frame is None or not frame.isVisible():
+            return
+        if frame.collapsed:
+            r = frame.box_rect()
+            self.obstacles.put(box, (r.left(), r.top(), r.right(), r.bottom()))
+        else:
+            r = frame.expanded_rect()
+            self.obstacles.put(strip, label_strip((r.left(), r.top(), r.right(), r.bottom())), soft=True)
 
     def _place_wire(self, wire: WireItem) -> None:
         src, dst = self.endpoint(wire.source), self.endpoint(wire.target)
@@ -154,14 +168,33 @@ class CanvasScene(QGraphicsScene):
             return
         wire.setVisible(True)
         p, q = src.output_port_pos(), dst.input_port_pos(wire.port)
-        wire.set_route(route((p.x(), p.y()), (q.x(), q.y()), self.obstacles, self._key(src), self._key(dst),
-                             wire.port))
+        avoid = []
+        for group in passed_frames(self.graph.block(wire.source).group, self.graph.block(wire.target).group):
+            frame = self.frames.get(group)
+            if frame is not None and frame.isVisible() and not frame.collapsed:
+                r = frame.expanded_rect()
+                avoid.append((r.left(), r.top(), r.right(), r.bottom()))
+        points, probes = probed_route((p.x(), p.y()), (q.x(), q.y()), self.obstacles, self._key(src),
+                                      self._key(dst), wire.port, avoid)
+        self.book.record((wire.target, wire.port), probes)
+        wire.set_route(points)
 
-    def reroute(self) -> None:
-        """Route every wire again (after blocks came, went or moved)."""
+    def reroute(self, everything: bool = True) -> None:
+        """Route again every wire, or only those the obstacles changed since the last time may alter."""
         self._routes_dirty = False
-        for wire in self.wires.values():
-            self._place_wire(wire)
+        changes, self.obstacles.changed = self.obstacles.changed, []
+        self.book.everything |= everything
+        for key in self.book.due(self.wires, changes):
+            self._place_wire(self.wires[key])  # type: ignore[index]  # the book's keys are the wires' keys
+
+    def _stale(self, groups: set[str] | None = None, block_id: str | None = None) -> None:
+        """Mark the wires of ``block_id``, or with an end inside one of ``groups``, to be routed again."""
+        for key, wire in self.wires.items():
+            if block_id is not None and block_id in (wire.source, wire.target):
+                self.book.stale.add(key)
+            elif groups and any(g in groups for end in (wire.source, wire.target)
+                                for g in parents(self.graph.block(end).group)):
+                self.book.stale.add(key)
 
     def wires_of(self, block_id: str) -> list[WireItem]:
         return [self.wires[k] for k in self._by_block.get(block_id, ()) if k in self.wires]
@@ -210,7 +243,7 @@ class CanvasScene(QGraphicsScene):
             self.blocks[block_id].set_block(self.graph.block(block_id))  # its short name
         self._check_shifts()
         if self._routes_dirty:
-            self.reroute()
+            self.reroute(everything=False)
 
     def _ev_block_added(self, event: Event) -> None:
         self._add_block_item(event.block_id)
@@ -233,6 +266,7 @@ class CanvasScene(QGraphicsScene):
     def _ev_wire_removed(self, event: Event) -> None:
         key = (event.block_id, event.data["port"])
         item = self.wires.pop(key, None)
+        self.book.forget(key)
         if item is not None:
             self.removeItem(item)
             for block_id in (item.source, item.target):
@@ -262,7 +296,9 @@ class CanvasScene(QGraphicsScene):
         pos = self.view_pos(event.block_id)
         if item.pos() != pos:
             item.setPos(pos)
-            self._put_obstacle(event.block_id)  # its wires are routed with all others at the flush
+            self._put_obstacle(event.block_id)  # its wires are routed with the others at the flush
+            for wire in self.wires_of(event.block_id):
+                self.book.stale.add((wire.target, wire.port))
             if self.graph.block(event.block_id).group:
                 self._frames_later()
 
@@ -288,6 +324,8 @@ class CanvasScene(QGraphicsScene):
         for (target, port), wire in self.wires.items():
             self._by_block.setdefault(wire.source, set()).add((target, port))
             self._by_block.setdefault(target, set()).add((target, port))
+        self.book.everything = True  # wires keyed by the old id route again
+        self._routes_dirty = True
 
     def _ev_group_changed(self, event: Event) -> None:
         self._regrouped.update(event.data["old"])  # their wires may enter other frames now
@@ -335,8 +373,11 @@ class CanvasScene(QGraphicsScene):
             parent = group.rpartition(".")[0]
             if parent:
                 rects[parent] = rects[parent].united(outer) if parent in rects else outer
-        if changed & self.collapsed:  # wires attach to and go around collapsed boxes
-            self._index_all()
+        for group in changed:  # wires go around frame names and collapsed boxes
+            self._index_frame(group)
+        if changed:  # ... and keep out of the frames they only leave or enter
+            self._stale(groups=changed)
+        if changed & self.collapsed:  # ... and attach to collapsed boxes
             self._routes_dirty = True
             self._settle.start()
         if only is None:

@@ -37,7 +37,7 @@ from gui.canvas import overview
 from gui.canvas.editing import Editor
 from gui.canvas.finder import BlockFinder
 from gui.canvas.groups import GroupFrameItem
-from gui.canvas.items import BlockItem
+from gui.canvas.items import FULL_LOD, BlockItem
 from gui.canvas.scene import CanvasScene
 from gui.canvas.wiredrag import OK_COLOR, WireDrag
 from gui.canvas.wires import WireItem
@@ -99,10 +99,14 @@ class CanvasView(QGraphicsView):
 
     # ------------------------------------------------------------------ navigation
     def fit_all(self) -> None:
+        """Show everything, with room at the edges for the names drawn when zoomed out."""
         rect = self.canvas.itemsBoundingRect()
         if rect.isNull():
             return
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        area = self.viewport().rect()
+        guess = min(area.width() / max(rect.width(), 1.0), area.height() / max(rect.height(), 1.0))
+        margin = 40 + 36 / max(guess, MIN_ZOOM)  # about 36 screen pixels whatever the zoom
+        self.fitInView(rect.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.5:
             self._set_zoom(1.5)
 
@@ -149,6 +153,11 @@ class CanvasView(QGraphicsView):
         """Names of groups (and loose blocks) when zoomed out too far for their own text."""
         super().drawForeground(painter, area)
         overview.paint(self, painter)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 (Qt override)
+        super().scrollContentsBy(dx, dy)
+        if self.zoom() < FULL_LOD:  # names stay on screen while their frame does: draw them afresh
+            self.viewport().update()
 
     def show_finder(self) -> None:
         """Open the find-a-block bar (Ctrl+F)."""
@@ -410,6 +419,12 @@ class CanvasView(QGraphicsView):
     def _follow_wire(self, scene_pos: QPointF) -> None:
         assert self._wire_drag is not None
         self._wire_drag.follow(scene_pos, self.port_at(self.mapFromScene(scene_pos)))
+        hint = self._wire_drag.hint
+        if hint.isVisible():  # the reason stays inside the canvas: left of or above the cursor at its edges
+            cursor, size, area = self.mapFromScene(scene_pos), hint.boundingRect(), self.viewport().rect()
+            left = cursor.x() + 20 + size.width() > area.right() and cursor.x() > size.width() + 20
+            up = cursor.y() + 20 + size.height() > area.bottom() and cursor.y() > size.height() + 20
+            hint.set_side(left, up)
 
     def wire_in_progress(self) -> bool:
         return self._wire_drag is not None

@@ -34,6 +34,7 @@ class HintItem(QGraphicsItem):
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self._text = ""
         self._box = QRectF()
+        self._left = self._up = False
         self._font = QFont()
         self._font.setPointSizeF(9.0)
 
@@ -46,9 +47,22 @@ class HintItem(QGraphicsItem):
             return
         self.prepareGeometryChange()
         self._text = text
+        self._measure()
+
+    def set_side(self, left: bool, up: bool) -> None:
+        """Show the hint left of and/or above the cursor (at the canvas's right or bottom edge)."""
+        if (left, up) != (self._left, self._up):
+            self.prepareGeometryChange()
+            self._left, self._up = left, up
+            self._measure()
+
+    def _measure(self) -> None:
         flags = int(Qt.TextFlag.TextWordWrap)
-        area = QFontMetricsF(self._font).boundingRect(QRectF(0, 0, HINT_WIDTH, 1000), flags, text)
-        self._box = QRectF(16, 18, area.width() + 14, area.height() + 10)  # below right of the cursor
+        area = QFontMetricsF(self._font).boundingRect(QRectF(0, 0, HINT_WIDTH, 1000), flags, self._text)
+        width, height = area.width() + 14, area.height() + 10
+        x = -16 - width if self._left else 16.0  # beside the cursor, clear of the port under it
+        y = -12 - height if self._up else 18.0
+        self._box = QRectF(x, y, width, height)
 
     def boundingRect(self) -> QRectF:
         return self._box.adjusted(-1, -1, 1, 1)

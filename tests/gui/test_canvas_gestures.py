@@ -184,3 +184,18 @@ def test_a_refusal_hint_is_readable_when_zoomed_out(qtbot: Any, resnet20: Graph)
     shown = hint.deviceTransform(view.viewportTransform()).mapRect(hint.boundingRect())
     assert shown.width() > 150  # the same size in pixels as at 100%
     QTest.mouseRelease(viewport, LEFT, NO_MOD, in_port(view, "layer1_0_conv1"))
+
+
+def test_a_refusal_hint_at_the_canvas_edge_turns_to_stay_visible(qtbot: Any) -> None:
+    view = make_view(qtbot, small_graph())
+    port = view.canvas.blocks["add"].input_port_pos(0)
+    view.centerOn(port + QPointF(view.viewport().width() / 2 - 40, 0))  # the port near the right edge
+    viewport = view.viewport()
+    QTest.mousePress(viewport, LEFT, NO_MOD, out_port(view, "sig"))
+    QTest.mouseMove(viewport, in_port(view, "add", 0) + QPoint(-6, 0))
+    QTest.mouseMove(viewport, in_port(view, "add", 0))
+    hint = view._wire_drag.hint  # type: ignore[union-attr]
+    assert hint.isVisible()
+    shown = hint.deviceTransform(view.viewportTransform()).mapRect(hint.boundingRect())
+    assert viewport.rect().contains(shown.toRect())
+    QTest.mouseRelease(viewport, LEFT, NO_MOD, in_port(view, "add", 0))
