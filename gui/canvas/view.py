@@ -240,6 +240,9 @@ class CanvasView(QGraphicsView):
         rect = items[0].sceneBoundingRect()
         for item in items[1:]:
             rect = rect.united(item.sceneBoundingRect())
+        seen = self.mapToScene(self.viewport().rect()).boundingRect()
+        if rect.width() > seen.width() or rect.height() > seen.height():
+            rect = items[0].sceneBoundingRect()  # too big to show whole: its first block at least
         self.ensureVisible(rect, int(VISIBLE_MARGIN), int(VISIBLE_MARGIN))
 
     def delete_selection(self) -> None:

@@ -101,7 +101,9 @@ def test_tidy_up_on_a_zoo_graph_draws_exact_frames_and_wires_around_blocks(windo
         assert not shortcut.intersects(bn1)
 
 
-def test_pasted_blocks_from_inside_a_frame_land_outside_every_frame(window: Any) -> None:
+def test_pasted_blocks_from_inside_a_frame_land_outside_every_frame(window: Any, qtbot: Any) -> None:
+    window.resize(1600, 1000)  # a canvas wide enough to show both copies (docks may have grown)
+    qtbot.wait(10)
     graph = window.document.graph
     window.canvas.select_blocks(["layer1_0_conv1", "layer1_0_bn1"])
     keys(window, Qt.Key.Key_C)
