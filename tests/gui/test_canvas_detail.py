@@ -6,7 +6,6 @@ overview labels and the gradient heat are driven through the view and the docume
 
 from __future__ import annotations
 
-import sys
 from types import SimpleNamespace
 from typing import Any
 
@@ -24,15 +23,8 @@ from gui.canvas.items import ERROR_TEXT, contrast, text_colors
 from gui.training.heat import LEVELS, CanvasHeat, heat_color
 from gui.training.history import RunData
 from tests.gui.conftest import GRAPHS
+from tests.gui.excepthook import hook  # noqa: F401  (autouse: no exception may escape a slot)
 from tests.gui.test_canvas import make_view, small_graph
-
-
-@pytest.fixture(autouse=True)
-def hook(monkeypatch: pytest.MonkeyPatch) -> Any:
-    seen: list[Any] = []
-    monkeypatch.setattr(sys, "excepthook", lambda *args: seen.append(args))
-    yield seen
-    assert seen == [], seen
 
 
 def zoom_to(view: Any, zoom: float, block_id: str) -> None:

@@ -7,10 +7,8 @@ would; menu items are reached through the real menu bar; ``sys.excepthook`` is c
 from __future__ import annotations
 
 import html
-import sys
 from typing import Any
 
-import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtTest import QTest
@@ -19,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from builder.graph import Graph
 from gui.canvas.finder import matches
 from gui.canvas.view import GESTURES
+from tests.gui.excepthook import hook  # noqa: F401  (autouse: no exception may escape a slot)
 from tests.gui.test_canvas import in_port, make_view, out_port, small_graph
 
 LEFT = Qt.MouseButton.LeftButton
@@ -26,12 +25,6 @@ NO_MOD = Qt.KeyboardModifier.NoModifier
 NO_BUTTONS = Qt.MouseButton.NoButton
 
 
-@pytest.fixture(autouse=True)
-def hook(monkeypatch: pytest.MonkeyPatch) -> Any:
-    seen: list[Any] = []
-    monkeypatch.setattr(sys, "excepthook", lambda *args: seen.append(args))
-    yield seen
-    assert seen == [], seen
 
 
 def menu_action(window: Any, menu_text: str, action_text: str) -> Any:

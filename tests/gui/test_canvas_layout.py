@@ -7,7 +7,6 @@ geometry (frames, wire routes) is compared with the Qt-free ``builder.geometry``
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import pytest
@@ -20,18 +19,12 @@ from builder.graph import Graph
 from builder.layout import BLOCK_W
 from builder.routing import Obstacles, crossed
 from tests.gui.conftest import GRAPHS
+from tests.gui.excepthook import hook  # noqa: F401  (autouse: no exception may escape a slot)
 from tests.gui.test_canvas import drop_block, make_view
 
 CTRL = Qt.KeyboardModifier.ControlModifier
 
 
-@pytest.fixture(autouse=True)
-def hook(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Every exception that reaches ``sys.excepthook`` (one escaping a slot) fails the test."""
-    seen: list[Any] = []
-    monkeypatch.setattr(sys, "excepthook", lambda *args: seen.append(args))
-    yield seen
-    assert seen == [], seen
 
 
 def keys(window: Any, key: Qt.Key, modifiers: Qt.KeyboardModifier = CTRL) -> None:
