@@ -10,7 +10,7 @@ the default dock layout is shown. Shots grab the whole X screen, popup menus inc
 Steps, separated by ``;`` or new lines:
   open PATH | fit | zoomin N | zoomout N | select ID[,ID…] | deselect | center ID | wait MS
   zoom Z                       set the zoom to Z (1 = 100 %), keeping the centre
-  new                          File → New (an empty canvas)
+  new                          File → New (an empty canvas; unsaved edits are dropped)
   summary                      start the background summary and wait for its numbers
   dock NAME                    raise a dock (palette, inspector, diagnostics, summary)
   set ID PARAM JSON-VALUE      one SetParam command (e.g. ``set fc out_features 100``)
@@ -23,6 +23,7 @@ Steps, separated by ``;`` or new lines:
   find TEXT                    Ctrl+F and type TEXT into the finder
   toggle GROUP                 click the ▾ (or ▸) of GROUP's frame
   drop TYPE X Y                drop a palette block of TYPE at view pixel X, Y
+  heat                         tint the blocks with made-up gradient norms (the heat overlay)
   menu ID NAME                 open ID's context menu, shoot NAME while it is open, close it
   template NAME                open the Open Template dialog, shoot NAME, cancel it
   shot NAME                    save NAME.png
@@ -123,6 +124,7 @@ class Director:
         self.canvas.centerOn(center)
 
     def do_new(self) -> None:
+        self.window.document.undo_stack.setClean()  # no "save changes?" prompt
         self.window.files.new()
         self.settle(200)
 
@@ -228,6 +230,21 @@ class Director:
         for step in range(1, 11):
             QTest.mouseMove(viewport, start + QPoint(int(dx) * step // 10, int(dy) * step // 10))
         self._wire_end = start + QPoint(int(dx), int(dy))
+
+    def do_heat(self) -> None:
+        """Show the gradient heat of a made-up run: norms spread over five decades, in graph order."""
+        from types import SimpleNamespace
+
+        from gui.training.heat import CanvasHeat
+        from gui.training.history import RunData
+
+        ids = list(self.window.document.graph.ids())
+        norms = [10 ** (-5 + 5 * i / max(1, len(ids) - 1)) for i in range(len(ids))]
+        run = RunData("made-up run", "canvas", None)
+        run.add_gradients(SimpleNamespace(block_ids=ids, weight_norms=norms, step=1))
+        self._heat = CanvasHeat(self.canvas)
+        self._heat.show_run(run)
+        self.settle(200)
 
     def do_wireto(self, block_id: str, port: str) -> None:
         from PySide6.QtTest import QTest

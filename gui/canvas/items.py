@@ -281,7 +281,12 @@ class BlockItem(QGraphicsItem):
             painter.setBrush(QBrush(self._tint or self._color.lighter(140)))
             painter.drawRect(rect)
             return
-        painter.setPen(self._outline())
+        outline = self._outline()
+        if self._tint is not None and self._severity:  # a white halo: a red outline shows on a red tint
+            painter.setPen(QPen(QColor("white"), outline.widthF() + 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect, 6, 6)
+        painter.setPen(outline)
         painter.setBrush(QBrush(self._tint or self._fill))
         painter.drawRoundedRect(rect, 6, 6)
         painter.setPen(Qt.PenStyle.NoPen)
