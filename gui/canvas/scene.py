@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QGraphicsScene
 from builder.catalog import fmt_shape
 from builder.geometry import label_strip, parents, passed_frames
 from builder.graph import Event, Graph
-from builder.layout import BLOCK_W, GRID, ITEM_PAD_X, ITEM_PAD_Y, Rect, depths
+from builder.layout import BLOCK_W, depths
 from builder.routing import Obstacles, RouteBook, probed_route
 from builder.validate import Report
 from gui.canvas import collapse
@@ -32,8 +32,6 @@ from gui.document import Document
 
 Endpoint = BlockItem | GroupFrameItem
 MARGIN = 1500.0
-FREE_GAP = 20.0  # least space kept between a placed block and other blocks or frames
-SEARCH = 40  # free spots are looked for up to this many grid steps (of 40 px) away
 
 
 class CanvasScene(QGraphicsScene):
@@ -483,47 +481,8 @@ class CanvasScene(QGraphicsScene):
         for block_id, item in self.blocks.items():
             item.set_tint(tints.get(block_id))
 
-    def is_free(self, rects: list[Rect], gap: float = FREE_GAP) -> bool:
-        """True when block boxes at these model rectangles would touch no visible block or frame."""
-        frames = [f.box_rect() for f in self.frames.values() if f.isVisible()]
-        for left, top, right, bottom in rects:
-            dy = self.shifts.dy(None, top)
-            area = QRectF(left - ITEM_PAD_X - gap, top + dy - ITEM_PAD_Y - gap,
-                          right - left + 2 * (ITEM_PAD_X + gap), bottom - top + 2 * (ITEM_PAD_Y + gap))
-            if any(isinstance(item, BlockItem) and item.isVisible() for item in self.items(area)):
-                return False
-            if any(frame.intersects(area) for frame in frames):
-                return False
-        return True
-
-    def free_offset(self, rects: list[Rect], start: tuple[float, float],
-                    keep_in: QRectF | None = None) -> tuple[float, float]:
-        """The offset nearest ``start`` that puts ``rects`` on free space (outside blocks and frames).
-
-        Offsets lie on the snap grid; with ``keep_in`` the shifted rectangles must also lie inside
-        it (the visible part of the canvas). Nothing free nearby: below everything drawn.
-        """
-        def inside(dx: float, dy: float) -> bool:
-            return keep_in is None or all(
-                keep_in.contains(QRectF(r[0] + dx, r[1] + dy, r[2] - r[0], r[3] - r[1])) for r in rects)
-
-        for dx, dy in _spiral(start):
-            moved = [(r[0] + dx, r[1] + dy, r[2] + dx, r[3] + dy) for r in rects]
-            if inside(dx, dy) and self.is_free(moved):
-                return (dx, dy)
-        bottom = self.itemsBoundingRect().bottom() + 3 * FREE_GAP
-        return (start[0], start[1] + max(0.0, bottom - min(r[1] + start[1] for r in rects)))
-
     def selected_block_ids(self) -> list[str]:
         return [item.block_id for item in self.selectedItems() if isinstance(item, BlockItem)]
 
     def selected_wires(self) -> list[WireItem]:
         return [item for item in self.selectedItems() if isinstance(item, WireItem)]
-
-
-def _spiral(start: tuple[float, float]) -> list[tuple[float, float]]:
-    """Grid offsets around ``start``, nearest first (a fine step close by, coarser further out)."""
-    step = 2 * GRID
-    offsets = [(start[0] + i * step, start[1] + j * step)
-               for i in range(-SEARCH, SEARCH + 1) for j in range(-SEARCH, SEARCH + 1)]
-    return sorted(offsets, key=lambda o: ((o[0] - start[0]) ** 2 + (o[1] - start[1]) ** 2, -o[1], o[0]))

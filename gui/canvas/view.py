@@ -14,6 +14,8 @@ Block) opens the finder (see ``finder``). Zoomed out, names are drawn over the c
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -31,9 +33,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QApplication, QGraphicsView, QMenu, QWidget
 
 from builder.graph import group_problem
-from builder.layout import BLOCK_W, GRID, block_height
+from builder.layout import GRID
 from gui import commands
-from gui.canvas import overview
+from gui.canvas import overview, placing
 from gui.canvas.editing import Editor
 from gui.canvas.finder import BlockFinder
 from gui.canvas.groups import GroupFrameItem
@@ -47,7 +49,6 @@ from gui.document import Document
 BLOCK_MIME = "application/x-skipwire-block"
 MIN_ZOOM, MAX_ZOOM = 0.03, 4.0
 GRID_COLOR = QColor("#eceef2")
-VISIBLE_MARGIN = 24.0  # a dropped block keeps this far inside the visible canvas
 
 # What the mouse does on the canvas: (gesture, how). The Keyboard Shortcuts help lists these.
 GESTURES: tuple[tuple[str, str], ...] = (
@@ -75,7 +76,7 @@ class CanvasView(QGraphicsView):
         super().__init__(parent)
         self.doc = document
         self.canvas = CanvasScene(document, self)
-        self.editor = Editor(document, self.canvas.free_offset)
+        self.editor = Editor(document, partial(placing.free_offset, self.canvas))
         self.finder = BlockFinder(self)
         self.setScene(self.canvas)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
@@ -210,40 +211,15 @@ class CanvasView(QGraphicsView):
 
     def _add_block(self, type_id: str, scene_pos: QPointF) -> None:
         """Add a block centred near ``scene_pos``: on the nearest free space, fully visible."""
-        height = block_height(type_id, ())
-        x, y = self._inside_view(scene_pos - QPointF(BLOCK_W / 2, height / 2), height)
-        seen = self.mapToScene(self.viewport().rect()).boundingRect()
-        keep = seen if seen.width() > BLOCK_W + 60 and seen.height() > height + 60 else None
-        start = snap(*self.canvas.model_pos(QPointF(x, y)))
-        dx, dy = self.canvas.free_offset([(0.0, 0.0, BLOCK_W, height)], start, keep)
-        command = commands.AddBlock(self.doc, type_id, (dx, dy))
+        command = commands.AddBlock(self.doc, type_id, placing.drop_spot(self, type_id, scene_pos))
         self.doc.undo_stack.push(command)
         if command.block_id:
             self.select_blocks([command.block_id])
             self.reveal([command.block_id])
 
-    def _inside_view(self, top_left: QPointF, height: float) -> tuple[float, float]:
-        """``top_left`` moved so a block there lies inside the visible canvas (when it can)."""
-        seen = self.mapToScene(self.viewport().rect()).boundingRect()
-        m = VISIBLE_MARGIN
-        x = min(max(top_left.x(), seen.left() + m), seen.right() - m - BLOCK_W)
-        y = min(max(top_left.y(), seen.top() + m), seen.bottom() - m - height)
-        return (x if seen.width() > BLOCK_W + 2 * m else top_left.x(),
-                y if seen.height() > height + 2 * m else top_left.y())
-
     def reveal(self, block_ids: list[str]) -> None:
-        """Scroll so the given blocks are in view (the scene grows around new items first)."""
-        items = [self.canvas.blocks[b] for b in block_ids if b in self.canvas.blocks]
-        if not items:
-            return
-        self.canvas.fit_scene_rect()
-        rect = items[0].sceneBoundingRect()
-        for item in items[1:]:
-            rect = rect.united(item.sceneBoundingRect())
-        seen = self.mapToScene(self.viewport().rect()).boundingRect()
-        if rect.width() > seen.width() or rect.height() > seen.height():
-            rect = items[0].sceneBoundingRect()  # too big to show whole: its first block at least
-        self.ensureVisible(rect, int(VISIBLE_MARGIN), int(VISIBLE_MARGIN))
+        """Scroll so the given blocks are in view (all of them when they fit)."""
+        placing.reveal(self, block_ids)
 
     def delete_selection(self) -> None:
         wires = [(w.target, w.port) for w in self.canvas.selected_wires()]
