@@ -9,28 +9,44 @@ here enlarges one), then the most channels; every other input is transformed to 
 A is offered only when no skip input has more channels than the reference (padding cannot
 remove channels).
 
-A plan is data: the GUI applies it as one undo macro of commands, tests apply it with
-:func:`apply` directly on a graph.
+New blocks go in a lane under the Add that overlaps nothing and keeps every group frame
+holding exactly its blocks; where there is no room, the plan first moves the rows below down.
+
+A plan is data (``add_block``, ``connect``, ``disconnect`` and ``move`` operations): the GUI
+applies it as one undo macro of commands, tests apply it with :func:`apply` directly on a
+graph.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from builder.catalog import Shape, fmt_shape
+from builder.geometry import Geometry, clashes
 from builder.graph import Graph
-from builder.layout import DX, LANE
+from builder.layout import (
+    BLOCK_H,
+    BLOCK_W,
+    DX,
+    FRAME_LABEL_H,
+    FRAME_PAD,
+    GAP_Y,
+    GRID,
+    ITEM_PAD_Y,
+    Rect,
+    block_height,
+)
 from builder.validate import Report, validate
 
-BLOCK_SIZE = (170.0, 60.0)  # the canvas block size, to place new blocks without overlap
+LANE = BLOCK_H + 2 * ITEM_PAD_Y + GAP_Y + 2 * FRAME_PAD  # pitch between two inserted chains
 
 
 @dataclass(frozen=True)
 class Op:
-    """One core mutation: ``add_block``, ``connect`` or ``disconnect`` with its arguments."""
+    """One core mutation: ``add_block``, ``connect``, ``disconnect`` or ``move`` with its arguments."""
 
-    kind: str
+    kind: Literal["add_block", "connect", "disconnect", "move"]
     args: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,14 +108,20 @@ def plan(graph: Graph, block_id: str, report: Report | None = None) -> list[FixI
 
 
 class _Placer:
-    """Fresh ids and free positions for the blocks a plan adds."""
+    """Fresh ids, and a free lane under the Add for the blocks a plan inserts.
+
+    The lane runs under the Add's columns (a block one column back per step of the chain).
+    It must overlap no block and leave every group frame holding exactly its blocks (the
+    new blocks join the Add's group, so its frame grows). Where no lane close below is free,
+    the blocks below the Add's row move down to make room (a ``move`` operation).
+    """
 
     def __init__(self, graph: Graph, add_id: str) -> None:
         self.graph = graph
         self.add = graph.block(add_id)
         self.prefix = self.add.group.replace(".", "_") + "_" if self.add.group else ""
         self.ids = set(graph.ids())
-        self.spots = [b.pos for b in graph.blocks()]
+        self.lanes: list[list[tuple[str, str, dict[str, Any]]]] = []  # (type, id, params) per chain
 
     def new_id(self, local: str) -> str:
         candidate, n = self.prefix + local, 1
@@ -109,38 +131,83 @@ class _Placer:
         self.ids.add(candidate)
         return candidate
 
-    def free_pos(self, columns_back: int) -> tuple[float, float]:
-        x = self.add.pos[0] - columns_back * DX
-        y = self.add.pos[1] + LANE
-        while any(abs(x - px) < BLOCK_SIZE[0] and abs(y - py) < BLOCK_SIZE[1] for px, py in self.spots):
-            y += LANE
-        self.spots.append((x, y))
-        return (x, y)
+    def chain(self, *blocks: tuple[str, str, dict[str, Any]]) -> list[str]:
+        """Plan one chain of (type, local name, params); returns the new ids."""
+        lane = [(type_id, self.new_id(local), params) for type_id, local, params in blocks]
+        self.lanes.append(lane)
+        return [block_id for _, block_id, _ in lane]
 
-    def add_op(self, type_id: str, local: str, params: dict[str, Any], columns_back: int) -> Op:
-        return Op("add_block", {"type_id": type_id, "params": params, "pos": self.free_pos(columns_back),
-                                "block_id": self.new_id(local), "group": self.add.group})
+    def _boxes(self, top: float) -> dict[str, tuple[Rect, str]]:
+        """The new blocks' boxes with the first lane at ``top`` (one lane per chain)."""
+        x_add, boxes = self.add.pos[0], {}
+        for i, lane in enumerate(self.lanes):
+            y = top + i * LANE
+            for j, (type_id, block_id, _) in enumerate(lane):
+                x = x_add - (len(lane) - j) * DX
+                boxes[block_id] = ((x, y, x + BLOCK_W, y + block_height(type_id, (0,))), self.add.group)
+        return boxes
+
+    def place(self) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
+        """Positions of the new blocks, and the moves (maybe none) that make room for them."""
+        before = set(clashes(Geometry(self.graph)))
+        add_box = Geometry(self.graph).boxes[self.add.id]
+        top = snap(add_box[3] + 2 * ITEM_PAD_Y + GAP_Y)
+        for k in range(8):  # a free lane close below the Add?
+            boxes = self._boxes(top + k * GRID)
+            if set(clashes(Geometry(self.graph, extra=boxes))) <= before:
+                return _corners(boxes), {}
+        below = {b.id: b.pos for b in self.graph.blocks() if b.pos[1] > self.add.pos[1]}
+        boxes = self._boxes(top)
+        need = max(r[3] for r, _ in boxes.values()) - min((p[1] for p in below.values()), default=top)
+        for k in range(12):  # push the rows below down until nothing clashes
+            dy = snap(max(0.0, need) + GAP_Y + FRAME_PAD + FRAME_LABEL_H + 2 * ITEM_PAD_Y + k * LANE)
+            moves = {b: (x, y + dy) for b, (x, y) in below.items()}
+            positions = {b.id: moves.get(b.id, b.pos) for b in self.graph.blocks()}
+            if set(clashes(Geometry(self.graph, positions, boxes))) <= before:
+                return _corners(boxes), moves
+        return _corners(boxes), moves
+
+    def ops(self) -> tuple[list[Op], dict[str, Op]]:
+        """The ``move`` operations (if any) and each new block's ``add_block`` operation."""
+        spots, moves = self.place()
+        adds = {block_id: Op("add_block", {"type_id": type_id, "params": params, "pos": spots[block_id],
+                                           "block_id": block_id, "group": self.add.group})
+                for lane in self.lanes for type_id, block_id, params in lane}
+        return ([Op("move", {"moves": moves})] if moves else []), adds
+
+
+def snap(y: float) -> float:
+    """``y`` rounded up to the canvas grid."""
+    return -(-y // GRID) * GRID
+
+
+def _corners(boxes: dict[str, tuple[Rect, str]]) -> dict[str, tuple[float, float]]:
+    return {b: (r[0], r[1]) for b, (r, _) in boxes.items()}
 
 
 def _option_a(graph: Graph, add_id: str, wired: dict[int, str], strides: dict[int, int],
               out: int) -> FixIt:
     place = _Placer(graph, add_id)
-    ops: list[Op] = []
-    for port, stride in strides.items():
-        new = place.add_op("shortcut_pad", "shortcut", {"stride": stride, "out_channels": out}, 1)
-        ops += _reroute(wired[port], [new], add_id, port)
+    chains = {port: place.chain(("shortcut_pad", "shortcut", {"stride": stride, "out_channels": out}))
+              for port, stride in strides.items()}
+    moves, adds = place.ops()
+    ops = list(moves)
+    for port, ids in chains.items():
+        ops += _reroute(wired[port], [adds[b] for b in ids], add_id, port)
     return FixIt("shortcut_pad", "Insert ShortcutPad (option A, no parameters)", add_id, ops)
 
 
 def _option_b(graph: Graph, add_id: str, wired: dict[int, str], strides: dict[int, int],
               out: int) -> FixIt:
     place = _Placer(graph, add_id)
-    ops: list[Op] = []
-    for port, stride in strides.items():
-        conv = place.add_op("conv2d", "conv_shortcut", {"out_channels": out, "kernel_size": 1,
-                                                        "stride": stride, "padding": 0, "bias": False}, 2)
-        bn = place.add_op("batchnorm2d", "bn_shortcut", {}, 1)
-        ops += _reroute(wired[port], [conv, bn], add_id, port)
+    chains = {port: place.chain(("conv2d", "conv_shortcut", {"out_channels": out, "kernel_size": 1,
+                                                              "stride": stride, "padding": 0, "bias": False}),
+                                ("batchnorm2d", "bn_shortcut", {}))
+              for port, stride in strides.items()}
+    moves, adds = place.ops()
+    ops = list(moves)
+    for port, ids in chains.items():
+        ops += _reroute(wired[port], [adds[b] for b in ids], add_id, port)
     return FixIt("projection", "Insert 1×1 Conv2d + BatchNorm2d projection (option B)", add_id, ops)
 
 
@@ -160,7 +227,10 @@ def apply(graph: Graph, fix: FixIt) -> None:
     """Apply a fix-it's operations directly to ``graph`` (the GUI uses undo commands instead)."""
     for op in fix.ops:
         a = op.args
-        if op.kind == "add_block":
+        if op.kind == "move":
+            for block_id, pos in a["moves"].items():
+                graph.move(block_id, pos)
+        elif op.kind == "add_block":
             graph.add_block(a["type_id"], a["params"], a["pos"], a["block_id"], a["group"])
         elif op.kind == "connect":
             graph.connect(a["source"], a["target"], a["port"])

@@ -15,7 +15,7 @@ import math
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import networkx as nx
@@ -110,12 +110,6 @@ class _Change:
     """What every graph event has: the block it concerns and a ``kind`` name."""
 
     kind: ClassVar[str]
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """The payload as a dictionary (every field but ``block_id``), for listeners that
-        dispatch on ``kind``; new code reads the typed fields."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "block_id"}
 
 
 @dataclass(frozen=True)
@@ -372,6 +366,16 @@ class Graph:
         other.description = self.description
         other.nx = copy.deepcopy(self.nx)
         return other
+
+    def depths(self, order: list[str] | None = None) -> dict[str, int]:
+        """Longest-path depth of each block from the sources (0), along ``order`` (default: the
+        topological order, which leaves out blocks on a cycle; an input not yet seen counts as
+        absent, so blocks of a cycle that ``order`` includes count from 0)."""
+        depth: dict[str, int] = {}
+        for block_id in self.topological_order() if order is None else order:
+            sources = [s for s in self.inputs_of(block_id).values() if s in depth]
+            depth[block_id] = 1 + max((depth[s] for s in sources), default=-1)
+        return depth
 
     def topological_order(self) -> list[str]:
         """Blocks in topological order: the order validation, compile, export and layout follow.

@@ -15,15 +15,6 @@ from __future__ import annotations
 from builder.graph import Graph
 
 
-def depths(graph: Graph) -> dict[str, int]:
-    """Longest-path depth of every block from the graph's sources (sources are 0)."""
-    depth: dict[str, int] = {}
-    for block_id in graph.topological_ids():
-        sources = graph.inputs_of(block_id).values()
-        depth[block_id] = 1 + max((depth[s] for s in sources), default=-1)
-    return depth
-
-
 def skip_port(graph: Graph, add_id: str, depth: dict[str, int]) -> int | None:
     """The input port of ``add_id`` that carries the skip branch, or None when none is shallower."""
     inputs = graph.inputs_of(add_id)
@@ -68,7 +59,7 @@ def plain_twin(graph: Graph, name: str | None = None) -> Graph:
     twin = graph.copy()
     twin.name = name or f"{graph.name}-plain"
     alive_before = _reaching_outputs(twin)
-    depth = depths(twin)
+    depth = twin.depths()
     adds = [b.id for b in twin.blocks() if b.type == "add"]
     ports = {add_id: skip_port(twin, add_id, depth) for add_id in adds}
     for add_id, port in ports.items():
@@ -82,5 +73,5 @@ def plain_twin(graph: Graph, name: str | None = None) -> Graph:
 
 def residual_adds(graph: Graph) -> list[str]:
     """Add blocks that have a skip input (a shallower branch); empty for a plain net."""
-    depth = depths(graph)
+    depth = graph.depths()
     return [b.id for b in graph.blocks() if b.type == "add" and skip_port(graph, b.id, depth) is not None]

@@ -103,13 +103,6 @@ def _check_io(graph: Graph, report: Report) -> None:
                        f"only one {label} block is allowed ('{found[0]}' is the first); remove this one")
 
 
-def _kahn(graph: Graph) -> tuple[list[str], set[str]]:
-    """(:meth:`Graph.topological_order`, the blocks it leaves out). Kept for builder/layout.py,
-    which imports it; every other module calls the graph's method."""
-    order = graph.topological_order()
-    return order, set(graph.nx) - set(order)
-
-
 def reach(adjacency: dict[str, dict[str, object]], starts: list[str]) -> set[str]:
     """Blocks reachable from ``starts`` (included) along ``adjacency``."""
     seen = set(starts)

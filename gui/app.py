@@ -63,6 +63,27 @@ class _FirstPaint(QObject):
         self.app.exit(0)
 
 
+def guard_none_refcount() -> None:
+    """Work around shiboken6 6.12 on CPython < 3.12 dropping a reference to None per void call.
+
+    Every call of a Qt method that returns nothing (``update()``, ``setPos()``…) decrements
+    None's reference count without having incremented it (the binding assumes an immortal
+    None, which only CPython 3.12+ has). After some tens of thousands of calls None would be
+    "deallocated" and the interpreter aborts ("none_dealloc"). Detect the leak once and, if
+    present, give None a reference count no session can exhaust.
+    """
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return
+    import ctypes
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(8):
+        probe.setObjectName("probe")
+    if sys.getrefcount(None) < before - 4:
+        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+
+
 def process_age() -> float | None:
     """Seconds since this process started (Linux /proc, 10 ms resolution), or None."""
     try:
@@ -114,6 +135,7 @@ def _move_legacy_data(files: Any) -> None:
 def run(argv: list[str]) -> int:
     """Open the editor on ``argv[0]`` (a graph file), or the start page; returns the exit code."""
     started = time.perf_counter()
+    guard_none_refcount()
     problem = no_display_problem()
     if problem:
         print(problem, file=sys.stderr)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from builder.catalog import fmt_shape
-from builder.graph import Event, id_problem
+from builder.graph import BlockRemoved, BlockRenamed, Event, ParamChanged, id_problem
 from builder.params import Param
 from gui import commands, style
 from gui.document import Document
@@ -273,13 +273,14 @@ class InspectorWidget(QWidget):
         self.stats = {}  # the numbers belong to the graph before this change
         if self.block_id is None:
             return
-        if event.kind == "block_renamed" and event.data.get("old") == self.block_id:
-            self.block_id = event.block_id
-            self._refresh()
-        elif event.kind == "block_removed" and event.block_id == self.block_id:
-            self.show_selection([])
-        elif event.kind == "param_changed" and event.block_id == self.block_id:
-            self._refresh()
+        match event:
+            case BlockRenamed(old=old) if old == self.block_id:
+                self.block_id = event.block_id
+                self._refresh()
+            case BlockRemoved() if event.block_id == self.block_id:
+                self.show_selection([])
+            case ParamChanged() if event.block_id == self.block_id:
+                self._refresh()
 
     def _on_validated(self, report: Any) -> None:
         if self.block_id is None or self.block_id not in self.document.graph:

@@ -8,8 +8,6 @@ the window geometry are remembered in QSettings. Menu actions call the canvas AP
 from __future__ import annotations
 
 import html
-import importlib
-import importlib.util
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -38,8 +36,8 @@ from PySide6.QtWidgets import (
 
 from builder.graph import Graph, group_problem
 from builder.validate import Report
-from gui import files, start_page, window_geometry
-from gui.canvas.view import CanvasView
+from gui import export_dialogs, files, start_page, window_geometry
+from gui.canvas.view import GESTURES, CanvasView
 from gui.counts import Counts
 from gui.diagnostics_view import DiagnosticsWidget
 from gui.dock_layout import DockLayout
@@ -48,27 +46,21 @@ from gui.inspector import InspectorWidget
 from gui.palette import PaletteWidget
 from gui.start_page import StartPage
 from gui.summary_view import SummaryService, SummaryWidget
+from gui.training import install as install_training_docks
+from gui.xray import install_xray
 
-EXPORTS = (  # (menu text, function name in gui.export_dialogs)
-    ("Export PyTorch code…", "export_code"),
-    ("Export ONNX…", "export_onnx"),
-    ("Export weights…", "export_weights"),
-    ("Import PyTorch module…", "import_module"),
+EXPORTS: tuple[tuple[str, str, Callable[[Any, Document], object]], ...] = (  # (text, name, dialog)
+    ("Export PyTorch code…", "export_code", export_dialogs.export_code),
+    ("Export ONNX…", "export_onnx", export_dialogs.export_onnx),
+    ("Export weights…", "export_weights", export_dialogs.export_weights),
+    ("Import PyTorch module…", "import_module", export_dialogs.import_module),
 )
-EXPORT_MODULE = "gui.export_dialogs"
 # Shortcuts are written out, never QKeySequence.StandardKey: a standard key's bindings depend on
 # the platform (xcb: Quit = Ctrl+Q, Delete = Del and Ctrl+D), so one could silently collide
 # with a written-out shortcut ("Ambiguous shortcut overload") where the tests cannot see it.
 Key = QKeySequence | str
 OPEN_MIN_ZOOM = 0.52  # below about 0.45 the canvas draws blocks without text
 OPEN_MAX_ZOOM = 0.8
-
-
-def _export_module_available() -> bool:
-    try:
-        return importlib.util.find_spec(EXPORT_MODULE) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:
@@ -79,15 +71,6 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     return area
-
-
-def _install_training(window: MainWindow) -> Any:
-    """The training docks and Train menu (``gui.training.install``), when that package is present."""
-    try:
-        from gui.training import install
-    except ImportError:
-        return None
-    return install(window)
 
 
 class MainWindow(QMainWindow):
@@ -193,13 +176,8 @@ class MainWindow(QMainWindow):
         names["save"] = add(menu, "&Save", self.files.save, ("Ctrl+S",))
         names["save_as"] = add(menu, "Save &As…", self.files.save_as, ("Ctrl+Shift+S",))
         menu.addSeparator()
-        available = _export_module_available()
-        for text, function in EXPORTS:
-            action = add(menu, text, partial(self.run_export, function))
-            action.setEnabled(available)
-            if not available:
-                action.setStatusTip("Export is not installed in this build")
-            names[function] = action
+        for text, name, dialog in EXPORTS:
+            names[name] = add(menu, text, partial(dialog, self, self.document))
         menu.addSeparator()
         names["quit"] = add(menu, "&Quit", self.close, ("Ctrl+Q",))
 
@@ -221,6 +199,7 @@ class MainWindow(QMainWindow):
         names["select_all"] = add(menu, "Select &All", canvas.select_all,
                                     ("Ctrl+A",))
         names["group"] = add(menu, "&Group Selection…", self.group_selection, ("Ctrl+G",))
+        names["find"] = add(menu, "&Find Block…", canvas.show_finder, ("Ctrl+F",))
 
     def _build_view_menu(self, menu: QMenu) -> None:
         add, names, canvas = self._action, self.actions_by_name, self.canvas
@@ -315,14 +294,6 @@ class MainWindow(QMainWindow):
             return
         self.canvas.group_selection(name.strip())
 
-    def run_export(self, function: str) -> None:
-        """Call ``gui.export_dialogs.<function>(window, document)``."""
-        try:
-            module = importlib.import_module(EXPORT_MODULE)
-            getattr(module, function)(self, self.document)
-        except (ImportError, AttributeError) as exc:
-            QMessageBox.warning(self, "Export", f"This export is not available: {exc}")
-
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         paths = self.files.recent.paths()
@@ -341,9 +312,7 @@ class MainWindow(QMainWindow):
         rows = [(a.text().replace("&", ""), ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText)
                                                       for s in a.shortcuts()))
                 for a in self.actions_by_name.values() if a.shortcuts()]
-        rows += [("Pan", "drag the background, Space+drag or middle mouse"),
-                 ("Zoom", "mouse wheel (around the cursor)"),
-                 ("Wire", "drag from an output port to an input port")]
+        rows += list(GESTURES)  # the canvas's own list of what the mouse does
         table = "".join(f"<tr><td>{html.escape(t)}</td><td><b>{html.escape(k)}</b></td></tr>"
                         for t, k in rows)
         QMessageBox.information(self, "Keyboard shortcuts", f"<table cellspacing=4>{table}</table>")
@@ -414,9 +383,7 @@ class MainWindow(QMainWindow):
     def _install_features(self) -> None:
         """The Training, Runs and Plots docks with the Train menu, then the X-ray dock and menu,
         its dock a tab beside the plots."""
-        from gui.xray import install_xray
-
-        self.training = _install_training(self)
+        self.training = install_training_docks(self)
         self.xray = install_xray(self)
         plots = getattr(self.training, "plots_dock", None)
         if plots is not None:

@@ -14,3 +14,13 @@ SCREEN = Path(__file__).with_name("offscreen_screen.json")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if os.environ["QT_QPA_PLATFORM"] == "offscreen":
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={SCREEN}"
+
+
+def pytest_configure(config: object) -> None:
+    """The app guards against PySide6 6.12's None-refcount leak at start-up (gui.app); long GUI
+    test runs need the same guard, taken here once per test process where PySide6 is installed."""
+    try:
+        from gui.app import guard_none_refcount
+    except ImportError:  # a core-only environment: no Qt, nothing to guard
+        return
+    guard_none_refcount()

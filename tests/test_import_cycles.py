@@ -114,8 +114,6 @@ KNOWN_HIDDEN = {
     # records' checkpoint check reads the fields of trainer.EpochMetrics (a function-level import);
     # moving EpochMetrics and StepMetrics out of trainer.py into their own module ends it
     ("builder.training.records", "builder.training.trainer"),
-    # menus annotates with CanvasView (TYPE_CHECKING); the view imports the menus in a function
-    ("gui.canvas.menus", "gui.canvas.view"),
 }
 
 

@@ -7,7 +7,7 @@ import pytest
 from builder import templates
 from builder.graph import Graph
 from builder.summary import summarize
-from builder.twin import depths, plain_twin, residual_adds, skip_port
+from builder.twin import plain_twin, residual_adds, skip_port
 from builder.validate import validate
 
 
@@ -60,7 +60,7 @@ def test_skip_input_is_the_shallower_branch_whichever_port_it_uses() -> None:
         g.connect(src, dst, 0)
     g.connect("x", "add", 0)  # skip on port 0 this time
     g.connect("r1", "add", 1)
-    assert skip_port(g, "add", depths(g)) == 0
+    assert skip_port(g, "add", g.depths()) == 0
     twin = plain_twin(g)
     assert "add" not in twin
     assert twin.inputs_of("gap") == {0: "r1"}

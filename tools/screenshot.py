@@ -11,12 +11,21 @@ shown. Shots grab the whole X screen, popup menus included.
 Steps, separated by ``;`` or new lines:
   open PATH | fit | zoomin N | zoomout N | select ID[,ID…] | deselect | center ID | wait MS
   start                        show the start page (File › Start Page); opening a graph leaves it
+  zoom Z                       set the zoom to Z (1 = 100 %), keeping the centre
+  new                          File → New (an empty canvas; unsaved edits are dropped)
   summary                      start the background summary and wait for its numbers
   dock NAME                    raise a dock (palette, inspector, diagnostics, summary)
   set ID PARAM JSON-VALUE      one SetParam command (e.g. ``set fc out_features 100``)
   collapse GROUP | expand GROUP
   wire ID DX DY                press on ID's output port and drag DX, DY view pixels (held)
+  wireto ID PORT               move the wire being drawn onto input PORT of ID (still held)
   release                      let go of the wire being drawn
+  keys SEQ                     a key sequence on the canvas (e.g. ``keys Ctrl+L``, ``keys Ctrl+V``)
+  group PATH                   Ctrl+G on the selection, answering the dialog with PATH
+  find TEXT                    Ctrl+F and type TEXT into the finder
+  toggle GROUP                 click the ▾ (or ▸) of GROUP's frame
+  drop TYPE X Y                drop a palette block of TYPE at view pixel X, Y
+  heat                         tint the blocks with made-up gradient norms (the heat overlay)
   menu ID NAME                 open ID's context menu, shoot NAME while it is open, close it
   template NAME                open the Open Template dialog, shoot NAME, cancel it
   shot NAME                    save NAME.png
@@ -117,6 +126,75 @@ class Director:
     def do_fit(self) -> None:
         self.canvas.fit_all()
 
+    def do_zoom(self, zoom: str) -> None:
+        center = self.canvas.mapToScene(self.canvas.viewport().rect().center())
+        self.canvas.resetTransform()
+        self.canvas.scale(float(zoom), float(zoom))
+        self.canvas.centerOn(center)
+
+    def do_new(self) -> None:
+        self.window.document.undo_stack.setClean()  # no "save changes?" prompt
+        self.window.files.new()
+        self.settle(200)
+
+    def do_keys(self, sequence: str) -> None:
+        """Type a key sequence on the canvas (through the window's action when no window is active)."""
+        from PySide6.QtGui import QKeySequence
+        from PySide6.QtTest import QTest
+
+        self.window.activateWindow()
+        self.canvas.setFocus()
+        self.settle(100)
+        keys = QKeySequence(sequence)
+        if self.app.activeWindow() is None:  # a bare X server: no window manager gives focus
+            action = next(a for a in self.window.actions() if keys in a.shortcuts())
+            action.trigger()
+        else:
+            QTest.keySequence(self.canvas.viewport(), keys)
+        self.settle(200)
+
+    def do_group(self, path: str) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        original = QInputDialog.getText
+        QInputDialog.getText = staticmethod(lambda *a, **k: (path, True))  # type: ignore[assignment]
+        try:
+            self.do_keys("Ctrl+G")
+        finally:
+            QInputDialog.getText = original  # type: ignore[method-assign]
+
+    def do_find(self, text: str) -> None:
+        from PySide6.QtTest import QTest
+
+        self.do_keys("Ctrl+F")
+        QTest.keyClicks(self.canvas.finder.edit, text)
+        self.settle(200)
+
+    def do_toggle(self, group: str) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        frame = self.canvas.canvas.frames[group]
+        spot = self.canvas.mapFromScene(frame.toggle_rect().center())
+        left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        QTest.mouseClick(self.canvas.viewport(), left, none, spot)
+        self.settle(200)
+
+    def do_drop(self, type_id: str, x: str, y: str) -> None:
+        from PySide6.QtCore import QMimeData, QPointF, Qt
+        from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+        from gui.canvas.view import BLOCK_MIME
+
+        mime = QMimeData()
+        mime.setData(BLOCK_MIME, type_id.encode())
+        point, viewport = QPointF(float(x), float(y)), self.canvas.viewport()
+        left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+        copy = Qt.DropAction.CopyAction
+        self.app.sendEvent(viewport, QDragEnterEvent(point.toPoint(), copy, mime, left, none))
+        self.app.sendEvent(viewport, QDropEvent(point, copy, mime, left, none))
+        self.settle(200)
+
     def do_zoomin(self, n: str = "1") -> None:
         for _ in range(int(n)):
             self.canvas.zoom_in()
@@ -161,6 +239,30 @@ class Director:
         for step in range(1, 11):
             QTest.mouseMove(viewport, start + QPoint(int(dx) * step // 10, int(dy) * step // 10))
         self._wire_end = start + QPoint(int(dx), int(dy))
+
+    def do_heat(self) -> None:
+        """Show the gradient heat of a made-up run: norms spread over five decades, in graph order."""
+        from types import SimpleNamespace
+
+        from gui.training.heat import CanvasHeat
+        from gui.training.history import RunData
+
+        ids = list(self.window.document.graph.ids())
+        norms = [10 ** (-5 + 5 * i / max(1, len(ids) - 1)) for i in range(len(ids))]
+        run = RunData("made-up run", "canvas", None)
+        run.add_gradients(SimpleNamespace(block_ids=ids, weight_norms=norms, step=1))
+        self._heat = CanvasHeat(self.canvas)
+        self._heat.show_run(run)
+        self.settle(200)
+
+    def do_wireto(self, block_id: str, port: str) -> None:
+        from PySide6.QtTest import QTest
+
+        item = self.canvas.canvas.blocks[block_id]
+        end = self.canvas.mapFromScene(item.input_port_pos(int(port)))
+        QTest.mouseMove(self.canvas.viewport(), end)
+        self._wire_end = end
+        self.settle(150)
 
     def do_release(self) -> None:
         from PySide6.QtCore import Qt

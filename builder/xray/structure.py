@@ -20,7 +20,7 @@ import networkx as nx
 
 from builder.catalog import fmt_shape
 from builder.graph import Graph, Wire
-from builder.twin import depths, skip_port
+from builder.twin import skip_port
 from builder.validate import Report
 
 
@@ -78,7 +78,7 @@ def residual_units(graph: Graph) -> list[ResidualUnit]:
         order = graph.topological_ids()
     except nx.NetworkXUnfeasible:
         return []
-    depth = depths(graph)
+    depth = graph.depths()
     units = []
     for add_id in (b for b in order if graph.block(b).type == "add"):
         port = skip_port(graph, add_id, depth)

@@ -11,8 +11,9 @@ from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from builder.geometry import parents
 from builder.graph import Graph
-from gui.canvas.groups import BOX_H, LABEL_H, PAD, parents
+from gui.canvas.groups import BOX_H, LABEL_H, PAD
 
 
 @dataclass(frozen=True)

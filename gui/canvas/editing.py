@@ -15,9 +15,11 @@ from PySide6.QtGui import QGuiApplication
 
 from builder import catalog, fixits
 from builder.graph import Graph, GraphError, id_problem
-from builder.layout import layout
+from builder.layout import BLOCK_W, Rect, block_height, layout
 from gui import commands
 from gui.document import Document
+
+Placer = Callable[[list[Rect], tuple[float, float]], tuple[float, float]]
 
 CLIP_MIME = "application/x-skipwire-blocks"
 PASTE_STEP = 40.0
@@ -75,11 +77,10 @@ def _check_clip(data: Any) -> None:
 class Editor:
     """Selection edits for one document; the view supplies the selection and shows results."""
 
-    def __init__(self, document: Document,
-                 is_free: Callable[[list[tuple[float, float]]], bool] | None = None) -> None:
+    def __init__(self, document: Document, placer: Placer | None = None) -> None:
         self.doc = document
         self._clip: dict[str, Any] | None = None
-        self.is_free = is_free or (lambda spots: True)  # the view says where blocks would overlap
+        self.placer = placer or (lambda rects, start: start)  # the canvas finds free space
 
     @property
     def graph(self) -> Graph:
@@ -148,14 +149,8 @@ class Editor:
         return self.insert(data, self.free_offset(data), "Duplicate")
 
     def free_offset(self, data: dict[str, Any]) -> tuple[float, float]:
-        """The first offset (right and down a step, then further down) where no copy overlaps a block."""
-        spots = [(float(b["pos"][0]), float(b["pos"][1])) for b in data["blocks"]]
-        dy = PASTE_STEP
-        for _ in range(400):
-            if self.is_free([(x + PASTE_STEP, y + dy) for x, y in spots]):
-                break
-            dy += PASTE_STEP / 2
-        return (PASTE_STEP, dy)
+        """The offset nearest one step right and down where the copies touch no block or frame."""
+        return self.placer(clip_rects(data), (PASTE_STEP, PASTE_STEP))
 
     def insert(self, data: dict[str, Any], offset: tuple[float, float], verb: str) -> list[str]:
         """Add copies of ``data``'s blocks (ungrouped) and their inner wires in one macro."""
@@ -202,8 +197,22 @@ class Editor:
             stack.endMacro()
 
 
+def clip_rects(data: dict[str, Any]) -> list[Rect]:
+    """The boxes of clipboard blocks at their stored positions (heights from their inner wires)."""
+    wired: dict[str, list[int]] = {}
+    for _source, target, port in data.get("wires", []):
+        wired.setdefault(target, []).append(port)
+    rects = []
+    for b in data["blocks"]:
+        x, y = float(b["pos"][0]), float(b["pos"][1])
+        rects.append((x, y, x + BLOCK_W, y + block_height(b["type"], wired.get(b["id"], []))))
+    return rects
+
+
 def _command(doc: Document, op: fixits.Op) -> commands.QUndoCommand:
     a = op.args
+    if op.kind == "move":
+        return commands.Move(doc, dict(a["moves"]), "Make room")
     if op.kind == "add_block":
         return commands.AddBlock(doc, a["type_id"], a["pos"], a["params"], a["block_id"], a["group"])
     if op.kind == "connect":

@@ -2,34 +2,27 @@
 
 Nested group paths (``layer2`` around ``layer2.0``) draw nested frames. A frame collapses
 to one box showing "input shape → output shape"; that is view state only and never touches
-the graph. Only a frame's label strip (or the whole collapsed box) takes mouse clicks, so
-a rubber band can still start on the background inside a frame.
+the graph. Clicking the ▾ at the start of a frame's name collapses it, the ▸ of a collapsed
+box expands it. Only a frame's label strip (or the whole collapsed box) takes mouse clicks,
+so a rubber band can still start on the background inside a frame. When zoomed far out the
+view draws the frames' names itself (see ``overview``).
 """
 
 from __future__ import annotations
-
-from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from gui.canvas.items import BLOCK_W, DETAIL_LOD, PORT_R, SELECT_COLOR, TEXT_COLOR
+from builder.layout import BLOCK_W, FRAME_LABEL_H, FRAME_LABEL_W, FRAME_PAD, PORT_R
+from gui.canvas.items import FULL_LOD, SELECT_COLOR, TEXT_COLOR
 
-PAD = 10.0
-LABEL_H = 16.0
+PAD = FRAME_PAD
+LABEL_H = FRAME_LABEL_H
+TOGGLE_W = 20.0  # the ▾ / ▸ hit area at the start of a frame's name
 BOX_W = BLOCK_W + 30
 BOX_H = 56.0
 _TINTS = ("#4f7cac", "#6a994e", "#9c6644", "#7b5ea7")
-
-
-@lru_cache(maxsize=4096)
-def parents(group: str) -> tuple[str, ...]:
-    """``layer2.0`` → ``("layer2", "layer2.0")`` (outermost first)."""
-    if not group:
-        return ()
-    parts = group.split(".")
-    return tuple(".".join(parts[: i + 1]) for i in range(len(parts)))
 
 
 class GroupFrameItem(QGraphicsItem):
@@ -50,7 +43,7 @@ class GroupFrameItem(QGraphicsItem):
         self.setZValue(-10 + self.depth)
         self.setAcceptedMouseButtons(Qt.MouseButton.LeftButton | Qt.MouseButton.RightButton)
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, False)
-        self.setToolTip(f"group {group}: double-click to collapse or expand")
+        self.setToolTip(f"group {group}: click ▾ to collapse, ▸ to expand; drag the name to move it")
 
     # ------------------------------------------------------------------ geometry
     def set_rect(self, rect: QRectF) -> bool:
@@ -63,6 +56,9 @@ class GroupFrameItem(QGraphicsItem):
 
     def expanded_rect(self) -> QRectF:
         return QRectF(self._rect)
+
+    def edge_color(self) -> QColor:
+        return QColor(self._edge)
 
     def set_collapsed(self, collapsed: bool) -> None:
         if collapsed != self.collapsed:
@@ -86,7 +82,14 @@ class GroupFrameItem(QGraphicsItem):
 
     def label_rect(self) -> QRectF:
         r = self._rect
-        return QRectF(r.left(), r.top(), min(r.width(), 240.0), LABEL_H + 2)
+        return QRectF(r.left(), r.top(), min(r.width(), FRAME_LABEL_W), LABEL_H + 2)
+
+    def toggle_rect(self) -> QRectF:
+        """The ▾ (expanded) or ▸ (collapsed) that collapses or expands the frame when clicked."""
+        if self.collapsed:
+            box = self.box_rect()
+            return QRectF(box.left() + 4, box.top() + 2, TOGGLE_W, BOX_H / 2)
+        return QRectF(self._rect.left() + 3, self._rect.top(), TOGGLE_W, LABEL_H + 2)
 
     def boundingRect(self) -> QRectF:
         return self.box_rect().adjusted(-PORT_R - 2, -2, PORT_R + 2, 2)
@@ -106,7 +109,7 @@ class GroupFrameItem(QGraphicsItem):
         painter.setPen(QPen(self._edge, 1.2))
         painter.setBrush(QBrush(self._fill))
         painter.drawRoundedRect(self._rect, 9, 9)
-        if lod >= DETAIL_LOD * 0.5:
+        if lod >= FULL_LOD:  # further out the view labels frames in a screen-size font
             font = QFont()
             font.setPointSizeF(8.5)
             font.setBold(True)
@@ -121,7 +124,7 @@ class GroupFrameItem(QGraphicsItem):
         painter.setPen(QPen(SELECT_COLOR if self.isSelected() else self._edge.darker(120), 1.6))
         painter.setBrush(QBrush(fill))
         painter.drawRoundedRect(box, 8, 8)
-        if lod >= DETAIL_LOD:
+        if lod >= FULL_LOD:
             font = QFont()
             font.setPointSizeF(9.0)
             font.setBold(True)

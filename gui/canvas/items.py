@@ -1,8 +1,13 @@
-"""Scene items: blocks (with their ports) and wires.
+"""Scene items for blocks (with their ports); wires are in ``wires``.
 
 Items are cheap to paint: no graphics effects, text elided once when it changes, device
-coordinate caching for blocks, and no text at all when zoomed far out. Ports are not items of
-their own; a block knows where its ports are and the view hit-tests them.
+coordinate caching. Text has three levels of detail: the full three lines (id, parameters,
+output shape) from :data:`FULL_LOD`; from :data:`COMPACT_LOD` (a block about 65 px wide on
+screen) two lines — the id without its group prefix and the output shape — in a font that
+keeps a readable size on screen; below that none (the view labels group frames instead).
+Text colours are chosen for contrast with the fill, so a gradient tint never hides them.
+Ports are not items of their own; a block knows where its ports are and the view hit-tests
+them.
 """
 
 from __future__ import annotations
@@ -11,29 +16,28 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import (
-    QBrush,
-    QColor,
-    QFont,
-    QFontMetricsF,
-    QPainter,
-    QPainterPath,
-    QPainterPathStroker,
-    QPen,
-)
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from builder import catalog
 from builder.graph import Block
+from builder.layout import (
+    BLOCK_H,
+    BLOCK_W,
+    ITEM_PAD_X,
+    ITEM_PAD_Y,
+    PORT_GAP,
+    PORT_R,
+    block_height,
+    input_port_count,
+)
 from builder.validate import Diagnostic
 from gui import style
 
-BLOCK_W = 170.0
-BLOCK_H = 60.0
-PORT_GAP = 18.0
-PORT_R = 4.5
-DETAIL_LOD = 0.45  # below this zoom, skip text
+FULL_LOD = 0.75  # from this zoom up: id, parameters and shape in the normal fonts
+COMPACT_LOD = 0.38  # from this zoom up: short id and shape in a font of readable screen size
 OVERVIEW_LOD = 0.2  # below this zoom, blocks are plain boxes without ports
+DETAIL_LOD = COMPACT_LOD  # wire labels and frame names are drawn from here up
+COMPACT_PX = (11.0, 10.0)  # the compact lines' font heights on screen, in pixels
 
 ABBREV = {"out_channels": "out", "kernel_size": "k", "stride": "s", "out_features": "out",
           "negative_slope": "slope", "channels": "C", "height": "H", "width": "W"}
@@ -41,10 +45,11 @@ ABBREV = {"out_channels": "out", "kernel_size": "k", "stride": "s", "out_feature
 ERROR_COLOR = QColor(style.ERROR_COLOR)  # the same red and amber as the diagnostics list
 WARNING_COLOR = QColor(style.WARNING_COLOR)
 SELECT_COLOR = QColor("#1f6feb")
-WIRE_COLOR = QColor("#5b6573")
-SKIP_COLOR = QColor("#e36414")
 TEXT_COLOR = QColor("#1d232b")
 MUTED_TEXT = QColor("#4a5360")
+ERROR_TEXT = QColor("#b3261e")  # error text on a light, untinted fill (4.5:1 on white and up)
+
+__all__ = ["BLOCK_H", "BLOCK_W", "ERROR_COLOR", "BlockItem", "contrast", "text_colors"]
 
 
 def _fonts() -> tuple[QFont, QFont]:
@@ -73,6 +78,33 @@ def fit_title(block_id: str) -> tuple[str, float]:
     return QFontMetricsF(font).elidedText(block_id, Qt.TextElideMode.ElideMiddle, width), 8.0
 
 
+@lru_cache(maxsize=64)
+def compact_font(pixels: int, bold: bool) -> QFont:
+    font = QFont()
+    font.setPixelSize(max(1, pixels))
+    font.setBold(bold)
+    return font
+
+
+@lru_cache(maxsize=16384)
+def compact_text(text: str, pixels: int, bold: bool) -> str:
+    """``text`` elided in the middle to a block's width in a font ``pixels`` high (scene units)."""
+    metrics = QFontMetricsF(compact_font(pixels, bold))
+    return metrics.elidedText(text, Qt.TextElideMode.ElideMiddle, BLOCK_W - 16)
+
+
+def short_id(block_id: str, group: str) -> str:
+    """The id without its group's prefix (``layer1_0_conv1`` in ``layer1.0`` → ``conv1``).
+
+    A bare number keeps the group's last name (``layer1_0_shortcut_0`` → ``shortcut_0``).
+    """
+    prefix = group.replace(".", "_") + "_" if group else ""
+    rest = block_id[len(prefix):] if prefix and block_id.startswith(prefix) else ""
+    if rest.isdigit():
+        rest = f"{group.rpartition('.')[2]}_{rest}"
+    return rest or block_id
+
+
 def params_text(block: Block) -> str:
     """``Conv2d out=16 k=3 s=2``: the label and the key parameters."""
     spec = block.spec
@@ -80,15 +112,44 @@ def params_text(block: Block) -> str:
     return " ".join([spec.label, *parts])
 
 
+def _luminance(color: QColor) -> float:
+    """WCAG relative luminance."""
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    return 0.2126 * channel(color.redF()) + 0.7152 * channel(color.greenF()) + 0.0722 * channel(color.blueF())
+
+
+def contrast(a: QColor, b: QColor) -> float:
+    """WCAG contrast ratio of two colours (1 to 21; 4.5 is readable body text)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def text_colors(fill: QColor, error: bool, tinted: bool) -> tuple[QColor, QColor, QColor]:
+    """Title, detail and shape-line colours readable on ``fill``.
+
+    The usual dark text where it reads (contrast 4.5:1 or more), else white, else black (a
+    mid-bright tint such as inferno's red); details in a muted shade only where that reads
+    too. The shape line of a block with an error is red only on an untinted fill; on a tint
+    (which may itself be red) it keeps the text colour and the red outline marks the error.
+    """
+    text = _readable(fill, (TEXT_COLOR, QColor("white"), QColor("black")))
+    muted = MUTED_TEXT if text == TEXT_COLOR else QColor("#ececec") if text == QColor("white") else text
+    if contrast(fill, muted) < 4.5:
+        muted = text
+    shape = ERROR_TEXT if error and not tinted and contrast(fill, ERROR_TEXT) >= 4.5 else text
+    return text, muted, shape
+
+
+def _readable(fill: QColor, choices: tuple[QColor, ...]) -> QColor:
+    """The first of ``choices`` readable on ``fill`` (4.5:1), else the one contrasting most."""
+    for color in choices:
+        if contrast(fill, color) >= 4.5:
+            return color
+    return max(choices, key=lambda c: contrast(fill, c))
+
+
 _BLOCK_FLAGS = QGraphicsItem.GraphicsItemFlag.ItemIsSelectable | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-
-
-def input_port_count(type_id: str, wired_ports: set[int]) -> int:
-    """Ports to draw: the arity, or for Add/Concat one free port beyond the wired ones (≥ 2)."""
-    arity = catalog.get(type_id).arity
-    if arity is not None:
-        return max(arity, max(wired_ports, default=-1) + 1)
-    return max(2, max(wired_ports, default=-1) + 2)
 
 
 class BlockItem(QGraphicsItem):
@@ -102,6 +163,7 @@ class BlockItem(QGraphicsItem):
         self._fill = QColor(self._color).lighter(185)
         self._wired: set[int] = set(wired)
         self._lines = ("", "", _elided("→ ?"))
+        self._short = block.id  # the id without its group prefix (compact text)
         self._title_pt = 9.0
         self._shape_text = "?"
         self._severity = ""  # "", "warning" or "error"
@@ -119,15 +181,16 @@ class BlockItem(QGraphicsItem):
     # ------------------------------------------------------------------ state
     @property
     def height(self) -> float:
-        return max(BLOCK_H, 16.0 + self.n_inputs * PORT_GAP)
+        return block_height(self.type_id, self._wired)
 
     def _measure(self) -> QRectF:
         """The bounding rectangle: the box, its ports and the selection ring."""
-        return QRectF(-PORT_R - 2, -6, BLOCK_W + 2 * PORT_R + 4, self.height + 12)
+        return QRectF(-ITEM_PAD_X, -ITEM_PAD_Y, BLOCK_W + 2 * ITEM_PAD_X, self.height + 2 * ITEM_PAD_Y)
 
     def set_block(self, block: Block) -> None:
-        """Refresh the id and parameter text (after a rename or a parameter change)."""
+        """Refresh the id and parameter text (after a rename, a regroup or a parameter change)."""
         self.block_id = block.id
+        self._short = short_id(block.id, block.group)
         title, self._title_pt = fit_title(block.id)
         self._lines = (title, _elided(params_text(block)), self._lines[2])
         self.update()
@@ -168,11 +231,11 @@ class BlockItem(QGraphicsItem):
     def set_wired(self, wired: set[int]) -> None:
         """Update filled ports and the port count (Add/Concat grow a free port)."""
         count = input_port_count(self.type_id, wired)
+        self._wired = set(wired)
         if count != self.n_inputs:
             self.prepareGeometryChange()
             self.n_inputs = count
             self._bounds = self._measure()
-        self._wired = set(wired)
         self.update()
 
     # ------------------------------------------------------------------ ports
@@ -218,7 +281,12 @@ class BlockItem(QGraphicsItem):
             painter.setBrush(QBrush(self._tint or self._color.lighter(140)))
             painter.drawRect(rect)
             return
-        painter.setPen(self._outline())
+        outline = self._outline()
+        if self._tint is not None and self._severity:  # a white halo: a red outline shows on a red tint
+            painter.setPen(QPen(QColor("white"), outline.widthF() + 3))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect, 6, 6)
+        painter.setPen(outline)
         painter.setBrush(QBrush(self._tint or self._fill))
         painter.drawRoundedRect(rect, 6, 6)
         painter.setPen(Qt.PenStyle.NoPen)
@@ -228,8 +296,10 @@ class BlockItem(QGraphicsItem):
             painter.setPen(QPen(SELECT_COLOR, 2.5))
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRoundedRect(rect.adjusted(-3.5, -3.5, 3.5, 3.5), 8, 8)
-        if lod >= DETAIL_LOD:
+        if lod >= FULL_LOD:
             self._paint_text(painter)
+        elif lod >= COMPACT_LOD:
+            self._paint_compact(painter, lod)
         self._paint_ports(painter)
 
     def _outline(self) -> QPen:
@@ -239,11 +309,14 @@ class BlockItem(QGraphicsItem):
             return QPen(WARNING_COLOR, 2.0, Qt.PenStyle.DashLine)
         return QPen(self._color.darker(130), 1.2)
 
+    def text_colors(self) -> tuple[QColor, QColor, QColor]:
+        """Title, detail and shape-line colours for the current fill."""
+        return text_colors(self._tint or self._fill, self._severity == "error", self._tint is not None)
+
     def _paint_text(self, painter: QPainter) -> None:
         title, small = _fonts()
         top = (self.height - 48) / 2
-        dark = self._tint is not None and self._tint.lightnessF() < 0.45
-        text, muted = (QColor("white"), QColor("#e6e6e6")) if dark else (TEXT_COLOR, MUTED_TEXT)
+        text, muted, shape = self.text_colors()
         painter.setPen(text)
         title.setPointSizeF(self._title_pt)
         painter.setFont(title)
@@ -252,9 +325,23 @@ class BlockItem(QGraphicsItem):
         painter.setPen(muted)
         painter.drawText(QRectF(12, top + 16, BLOCK_W - 16, 16), Qt.AlignmentFlag.AlignVCenter,
                          self._lines[1])
-        painter.setPen(ERROR_COLOR if self._severity == "error" else text)
+        painter.setPen(shape)
         painter.drawText(QRectF(12, top + 32, BLOCK_W - 16, 16), Qt.AlignmentFlag.AlignVCenter,
                          self._lines[2])
+
+    def _paint_compact(self, painter: QPainter, lod: float) -> None:
+        """Two lines (short id, shape) whose font stays :data:`COMPACT_PX` high on screen."""
+        text, _muted, shape = self.text_colors()
+        big, small = (round(px / lod) for px in COMPACT_PX)
+        top = (self.height - big - small) / 2
+        painter.setPen(text)
+        painter.setFont(compact_font(big, True))
+        painter.drawText(QRectF(10, top - 2, BLOCK_W - 12, big + 4), Qt.AlignmentFlag.AlignVCenter,
+                         compact_text(self._short, big, True))
+        painter.setPen(shape)
+        painter.setFont(compact_font(small, False))
+        painter.drawText(QRectF(10, top + big, BLOCK_W - 12, small + 4), Qt.AlignmentFlag.AlignVCenter,
+                         compact_text(self._shape_text, small, False))
 
     def _paint_ports(self, painter: QPainter) -> None:
         painter.setPen(QPen(self._color.darker(150), 1.2))
@@ -269,117 +356,3 @@ class BlockItem(QGraphicsItem):
 def _near(a: QPointF, b: QPointF, radius: float) -> bool:
     d = a - b
     return d.x() * d.x() + d.y() * d.y() <= radius * radius
-
-
-def wire_path(start: QPointF, end: QPointF, skip: bool = False, lane: float | None = None,
-              enters_frame: bool = False) -> QPainterPath:
-    """A cubic curve from an output port to an input port.
-
-    A wire that runs backwards (to the next row of a banded layout), or one that enters a
-    group frame in another row, leaves to the right, runs along ``lane`` (a y in the gap
-    above the target's frame, given by the scene) and enters from the left; skip wires take a
-    lane 10 px higher so the two stay apart.
-    """
-    path = QPainterPath(start)
-    dx = end.x() - start.x()
-    if dx >= 40 and not (enters_frame and lane is not None and abs(end.y() - start.y()) > 80):
-        bend = max(30.0, dx / 2)
-        path.cubicTo(start + QPointF(bend, 0), end - QPointF(bend, 0), end)
-        return path
-    if lane is None:
-        lane = end.y() - 45 if end.y() > start.y() else end.y() + 45
-    lane -= 10 if skip else 0
-    out = QPointF(start.x() + 30, lane)
-    inn = QPointF(end.x() - 30, lane)
-    path.cubicTo(start + QPointF(30, 0), QPointF(out.x(), start.y()), out)
-    path.lineTo(inn)
-    path.cubicTo(QPointF(inn.x(), end.y()), end - QPointF(30, 0), end)
-    return path
-
-
-@lru_cache(maxsize=1024)
-def _label_width(text: str) -> float:
-    font = _fonts()[1]
-    font.setPointSizeF(7.5)
-    return QFontMetricsF(font).horizontalAdvance(text) + 6
-
-
-class WireItem(QGraphicsItem):
-    """A wire from a block output to an input port, labelled with its tensor shape."""
-
-    def __init__(self, source: str, target: str, port: int) -> None:
-        super().__init__()
-        self.source, self.target, self.port = source, target, port
-        self.skip = False
-        self._label = ""
-        self._path = QPainterPath()
-        self._shape: QPainterPath | None = None
-        self._bounds = QRectF()
-        self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setZValue(1)
-
-    def set_ends(self, start: QPointF, end: QPointF, lane: float | None = None,
-                 enters_frame: bool = False) -> None:
-        self.prepareGeometryChange()
-        self._path = wire_path(start, end, self.skip, lane, enters_frame)
-        self._shape = None
-        mid = self._path.pointAtPercent(0.5)
-        if self._path.elementCount() > 4:  # routed along a lane: label where it is read
-            out, inn = self._path.elementAt(3), self._path.elementAt(4)
-            sign = 1.0 if inn.x >= out.x else -1.0
-            mid = QPointF(out.x + sign * 40, out.y) if self.skip else QPointF(inn.x - sign * 40, inn.y)
-        self._label_pos = mid
-        self._bounds = self._path.boundingRect().united(QRectF(mid.x() - 40, mid.y() - 16, 80, 20))
-        self._bounds.adjust(-4, -4, 4, 4)
-
-    def set_label(self, text: str, skip: bool) -> None:
-        if text != self._label or skip != self.skip:
-            self._label = text
-            self.skip = skip
-            self.refresh_tip()
-            self.update()
-
-    def refresh_tip(self) -> None:
-        kind = "skip connection" if self.skip else "wire"
-        self.setToolTip(f"{kind} {self.source} → {self.target} (input {self.port}): {self._label or '?'}")
-
-    @property
-    def label(self) -> str:
-        return self._label
-
-    def path(self) -> QPainterPath:
-        return self._path
-
-    def boundingRect(self) -> QRectF:
-        return self._bounds
-
-    def shape(self) -> QPainterPath:
-        if self._shape is None:
-            stroker = QPainterPathStroker()
-            stroker.setWidth(10)
-            self._shape = stroker.createStroke(self._path)
-        return self._shape
-
-    def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        color = SELECT_COLOR if self.isSelected() else (SKIP_COLOR if self.skip else WIRE_COLOR)
-        pen = QPen(color, 2.6 if self.isSelected() else 1.6)
-        if self.skip:
-            pen.setStyle(Qt.PenStyle.DashLine)
-        painter.setPen(pen)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawPath(self._path)
-        if self._label and option.levelOfDetailFromTransform(painter.worldTransform()) >= DETAIL_LOD:
-            self._paint_label(painter, color)
-
-    def _paint_label(self, painter: QPainter, color: QColor) -> None:
-        _, small = _fonts()
-        small.setPointSizeF(7.5)
-        painter.setFont(small)
-        width = _label_width(self._label)
-        box = QRectF(self._label_pos.x() - width / 2, self._label_pos.y() - 15, width, 13)
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(QColor(255, 255, 255, 215))
-        painter.drawRoundedRect(box, 3, 3)
-        painter.setPen(color)
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self._label)

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPointF
 from PySide6.QtWidgets import QGraphicsItem, QMenu
 
 from gui.canvas.groups import GroupFrameItem
-from gui.canvas.items import BlockItem, WireItem
+from gui.canvas.items import BlockItem
+from gui.canvas.viewapi import CanvasViewApi
+from gui.canvas.wires import WireItem
 
-if TYPE_CHECKING:
-    from gui.canvas.view import CanvasView
 
-
-def build_menu(view: CanvasView, item: QGraphicsItem | None, scene_pos: QPointF) -> QMenu:
+def build_menu(view: CanvasViewApi, item: QGraphicsItem | None, scene_pos: QPointF) -> QMenu:
     """A menu for ``item`` (None: the background); actions call the view's methods."""
-    menu = QMenu(view)
+    menu = QMenu(view.viewport())
     if isinstance(item, BlockItem):
         _block_menu(view, menu, item)
     elif isinstance(item, WireItem):
@@ -34,7 +32,7 @@ def build_menu(view: CanvasView, item: QGraphicsItem | None, scene_pos: QPointF)
     return menu
 
 
-def _block_menu(view: CanvasView, menu: QMenu, item: BlockItem) -> None:
+def _block_menu(view: CanvasViewApi, menu: QMenu, item: BlockItem) -> None:
     fixes = view.editor.fixits_for(item.block_id)
     for fix in fixes:
         action = menu.addAction(f"Fix: {fix.title}", partial(view.editor.apply_fixit, fix))
@@ -46,7 +44,7 @@ def _block_menu(view: CanvasView, menu: QMenu, item: BlockItem) -> None:
     menu.addAction("Delete", view.delete_selection)
 
 
-def _frame_menu(view: CanvasView, menu: QMenu, frame: GroupFrameItem) -> None:
+def _frame_menu(view: CanvasViewApi, menu: QMenu, frame: GroupFrameItem) -> None:
     group = frame.path
     if frame.collapsed:
         menu.addAction(f"Expand {group}", lambda: view.set_group_collapsed(group, False))

@@ -3,6 +3,11 @@
 The scene listens to ``Document.graph_event`` and updates only the items an event touches,
 rebuilds on ``graph_replaced`` and restyles on ``validated`` (shapes, red outlines, skip
 wires). It never changes the graph: edits are commands pushed by the view.
+
+Wires are routed around the blocks they do not connect (:mod:`builder.routing`) over an index
+of what is visible: block boxes, and the boxes of collapsed groups. A block dragged by the
+mouse re-routes its own wires at once; after an edit every wire is re-routed once, when the
+event loop's turn ends (``flush``), so routes never depend on the order edits arrived in.
 """
 
 from __future__ import annotations
@@ -14,12 +19,26 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsScene
 
 from builder.catalog import fmt_shape
-from builder.graph import Event, Graph
-from builder.layout import depths
+from builder.geometry import label_strip, parents, passed_frames
+from builder.graph import (
+    BlockAdded,
+    BlockMoved,
+    BlockRemoved,
+    BlockRenamed,
+    Event,
+    Graph,
+    GroupChanged,
+    ParamChanged,
+    WireAdded,
+    WireRemoved,
+)
+from builder.layout import BLOCK_W
+from builder.routing import Obstacles, RouteBook, probed_route
 from builder.validate import Report
 from gui.canvas import collapse
-from gui.canvas.groups import LABEL_H, PAD, GroupFrameItem, parents
-from gui.canvas.items import BLOCK_H, BLOCK_W, BlockItem, WireItem
+from gui.canvas.groups import LABEL_H, PAD, GroupFrameItem
+from gui.canvas.items import BlockItem
+from gui.canvas.wires import WireItem
 from gui.document import Document
 
 Endpoint = BlockItem | GroupFrameItem
@@ -47,6 +66,9 @@ class CanvasScene(QGraphicsScene):
         self._settle = QTimer(self, singleShot=True, interval=0)
         self._settle.timeout.connect(self.flush)
         self._frames_dirty = False
+        self._routes_dirty = False  # obstacles changed: re-route the wires they touch at the next flush
+        self.obstacles = Obstacles()  # what wires go around: visible blocks, collapsed boxes
+        self.book = RouteBook()  # which wires a change of obstacles may re-route
         self._regrouped: set[str] = set()  # blocks whose group changed since the last flush
         document.graph_event.connect(self._on_event)
         document.graph_replaced.connect(self.rebuild)
@@ -67,6 +89,9 @@ class CanvasScene(QGraphicsScene):
         self.collapsed.clear()
         self._by_block.clear()
         self._regrouped.clear()
+        self.obstacles.clear()
+        self.book.clear()
+        self._routes_dirty = False
         self.shifts = collapse.Shifts()
         self._structure += 1
         for block in self.graph.blocks():
@@ -88,6 +113,7 @@ class CanvasScene(QGraphicsScene):
         if self.collapsed:
             item.setVisible(isinstance(self.endpoint(block_id), BlockItem))
         self.addItem(item)
+        self._put_obstacle(block_id)
         return item
 
     def _add_wire_item(self, source: str, target: str, port: int) -> WireItem:
@@ -107,25 +133,77 @@ class CanvasScene(QGraphicsScene):
                 return self.frames[group]
         return self.blocks[block_id]
 
+    @staticmethod
+    def _key(endpoint: Endpoint) -> str | tuple[str, str]:
+        """An endpoint's key in the obstacle index."""
+        return endpoint.block_id if isinstance(endpoint, BlockItem) else ("frame", endpoint.path)
+
+    def _put_obstacle(self, block_id: str) -> None:
+        """Index a block's box where it is drawn (or drop it while it is hidden)."""
+        item = self.blocks[block_id]
+        if item.isVisible():
+            x, y = item.pos().x(), item.pos().y()
+            self.obstacles.put(block_id, (x, y, x + BLOCK_W, y + item.height))
+        else:
+            self.obstacles.remove(block_id)
+
+    def _index_all(self) -> None:
+        """Rebuild the obstacle index from what is visible."""
+        self.obstacles.clear()
+        for block_id in self.blocks:
+            self._put_obstacle(block_id)
+        for group in self.frames:
+            self._index_frame(group)
+
+    def _index_frame(self, group: str) -> None:
+        """A collapsed box is an obstacle; an open frame's name strip a soft one."""
+        frame = self.frames.get(group)
+        box, strip = ("frame", group), ("label", group)
+        self.obstacles.remove(box)
+        self.obstacles.remove(strip)
+        if frame is None or not frame.isVisible():
+            return
+        if frame.collapsed:
+            r = frame.box_rect()
+            self.obstacles.put(box, (r.left(), r.top(), r.right(), r.bottom()))
+        else:
+            r = frame.expanded_rect()
+            self.obstacles.put(strip, label_strip((r.left(), r.top(), r.right(), r.bottom())), soft=True)
+
     def _place_wire(self, wire: WireItem) -> None:
         src, dst = self.endpoint(wire.source), self.endpoint(wire.target)
         if src is dst and isinstance(src, GroupFrameItem):
             wire.setVisible(False)
             return
         wire.setVisible(True)
-        lane, enters = self._lane(wire, dst)
-        wire.set_ends(src.output_port_pos(), dst.input_port_pos(wire.port), lane, enters)
-
-    def _lane(self, wire: WireItem, dst: Endpoint) -> tuple[float, bool]:
-        """A y just above the frames the wire enters (or above its target), and whether it enters one."""
-        src_groups = parents(self.graph.block(wire.source).group)
-        for group in parents(self.graph.block(wire.target).group):
+        p, q = src.output_port_pos(), dst.input_port_pos(wire.port)
+        avoid = []
+        for group in passed_frames(self.graph.block(wire.source).group, self.graph.block(wire.target).group):
             frame = self.frames.get(group)
-            if group not in src_groups and frame is not None and frame.isVisible():
-                return frame.box_rect().top() - 12, True
-        if isinstance(dst, GroupFrameItem):
-            return dst.box_rect().top() - 12, False
-        return dst.sceneBoundingRect().top() - 12, False
+            if frame is not None and frame.isVisible() and not frame.collapsed:
+                r = frame.expanded_rect()
+                avoid.append((r.left(), r.top(), r.right(), r.bottom()))
+        points, probes = probed_route((p.x(), p.y()), (q.x(), q.y()), self.obstacles, self._key(src),
+                                      self._key(dst), wire.port, avoid)
+        self.book.record((wire.target, wire.port), probes)
+        wire.set_route(points)
+
+    def reroute(self, everything: bool = True) -> None:
+        """Route again every wire, or only those the obstacles changed since the last time may alter."""
+        self._routes_dirty = False
+        changes, self.obstacles.changed = self.obstacles.changed, []
+        self.book.everything |= everything
+        for key in self.book.due(self.wires, changes):
+            self._place_wire(self.wires[key])  # type: ignore[index]  # the book's keys are the wires' keys
+
+    def _stale(self, groups: set[str] | None = None, block_id: str | None = None) -> None:
+        """Mark the wires of ``block_id``, or with an end inside one of ``groups``, to be routed again."""
+        for key, wire in self.wires.items():
+            if block_id is not None and block_id in (wire.source, wire.target):
+                self.book.stale.add(key)
+            elif groups and any(g in groups for end in (wire.source, wire.target)
+                                for g in parents(self.graph.block(end).group)):
+                self.book.stale.add(key)
 
     def wires_of(self, block_id: str) -> list[WireItem]:
         return [self.wires[k] for k in self._by_block.get(block_id, ()) if k in self.wires]
@@ -140,7 +218,8 @@ class CanvasScene(QGraphicsScene):
         return (view_pos.x(), self.shifts.to_model(view_pos.y()))
 
     def item_moved(self, block_id: str) -> None:
-        """A block's item moved (a drag, an event): its wires follow now, its frames soon."""
+        """A block's item moved by the mouse: its wires follow now, its frames soon."""
+        self._put_obstacle(block_id)
         for wire in self.wires_of(block_id):
             self._place_wire(wire)
         if block_id in self.graph and self.graph.block(block_id).group:
@@ -148,13 +227,29 @@ class CanvasScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ events
     def _on_event(self, event: Event) -> None:
-        if event.kind in ("block_added", "block_removed", "wire_added", "wire_removed", "block_renamed"):
+        if isinstance(event, BlockAdded | BlockRemoved | WireAdded | WireRemoved | BlockRenamed):
             self._structure += 1
-        handler = getattr(self, f"_ev_{event.kind}", None)
-        if handler is not None:
-            handler(event)
+        match event:
+            case BlockAdded():
+                self._ev_block_added(event)
+            case BlockRemoved():
+                self._ev_block_removed(event)
+            case WireAdded():
+                self._ev_wire_added(event)
+            case WireRemoved():
+                self._ev_wire_removed(event)
+            case ParamChanged():
+                self._ev_param_changed(event)
+            case BlockMoved():
+                self._ev_block_moved(event)
+            case BlockRenamed():
+                self._ev_block_renamed(event)
+            case GroupChanged():
+                self._ev_group_changed(event)
         self._grow.start()
-        if self.collapsed or self.shifts:
+        if isinstance(event, BlockAdded | BlockRemoved | BlockMoved | WireAdded | WireRemoved):
+            self._routes_dirty = True
+        if self.collapsed or self.shifts or self._routes_dirty:
             self._settle.start()  # once per event-loop turn: members may have moved or changed
 
     def _frames_later(self) -> None:
@@ -168,30 +263,33 @@ class CanvasScene(QGraphicsScene):
             self.refresh_frames()
         regrouped, self._regrouped = self._regrouped, set()
         for block_id in regrouped & set(self.blocks):
-            for wire in self.wires_of(block_id):
-                self._place_wire(wire)
+            self.blocks[block_id].set_block(self.graph.block(block_id))  # its short name
         self._check_shifts()
+        if self._routes_dirty:
+            self.reroute(everything=False)
 
-    def _ev_block_added(self, event: Event) -> None:
+    def _ev_block_added(self, event: BlockAdded) -> None:
         self._add_block_item(event.block_id)
         if self.graph.block(event.block_id).group:
             self._frames_later()
 
-    def _ev_block_removed(self, event: Event) -> None:
+    def _ev_block_removed(self, event: BlockRemoved) -> None:
         item = self.blocks.pop(event.block_id, None)
         self._by_block.pop(event.block_id, None)
+        self.obstacles.remove(event.block_id)
         if item is not None:
             self.removeItem(item)
-        if event.data["block"].group:
+        if event.block.group:
             self._frames_later()
 
-    def _ev_wire_added(self, event: Event) -> None:
-        self._add_wire_item(event.data["source"], event.block_id, event.data["port"])
+    def _ev_wire_added(self, event: WireAdded) -> None:
+        self._add_wire_item(event.source, event.block_id, event.port)
         self._refresh_ports(event.block_id)
 
-    def _ev_wire_removed(self, event: Event) -> None:
-        key = (event.block_id, event.data["port"])
+    def _ev_wire_removed(self, event: WireRemoved) -> None:
+        key = (event.block_id, event.port)
         item = self.wires.pop(key, None)
+        self.book.forget(key)
         if item is not None:
             self.removeItem(item)
             for block_id in (item.source, item.target):
@@ -205,27 +303,37 @@ class CanvasScene(QGraphicsScene):
         height = item.height
         item.set_wired(set(self.graph.inputs_of(block_id)))
         grew = item.height != height
+        if grew:
+            self._put_obstacle(block_id)
         for wire in self.wires_of(block_id):
             if grew or wire.target == block_id:
                 self._place_wire(wire)
         if grew and self.graph.block(block_id).group:
             self._frames_later()
 
-    def _ev_param_changed(self, event: Event) -> None:
+    def _ev_param_changed(self, event: ParamChanged) -> None:
         self.blocks[event.block_id].set_block(self.graph.block(event.block_id))
 
-    def _ev_block_moved(self, event: Event) -> None:
+    def _ev_block_moved(self, event: BlockMoved) -> None:
         item = self.blocks[event.block_id]
         pos = self.view_pos(event.block_id)
         if item.pos() != pos:
             item.setPos(pos)
-            self.item_moved(event.block_id)
+            self._put_obstacle(event.block_id)  # its wires are routed with the others at the flush
+            for wire in self.wires_of(event.block_id):
+                self.book.stale.add((wire.target, wire.port))
+            if self.graph.block(event.block_id).group:
+                self._frames_later()
 
-    def _ev_block_renamed(self, event: Event) -> None:
-        old, new = event.data["old"], event.block_id
+    def _ev_block_renamed(self, event: BlockRenamed) -> None:
+        old, new = event.old, event.block_id
         item = self.blocks.pop(old)
         self.blocks[new] = item
         item.set_block(self.graph.block(new))
+        rect = self.obstacles.rects.get(old)
+        self.obstacles.remove(old)
+        if rect is not None:
+            self.obstacles.put(new, rect)
         for key in [k for k in self.wires if k[0] == old]:
             wire = self.wires.pop(key)
             wire.target = new
@@ -239,9 +347,11 @@ class CanvasScene(QGraphicsScene):
         for (target, port), wire in self.wires.items():
             self._by_block.setdefault(wire.source, set()).add((target, port))
             self._by_block.setdefault(target, set()).add((target, port))
+        self.book.everything = True  # wires keyed by the old id route again
+        self._routes_dirty = True
 
-    def _ev_group_changed(self, event: Event) -> None:
-        self._regrouped.update(event.data["old"])  # their wires may enter other frames now
+    def _ev_group_changed(self, event: GroupChanged) -> None:
+        self._regrouped.update(event.old)  # their wires may enter other frames now
         self._frames_later()
 
     # ------------------------------------------------------------------ groups
@@ -286,17 +396,15 @@ class CanvasScene(QGraphicsScene):
             parent = group.rpartition(".")[0]
             if parent:
                 rects[parent] = rects[parent].united(outer) if parent in rects else outer
-        if changed:  # wires route above the frames they enter, and attach to collapsed boxes
-            self._replace_wires_near(changed)
+        for group in changed:  # wires go around frame names and collapsed boxes
+            self._index_frame(group)
+        if changed:  # ... and keep out of the frames they only leave or enter
+            self._stale(groups=changed)
+        if changed & self.collapsed:  # ... and attach to collapsed boxes
+            self._routes_dirty = True
+            self._settle.start()
         if only is None:
             self._update_summaries()
-
-    def _replace_wires_near(self, groups: set[str]) -> None:
-        """Re-place the wires with an end inside one of ``groups``."""
-        for wire in self.wires.values():
-            ends = (self.graph.block(wire.source).group, self.graph.block(wire.target).group)
-            if any(g in groups for end in ends for g in parents(end)):
-                self._place_wire(wire)
 
     def set_collapsed(self, group: str, collapsed: bool) -> None:
         """Collapse a group frame to one box, or expand it (view state; the graph is untouched)."""
@@ -324,8 +432,8 @@ class CanvasScene(QGraphicsScene):
             item.setVisible(isinstance(self.endpoint(block_id), BlockItem))
             if not item.isVisible():
                 item.setSelected(False)
-        for wire in self.wires.values():
-            self._place_wire(wire)
+        self._index_all()
+        self.reroute()
         self._update_summaries()
         self._grow.start()
 
@@ -384,13 +492,12 @@ class CanvasScene(QGraphicsScene):
             wire.set_label(texts.get(wire.source, ""), skip)
             if moved:
                 self._place_wire(wire)
-        if self.collapsed:
-            self._update_summaries()
+        self._update_summaries()  # shapes on collapsed boxes and on zoomed-out frame names
 
     def _depths(self, report: Report) -> dict[str, int]:
         """Layer depths for skip-wire marking, recomputed only when blocks or wires changed."""
         if self._depth_key != self._structure:
-            self._depth_cache = depths(self.graph, report.order)
+            self._depth_cache = self.graph.depths(report.order)
             self._depth_key = self._structure
         return self._depth_cache
 
@@ -398,15 +505,6 @@ class CanvasScene(QGraphicsScene):
         """Tint the named blocks (e.g. by gradient magnitude); every other block loses its tint."""
         for block_id, item in self.blocks.items():
             item.set_tint(tints.get(block_id))
-
-    def is_free(self, spots: list[tuple[float, float]]) -> bool:
-        """True when blocks at these model positions would overlap no visible block."""
-        for x, y in spots:
-            top = y + self.shifts.dy(None, y)
-            area = QRectF(x - 10, top - 10, BLOCK_W + 20, BLOCK_H + 20)
-            if any(isinstance(item, BlockItem) and item.isVisible() for item in self.items(area)):
-                return False
-        return True
 
     def selected_block_ids(self) -> list[str]:
         return [item.block_id for item in self.selectedItems() if isinstance(item, BlockItem)]

@@ -1,13 +1,20 @@
-"""The canvas view: navigation, selection, wire drawing, drops and the context menus.
+"""The canvas view: navigation, selection, wire drawing, drops, finding and the context menus.
 
-Left-drag on the background draws a rubber band; middle-drag or space+drag pans; the wheel
-zooms around the cursor. Dragging from a port draws a wire (see ``wiredrag``); dragging
-blocks, or a group frame's label, moves them and pushes one ``Move`` command, snapped to the
-grid, when the mouse is released. Double-clicking a frame label collapses or expands it.
-Keys: Delete/Backspace delete the selection, F fits the view, Escape drops a wire in progress.
+The gestures, listed once in :data:`GESTURES` (the Keyboard Shortcuts help shows these rows):
+left-drag on the background draws a rubber band (Ctrl adds to the selection); middle-drag, or
+Space held while left-dragging, pans; the wheel zooms around the cursor. Dragging from a port
+draws a wire (see ``wiredrag``; a refusal is shown beside the cursor); dragging blocks, or a
+group frame's name, moves them and pushes one ``Move`` command, snapped to the grid, when the
+mouse is released. Clicking the ▾ of a frame's name collapses the group, the ▸ of a collapsed
+box expands it (double-clicking the name does too). Keys: Delete/Backspace delete the
+selection, F fits the view, Escape drops a wire in progress; Ctrl+F (the Edit menu's Find
+Block) opens the finder (see ``finder``). Zoomed out, names are drawn over the canvas (see
+``overview``). A dropped block lands on free space inside the visible part of the canvas.
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 from PySide6.QtCore import QLineF, QPoint, QPointF, QRect, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
@@ -20,29 +27,39 @@ from PySide6.QtGui import (
     QMouseEvent,
     QPainter,
     QPen,
+    QResizeEvent,
     QWheelEvent,
 )
-from PySide6.QtWidgets import QGraphicsView, QMenu, QWidget
+from PySide6.QtWidgets import QApplication, QGraphicsView, QMenu, QWidget
 
 from builder.graph import group_problem
+from builder.layout import GRID
 from gui import commands
+from gui.canvas import overview, placing
 from gui.canvas.editing import Editor
+from gui.canvas.finder import BlockFinder
 from gui.canvas.groups import GroupFrameItem
-from gui.canvas.items import (
-    BLOCK_H,
-    BLOCK_W,
-    BlockItem,
-    WireItem,
-)
+from gui.canvas.items import FULL_LOD, BlockItem
 from gui.canvas.scene import CanvasScene
 from gui.canvas.wiredrag import OK_COLOR, WireDrag
+from gui.canvas.wires import WireItem
 from gui.canvas.wiring import PortRef
 from gui.document import Document
 
 BLOCK_MIME = "application/x-skipwire-block"
-GRID = 20.0
 MIN_ZOOM, MAX_ZOOM = 0.03, 4.0
 GRID_COLOR = QColor("#eceef2")
+
+# What the mouse does on the canvas: (gesture, how). The Keyboard Shortcuts help lists these.
+GESTURES: tuple[tuple[str, str], ...] = (
+    ("Select", "click a block; drag on the background for a rubber band (Ctrl adds)"),
+    ("Pan", "middle-drag, or hold Space and drag"),
+    ("Zoom", "mouse wheel (around the cursor)"),
+    ("Move", "drag blocks, or a group frame's name"),
+    ("Wire", "drag from an output port (right) to an input port (left); drag a wired input to move its wire"),
+    ("Collapse / expand a group", "click the ▾ or ▸ before its name (or double-click the name)"),
+    ("Find a block", "Ctrl+F, type part of its name; Enter or F3 for the next match, Escape to close"),
+)
 
 
 def snap(x: float, y: float) -> tuple[float, float]:
@@ -59,7 +76,8 @@ class CanvasView(QGraphicsView):
         super().__init__(parent)
         self.doc = document
         self.canvas = CanvasScene(document, self)
-        self.editor = Editor(document, self.canvas.is_free)
+        self.editor = Editor(document, partial(placing.free_offset, self.canvas))
+        self.finder = BlockFinder(self, self)
         self.setScene(self.canvas)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
@@ -74,6 +92,7 @@ class CanvasView(QGraphicsView):
         self._frame_drag: tuple[QPointF, dict[str, QPointF]] | None = None
         self._dragging_blocks = False  # a left press on a block: Qt drags the selection
         self._space = False
+        self._last_toggle = ("", -1 << 40)  # (group, time) of the last ▾ click
         self._selection_later = QTimer(self, singleShot=True, interval=0)  # one signal per turn
         self._selection_later.timeout.connect(self._emit_selection)
         self.canvas.selectionChanged.connect(self._selection_later.start)
@@ -81,10 +100,14 @@ class CanvasView(QGraphicsView):
 
     # ------------------------------------------------------------------ navigation
     def fit_all(self) -> None:
+        """Show everything, with room at the edges for the names drawn when zoomed out."""
         rect = self.canvas.itemsBoundingRect()
         if rect.isNull():
             return
-        self.fitInView(rect.adjusted(-40, -40, 40, 40), Qt.AspectRatioMode.KeepAspectRatio)
+        area = self.viewport().rect()
+        guess = min(area.width() / max(rect.width(), 1.0), area.height() / max(rect.height(), 1.0))
+        margin = 40 + 36 / max(guess, MIN_ZOOM)  # about 36 screen pixels whatever the zoom
+        self.fitInView(rect.adjusted(-margin, -margin, margin, margin), Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.5:
             self._set_zoom(1.5)
 
@@ -127,6 +150,25 @@ class CanvasView(QGraphicsView):
         self.resetTransform()
         self.fit_all()
 
+    def drawForeground(self, painter: QPainter, area: QRectF | QRect) -> None:
+        """Names of groups (and loose blocks) when zoomed out too far for their own text."""
+        super().drawForeground(painter, area)
+        overview.paint(self, painter)
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 (Qt override)
+        super().scrollContentsBy(dx, dy)
+        if self.zoom() < FULL_LOD:  # names stay on screen while their frame does: draw them afresh
+            self.viewport().update()
+
+    def show_finder(self) -> None:
+        """Open the find-a-block bar (Ctrl+F)."""
+        self.finder.open()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.finder.isVisible():
+            self.finder.place()
+
     def drawBackground(self, painter: QPainter, area: QRectF | QRect) -> None:
         """A light grid (the snap grid when zoomed in, every fifth line when further out)."""
         super().drawBackground(painter, area)
@@ -168,16 +210,16 @@ class CanvasView(QGraphicsView):
         self._add_block(type_id, center)
 
     def _add_block(self, type_id: str, scene_pos: QPointF) -> None:
-        x, y = snap(*self.canvas.model_pos(scene_pos - QPointF(BLOCK_W / 2, BLOCK_H / 2)))
-        for _ in range(200):  # a block dropped onto others slides down to the first free spot
-            if self.canvas.is_free([(x, y)]):
-                break
-            y += GRID
-        pos = (x, y)
-        command = commands.AddBlock(self.doc, type_id, pos)
+        """Add a block centred near ``scene_pos``: on the nearest free space, fully visible."""
+        command = commands.AddBlock(self.doc, type_id, placing.drop_spot(self, type_id, scene_pos))
         self.doc.undo_stack.push(command)
         if command.block_id:
             self.select_blocks([command.block_id])
+            self.reveal([command.block_id])
+
+    def reveal(self, block_ids: list[str]) -> None:
+        """Scroll so the given blocks are in view (all of them when they fit)."""
+        placing.reveal(self, block_ids)
 
     def delete_selection(self) -> None:
         wires = [(w.target, w.port) for w in self.canvas.selected_wires()]
@@ -196,9 +238,12 @@ class CanvasView(QGraphicsView):
             self.status_message.emit(f"Cannot paste: {exc}")
             return
         self.select_blocks(new)
+        self.reveal(new)
 
     def duplicate_selection(self) -> None:
-        self.select_blocks(self.editor.duplicate(self.selected_block_ids()))
+        new = self.editor.duplicate(self.selected_block_ids())
+        self.select_blocks(new)
+        self.reveal(new)
 
     def group_selection(self, group: str) -> None:
         """Put the selected blocks into group path ``group`` (one SetGroup step)."""
@@ -213,6 +258,7 @@ class CanvasView(QGraphicsView):
 
     def tidy_up(self) -> None:
         if self.editor.tidy_up():
+            self.canvas.flush()
             self.fit_all()
 
     def set_group_collapsed(self, group: str, collapsed: bool) -> None:
@@ -246,11 +292,23 @@ class CanvasView(QGraphicsView):
                 return
             item = self.itemAt(event.position().toPoint())
             if isinstance(item, GroupFrameItem):
-                self._start_frame_drag(item, self.mapToScene(event.position().toPoint()))
+                scene_pos = self.mapToScene(event.position().toPoint())
+                if item.toggle_rect().contains(scene_pos):  # the ▾ / ▸ collapses or expands
+                    self._toggle(item, event.timestamp())
+                else:
+                    self._start_frame_drag(item, scene_pos)
                 event.accept()
                 return
             self._dragging_blocks = isinstance(item, BlockItem)
         super().mousePressEvent(event)
+
+    def _toggle(self, frame: GroupFrameItem, stamp: int) -> None:
+        """Collapse or expand ``frame`` (the second press of a double-click does nothing more)."""
+        last_path, last_stamp = self._last_toggle
+        if last_path == frame.path and 0 <= stamp - last_stamp < QApplication.doubleClickInterval():
+            return
+        self._last_toggle = (frame.path, stamp)
+        self.canvas.set_collapsed(frame.path, not frame.collapsed)
 
     def _start_frame_drag(self, frame: GroupFrameItem, scene_pos: QPointF) -> None:
         """Pressing a frame's label (or a collapsed box) selects its blocks and drags them."""
@@ -310,7 +368,8 @@ class CanvasView(QGraphicsView):
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
         item = self.itemAt(event.position().toPoint())
         if isinstance(item, GroupFrameItem):
-            self.canvas.set_collapsed(item.path, not item.collapsed)
+            if not item.toggle_rect().contains(self.mapToScene(event.position().toPoint())):
+                self.canvas.set_collapsed(item.path, not item.collapsed)  # the ▾ toggled on press
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
@@ -329,6 +388,7 @@ class CanvasView(QGraphicsView):
             self.canvas.item_moved(block_id)
         if changed:
             self.doc.undo_stack.push(commands.Move(self.doc, changed))
+            self.canvas.flush()  # wires settle around the dropped blocks now
 
     # ------------------------------------------------------------------ wire drawing
     def _start_wire(self, port: PortRef) -> None:
@@ -338,6 +398,12 @@ class CanvasView(QGraphicsView):
     def _follow_wire(self, scene_pos: QPointF) -> None:
         assert self._wire_drag is not None
         self._wire_drag.follow(scene_pos, self.port_at(self.mapFromScene(scene_pos)))
+        hint = self._wire_drag.hint
+        if hint.isVisible():  # the reason stays inside the canvas: left of or above the cursor at its edges
+            cursor, size, area = self.mapFromScene(scene_pos), hint.boundingRect(), self.viewport().rect()
+            left = cursor.x() + 20 + size.width() > area.right() and cursor.x() > size.width() + 20
+            up = cursor.y() + 20 + size.height() > area.bottom() and cursor.y() > size.height() + 20
+            hint.set_side(left, up)
 
     def wire_in_progress(self) -> bool:
         return self._wire_drag is not None
@@ -437,4 +503,4 @@ class _Quiet:
         self.scene.blockSignals(self._was)
 
 
-__all__ = ["BLOCK_MIME", "OK_COLOR", "CanvasView", "WireItem", "snap"]
+__all__ = ["BLOCK_MIME", "GESTURES", "GRID", "OK_COLOR", "CanvasView", "WireItem", "snap"]

@@ -2,7 +2,9 @@
 
 The colour is the block's weight-gradient norm on a log scale (the run's latest profile,
 scaled between its smallest and largest value), from dark (vanishing) to bright (large).
-A small legend sits in the canvas's lower-left corner while the heat is shown.
+A block's text colour follows the tint's brightness (see ``gui.canvas.items.text_colors``).
+A small legend sits in the canvas's lower-left corner while some block on the canvas is
+tinted: it goes when the last tinted block is removed or the graph is replaced.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import math
 import time
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QLinearGradient, QPainter, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
@@ -108,6 +110,21 @@ class CanvasHeat:
         self.run: RunData | None = None
         self._drawn = -1
         self._last = 0.0
+        self._retint = QTimer(self.legend, singleShot=True, interval=0)  # once per event-loop turn
+        self._retint.timeout.connect(self._blocks_changed)
+        doc = getattr(canvas, "doc", None)
+        if doc is not None:
+            doc.graph_event.connect(self._on_graph_event)
+            doc.graph_replaced.connect(lambda: self.show_run(None))
+
+    def _on_graph_event(self, event: object) -> None:
+        if getattr(event, "kind", "") in ("block_added", "block_removed", "block_renamed") and self.run:
+            self._retint.start()
+
+    def _blocks_changed(self) -> None:
+        """Blocks came or went: tint again (the legend goes with the last tinted block)."""
+        self._drawn = -1
+        self.refresh(force=True)
 
     def show_run(self, run: RunData | None) -> None:
         """Tint from ``run`` (None clears the heat)."""
@@ -125,7 +142,7 @@ class CanvasHeat:
         self._last = now
         scene = self.canvas.canvas  # type: ignore[attr-defined]
         colors, lo, hi = tints(run) if run is not None else ({}, math.nan, math.nan)
-        known = {b: c for b, c in colors.items() if b in scene.blocks}
+        known = {b: c for b, c in colors.items() if b in scene.graph}
         scene.set_block_tints(known)
         self._drawn = run.version if run is not None else -1
         if known:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QGraphicsPathItem
@@ -42,10 +43,18 @@ class SkipOverlay:
         self.canvas = canvas
         self.items: dict[Wire, QGraphicsPathItem] = {}
         self.widths: dict[Wire, float] = {}
-        self._timer = QTimer(singleShot=True, interval=60)
+        self._timer = QTimer(canvas, singleShot=True, interval=60)  # goes with the canvas
         self._timer.timeout.connect(self.refresh)
-        canvas.doc.graph_event.connect(lambda _e: self._timer.start())
+        canvas.doc.graph_event.connect(self._later)
         canvas.doc.graph_replaced.connect(self.clear)
+
+    def _alive(self) -> bool:
+        """False once the canvas is gone: the document (and its signals) can outlive it."""
+        return shiboken6.isValid(self.canvas)
+
+    def _later(self, _event: object) -> None:
+        if self._alive():
+            self._timer.start()
 
     def show(self, widths: dict[Wire, float]) -> None:
         self.widths = dict(widths)
@@ -56,6 +65,8 @@ class SkipOverlay:
         self.refresh()
 
     def refresh(self) -> None:
+        if not self._alive():
+            return
         scene = self.canvas.scene()
         for wire in [w for w in self.items if w not in self.widths]:
             old = self.items.pop(wire)

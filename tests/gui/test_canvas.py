@@ -11,6 +11,7 @@ from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from builder.geometry import Geometry, clashes
 from builder.graph import Graph, Wire
 from builder.layout import layout
 from gui import commands
@@ -273,10 +274,14 @@ def test_copy_paste_and_duplicate_use_fresh_ids(qtbot) -> None:
     view.paste()
     assert set(view.selected_block_ids()) == {"relu_copy1", "add_copy1"}
     assert g.inputs_of("add_copy1") == {0: "relu_copy1"}  # the inner wire comes along
-    assert g.block("relu_copy1").pos == (280.0, 80.0)  # right and down until nothing is covered
+    x, y = g.block("relu_copy1").pos  # the nearest free spot to one step right and down
+    assert (x - 240.0) ** 2 + (y - 0.0) ** 2 <= 400.0 ** 2
+    assert g.block("add_copy1").pos == (x + 240.0, y)  # the copies keep their arrangement
+    assert clashes(Geometry(g)) == []
     view.paste()
     assert {"relu_copy2", "add_copy2"} <= set(g.ids())
-    assert g.block("relu_copy2").pos[0] == 280.0 and g.block("relu_copy2").pos[1] > 80.0
+    assert g.block("relu_copy2").pos != g.block("relu_copy1").pos
+    assert clashes(Geometry(g)) == []
     view.select_blocks(["sig"])
     view.duplicate_selection()
     assert view.selected_block_ids() == ["sig_copy1"]

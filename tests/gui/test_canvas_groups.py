@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
+from builder.geometry import parents
 from gui import commands
-from gui.canvas.groups import GroupFrameItem, parents
+from gui.canvas.groups import GroupFrameItem
 from tests.gui.test_canvas import drag, make_view, small_graph
 
 

@@ -114,3 +114,33 @@ def test_no_fixit_entries_on_a_valid_block(qtbot, resnet20) -> None:
     menu = view.context_menu_for_block("layer2_0_add")
     assert not any(a.objectName().startswith("fixit_") for a in menu.actions())
     assert [a.text() for a in menu.actions() if a.text()] == ["Copy", "Duplicate", "Delete"]
+
+
+@pytest.mark.parametrize("code", ["shortcut_pad", "projection"])
+def test_a_fixit_places_its_blocks_where_nothing_is_and_makes_room_when_it_must(qtbot, code: str) -> None:
+    """Widening conv2 of layer1.0 leaves no free lane under its Add: the rows below move down."""
+    from builder import fileformat
+    from builder.geometry import Geometry, clashes, problems
+    from tests.gui.conftest import GRAPHS
+
+    graph = fileformat.load(GRAPHS / "resnet20.json")
+    graph.set_param("layer1_0_conv2", "out_channels", 24)
+    assert clashes(Geometry(graph)) == []
+    view = make_view(qtbot, graph)
+    old = set(graph.ids())
+    menu = view.context_menu_for_block("layer1_0_add")
+    next(a for a in menu.actions() if a.objectName() == f"fixit_{code}").trigger()
+    assert view.doc.report().for_block("layer1_0_add") == [] and view.doc.undo_stack.count() == 1
+    new = [b for b in graph.ids() if b not in old]
+    add_y = graph.block("layer1_0_add").pos[1]
+    assert new and all(graph.block(b).pos[1] > add_y for b in new)  # a lane under the Add
+    assert all(graph.block(b).group == "layer1.0" for b in new)
+    assert clashes(Geometry(graph)) == []  # over nothing; frames still hold exactly their blocks
+    view.canvas.flush()
+    routes = {key: wire.points for key, wire in view.canvas.wires.items()}
+    assert problems(graph, routes=routes) == []
+    assert graph.block("layer1_1_conv1").pos[1] > fileformat.load(GRAPHS / "resnet20.json").block(
+        "layer1_1_conv1").pos[1]  # the next row made room
+    view.doc.undo_stack.undo()  # one step takes the blocks and the room away again
+    assert graph.block("layer1_1_conv1").pos == fileformat.load(GRAPHS / "resnet20.json").block(
+        "layer1_1_conv1").pos

@@ -316,7 +316,6 @@ def test_exported_shipped_graphs_hold_only_expected_code(name: str) -> None:
 # ----------------------------------------------------------------------------- the code base itself
 
 DYNAMIC_IMPORTS = {  # file → why it may import code at run time
-    "gui/mainwindow.py": "the optional export dialogs module (a constant name)",
     "builder/export/fx_import.py": "`import model.py:Class` runs the user's own Python file, on request",
     "builder/training/__init__.py": "lazy package exports: submodules named in the constant _WHERE table",
 }
