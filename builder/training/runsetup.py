@@ -34,6 +34,8 @@ class RunSetup:
     compile_seconds: float | None = None  # the first step's time under torch.compile
     cuda_graph: bool = False
     cuda_graph_note: str = ""  # why the step is not captured (CUDA only), or why capture stopped
+    steps_per_epoch: int = 0
+    data: str = ""  # the data set as Dataset.describe() writes it
 
     def precision_text(self) -> str:
         """``auto → bf16 (…)``, ``fp32 (forced)``."""
@@ -59,6 +61,11 @@ class RunSetup:
 
     def describe(self) -> str:
         return " · ".join(self.parts())
+
+    def short(self) -> str:
+        """``cpu · bf16``, ``cpu ×2 · fp32``: the device column of the window's runs list."""
+        many = f" ×{self.processes}" if self.processes > 1 else ""
+        return f"{self.device}{many} · {self.resolved}"
 
     def save(self, run_dir: str | os.PathLike[str]) -> None:
         from builder.fileformat import atomic_write

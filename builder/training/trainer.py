@@ -210,9 +210,11 @@ class _Setup:
         note = ""
         if self.device.type == "cuda" and self.capture_blockers:
             note = f"no CUDA graph: {', '.join(self.capture_blockers)}"
+        n_train = len(self.data.y_train) // trainer.dist.world
         return RunSetup(str(self.device), p.requested, p.name, p.reason, cfg.channels_last,
                         torch.get_num_threads(), trainer.dist.world, cfg.compile,
-                        cuda_graph=self.step.capturing, cuda_graph_note=note)
+                        cuda_graph=self.step.capturing, cuda_graph_note=note,
+                        steps_per_epoch=max(1, -(-n_train // cfg.batch_size)), data=self.data.describe())
 
     def _load_data(self, trainer: Trainer) -> None:
         data = trainer.dataset or load_dataset(trainer.config)
@@ -285,8 +287,7 @@ class _Run:
 
     def __init__(self, trainer: Trainer, setup: _Setup) -> None:
         self.t, self.s, self.cfg = trainer, setup, trainer.config
-        n_train = len(setup.data.y_train) // trainer.dist.world
-        self.steps_per_epoch = max(1, -(-n_train // self.cfg.batch_size))
+        self.steps_per_epoch = setup.facts.steps_per_epoch
         self.step = setup.start_step
         self.result = TrainResult("completed", setup.start_epoch, self.step, list(setup.history),
                                   run_dir=trainer.run_dir, module=setup.module)
