@@ -1,7 +1,8 @@
 """Get ready to train while the person looks at the window: Start then reaches the first step soon.
 
 Once the training docks exist (after the window's first paint) :class:`Warmup` runs one
-background thread that imports what a run needs — torch, the trainer, scikit-learn's digits,
+background thread that imports what a run needs — torch, ``torch._dynamo`` (which the first
+optimizer imports: 5 s on the development machine), the trainer, scikit-learn's digits,
 TensorBoard's writer — works out what ``precision: auto`` means on this machine, and builds the
 form's data set when it is built in (digits, synthetic: a fraction of a second). Start then
 takes that data set (:meth:`Warmup.dataset_for`, keyed on the settings the data depend on)
@@ -63,6 +64,7 @@ class Warmup(QObject):
     @staticmethod
     def _imports() -> None:
         import torch
+        import torch._dynamo  # noqa: F401  (every torch.optim optimizer imports it: ~5 s here)
 
         import builder.training.trainer  # noqa: F401
         from builder.training import datasets, precision, tboard
