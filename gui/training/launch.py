@@ -21,6 +21,7 @@ import os
 import re
 import shutil
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,13 +49,12 @@ class ProcessResult:
     health: list[Any] = field(default_factory=list)
 
 
-def command(job: Job, processes: int, python: str = sys.executable) -> list[str]:
-    """The torchrun command line for ``job`` (its files are in ``job.run_dir``)."""
+def command(job: Job, processes: int, files: Path, python: str = sys.executable) -> list[str]:
+    """The torchrun command line for ``job`` (its graph and settings files are in ``files``)."""
     assert job.run_dir is not None
-    run = Path(job.run_dir)
     args = [python, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={processes}",
-            str(MAIN), "train", str(run / LAUNCH_GRAPH), "--config", str(run / LAUNCH_CONFIG),
-            "--run-dir", str(run), "--quiet"]
+            str(MAIN), "train", str(files / LAUNCH_GRAPH), "--config", str(files / LAUNCH_CONFIG),
+            "--run-dir", str(job.run_dir), "--quiet"]
     return args + ([] if job.adapt else ["--no-adapt"])
 
 
@@ -85,6 +85,8 @@ class ProcessRun(QObject):
         self.process: QProcess | None = None
         self.follower: RunFollower | None = None
         self.out, self.err = "", ""
+        self.files: Path | None = None  # the job's graph and settings for the command line
+        self._word = "run"  # what the control file should say (written once the run folder exists)
         self._paused = self._stopped = self._running = False
         self._stepped = False
         self.timer = QTimer(self, interval=POLL_MS)
@@ -124,6 +126,7 @@ class ProcessRun(QObject):
         return True
 
     def _tell(self, word: str) -> None:
+        self._word = word
         job = self.jobs[self.current] if 0 <= self.current < len(self.jobs) else None
         if job is not None and job.run_dir and os.path.isdir(job.run_dir):
             from builder.training import control
@@ -155,21 +158,17 @@ class ProcessRun(QObject):
         self.process.readyReadStandardOutput.connect(self._read_out)
         self.process.readyReadStandardError.connect(self._read_err)
         self.process.finished.connect(self._on_exit)
-        cmd = command(job, self.processes)
+        assert self.files is not None
+        cmd = command(job, self.processes, self.files)
         self.process.start(cmd[0], cmd[1:])
         self.timer.start()
 
     def _prepare(self, job: Job) -> None:
         from builder import fileformat
 
-        assert job.run_dir is not None
-        run = Path(job.run_dir)
-        run.mkdir(parents=True, exist_ok=True)
-        fileformat.save(job.graph, run / LAUNCH_GRAPH)
-        per_process(job.config, self.processes).save(run / LAUNCH_CONFIG)
-        from builder.training import control
-
-        control.write(run, "pause" if self._paused else "run")
+        self.files = Path(tempfile.mkdtemp(prefix="skipwire-launch-"))
+        fileformat.save(job.graph, self.files / LAUNCH_GRAPH)
+        per_process(job.config, self.processes).save(self.files / LAUNCH_CONFIG)
 
     def _read_out(self) -> None:
         if self.process is not None:
@@ -188,6 +187,8 @@ class ProcessRun(QObject):
         was_started = follower.started
         update = follower.poll()
         if follower.started and not was_started:
+            if self._word != "run":  # paused or stopped before the run folder existed
+                self._tell(self._word)
             self._announce(index, follower)
         for m in update.steps:
             if not self._stepped:
@@ -222,6 +223,9 @@ class ProcessRun(QObject):
         self._read_out()
         self._read_err()
         self.poll()  # the rows written last
+        if self.files is not None:
+            shutil.rmtree(self.files, ignore_errors=True)
+            self.files = None
         index, job = self.current, self.jobs[self.current]
         result = self._result(code)
         if not self._stepped:

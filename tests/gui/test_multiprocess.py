@@ -47,9 +47,10 @@ def test_the_torchrun_command_and_the_threads_per_process(tmp_path) -> None:  # 
     from builder.training import TrainConfig
 
     job = Job("net", tiny_cnn(), TrainConfig(device="cpu", cpu_threads=3), str(tmp_path / "r"), adapt=False)
-    cmd = launch.command(job, 2, python="py")
+    cmd = launch.command(job, 2, tmp_path / "files", python="py")
     assert cmd[:5] == ["py", "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2"]
-    assert cmd[5].endswith("main.py") and cmd[6:8] == ["train", str(tmp_path / "r" / launch.LAUNCH_GRAPH)]
+    assert cmd[5].endswith("main.py") and cmd[6:8] == ["train", str(tmp_path / "files" / launch.LAUNCH_GRAPH)]
+    assert cmd[cmd.index("--run-dir") + 1] == str(tmp_path / "r")  # new: train never writes into a run
     assert cmd[-1] == "--no-adapt" and "--quiet" in cmd
     assert launch.per_process(job.config, 2).cpu_threads == 1
     assert launch.per_process(job.config.replace(device="auto"), 2).cpu_threads == 3
@@ -59,7 +60,7 @@ def test_two_cpu_processes_from_the_window(qtbot, window, tmp_path, hook) -> Non
     ctl = window.training
     ctl.runs_root = tmp_path / "runs"
     window.document.set_graph(tiny_cnn())
-    ctl.panel.set_values(dataset="synthetic", epochs=3, batch_size=16, lr=0.05, cpu_threads=2,
+    ctl.panel.set_values(dataset="synthetic", epochs=30, batch_size=16, lr=0.05, cpu_threads=2,
                          probe_every=1)
     ctl.panel_dock.raise_()
     pick(ctl.panel.device, "cpu*2")
@@ -87,7 +88,7 @@ def test_two_cpu_processes_from_the_window(qtbot, window, tmp_path, hook) -> Non
                     timeout=WAIT_MS)
     with qtbot.waitSignal(ctl.all_finished, timeout=WAIT_MS):
         click(ctl.panel.stop_button)  # both ranks stop, so torchrun ends
-    assert not ctl.running and run.status == "stopped"
+    assert not ctl.running and run.status == "stopped", (run.status, run.error)
     setup = json.loads((folder / "setup.json").read_text())
     assert setup["processes"] == 2 and setup["device"] == "cpu" and setup["threads"] == 1
     meta = json.loads((folder / "run.json").read_text())
