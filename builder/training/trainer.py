@@ -201,7 +201,8 @@ class _Setup:
         loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
         body = step.StepBody(self.forward, loss_fn, self.probe, cfg, self.amp, self.scaler,
                              self.optimizer)
-        self.capture_blockers = step.capture_blockers(cfg, self.device, trainer.dist.active)
+        hooks = getattr(trainer, "split_probe", None) is not None  # builder.xray's tensor hooks
+        self.capture_blockers = step.capture_blockers(cfg, self.device, trainer.dist.active, hooks)
         backend = None if self.capture_blockers else step.CudaGraphs(self.device)
         return step.TrainStep(body, self.optimizer, backend)
 
@@ -374,23 +375,23 @@ class _Run:
             group["lr"] = lr
         measured = bool(cfg.probe_every) and self.step % cfg.probe_every == 0 and self.t.dist.is_main
         s.probe.arm(measured)
-        lam, yb2 = s.one, yb
+        lam, yb2 = 1.0, yb
         if cfg.mixup_alpha > 0:
-            mixed = float(mix.beta(cfg.mixup_alpha, cfg.mixup_alpha))
+            lam = float(mix.beta(cfg.mixup_alpha, cfg.mixup_alpha))
             perm = torch.from_numpy(mix.permutation(len(yb))).to(xb.device)
-            xb, yb2 = mixed * xb + (1 - mixed) * xb[perm], yb[perm]
-            lam = torch.full((), mixed, device=xb.device)
-        out = s.step(xb, yb, yb2, lam)
+            xb, yb2 = lam * xb + (1 - lam) * xb[perm], yb[perm]
+        out = s.step(xb, yb, yb2, s.one if lam == 1.0 else torch.full((), lam, device=xb.device))
+        norms = out.norms
         if s.scaler is not None:
             s.scaler.step(s.optimizer)
             s.scaler.update()
         else:
             s.optimizer.step()
-        packed = torch.cat([out.head, s.probe.pack(out.norms)]) if measured else out.head
+        s.note_capture(self.t.run_dir)
+        packed = torch.cat([out.head, s.probe.pack(norms)]) if measured else out.head
         values = packed.cpu().tolist()
         s.probe.arm(False)
-        s.note_capture(self.t.run_dir)
-        self._check_finite(values, out.norms)
+        self._check_finite(values, norms)
         if measured:
             self._report_gradients(values[3:])
         return values
