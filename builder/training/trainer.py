@@ -12,6 +12,7 @@ watches the loss, accuracy and gradient norm: a diverged loss ends the run with 
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -152,9 +153,11 @@ class Trainer:
         self.module, self.device = setup.module, setup.device  # for callers that inspect it
         self.setup = setup.facts
         run = _Run(self, setup)
+        gc.freeze()  # the heap built so far (torch, the module, a window) is not rescanned while training
         try:
             return run.loop()
         finally:
+            gc.unfreeze()
             setup.close()
 
 
