@@ -6,7 +6,7 @@ ends, unit, command-line flag, the form's section — from :func:`setting` in th
 metadata. :data:`SETTINGS` reads those declarations; validation (:meth:`TrainConfig.problems`),
 the ``train``/``compare`` flags (:mod:`builder.training.cli`) and the window's training form
 (``gui.training.form``) are generated from it. Only rules that join two fields (Nesterov,
-the data folder, mixed precision on a CPU) are functions of their own.
+the data folder, fp16 off CUDA) are functions of their own.
 
 :class:`ConfigError` carries one line per bad field, each naming the field
 (``lr: must be greater than 0, at most 10; got -1``). ``from_dict`` also rejects unknown keys
@@ -31,7 +31,7 @@ Dataset = Literal["digits", "synthetic", "mnist", "fashion_mnist", "cifar10", "c
 Optimizer = Literal["sgd", "adam", "adamw"]
 Schedule = Literal["multistep", "cosine", "constant"]
 Clip = Literal["none", "norm", "value"]
-Precision = Literal["fp32", "bf16", "fp16"]
+Precision = Literal["auto", "fp32", "bf16", "fp16"]
 
 DATASETS: tuple[str, ...] = get_args(Dataset)
 OPTIMIZERS: tuple[str, ...] = get_args(Optimizer)
@@ -40,7 +40,7 @@ CLIPS: tuple[str, ...] = get_args(Clip)
 PRECISIONS: tuple[str, ...] = get_args(Precision)
 DEVICE_RE = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 BUILT_IN = ("digits", "synthetic")  # data sets that need no folder
-CUDA_ONLY = ("bf16", "fp16")  # precisions that need a CUDA device
+CUDA_ONLY = ("fp16",)  # precisions that need a CUDA device
 
 
 def default_threads() -> int:
@@ -180,12 +180,17 @@ class TrainConfig:
         "auto", label="Device", section="Device", widget="device", metavar="DEV", rule=_device_name,
         help="auto (CUDA if available, else MPS, else CPU), cpu, cuda, cuda:N or mps")
     precision: Precision = setting(
-        "fp32", label="Precision", section="Device", metavar="P",
-        help="bf16/fp16: mixed precision (autocast), CUDA only",
-        applies=lambda v: v.get("device") not in ("cpu", "mps"))
+        "auto", label="Precision", section="Device", metavar="P",
+        help="auto: bf16 mixed precision (autocast) where the device computes bf16 natively (CPUs "
+        "with AVX512-BF16 or AMX, GPUs from compute capability 8.0), fp32 elsewhere; fp32 or bf16 "
+        "force either; fp16 (CUDA only) trains with loss scaling. Weights, optimizer state and "
+        "BatchNorm statistics stay fp32",
+        choice_labels={"auto": "Auto (bf16 where native)", "fp32": "fp32", "bf16": "bf16 mixed",
+                       "fp16": "fp16 mixed (CUDA)"})
     channels_last: bool = setting(
-        False, label="Channels-last", section="Device", advanced=True,
-        help="channels-last memory layout (often faster on GPUs and recent CPUs)")
+        True, label="Channels-last", section="Device", advanced=True,
+        help="channels-last (NHWC) memory layout for the images and convolution weights: faster "
+        "convolutions on CPUs (oneDNN) and on GPUs with tensor cores")
     compile: bool = setting(
         False, label="torch.compile", section="Device", advanced=True,
         help="compile the model with torch.compile (slow first steps)")
@@ -293,6 +298,8 @@ def _nesterov(c: TrainConfig) -> str | None:
 def _precision(c: TrainConfig) -> str | None:
     if c.precision in CUDA_ONLY and c.device in ("cpu", "mps"):
         return f"{c.precision} mixed precision needs a CUDA device (device is {c.device})"
+    if c.precision == "bf16" and c.device == "mps":
+        return "bf16 is not offered on MPS (use fp32 or auto)"
     return None
 
 

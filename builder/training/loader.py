@@ -4,7 +4,9 @@ A set too large for the device stays in (pinned) host memory and each batch is c
 
 Shuffling and augmentation draw from a ``torch.Generator`` seeded by (seed, epoch), so an
 epoch's batches do not depend on what ran before: a resumed run sees the same data. With
-several processes each rank takes every ``world``-th sample of the same permutation.
+several processes each rank takes every ``world``-th sample of the same permutation. For data
+resident on a CUDA device the generator lives there too: the permutation, the crop offsets and
+the flips are drawn on the device and nothing is copied from the host per batch.
 """
 
 from __future__ import annotations
@@ -15,17 +17,19 @@ import torch
 import torch.nn.functional as F
 
 
-def epoch_generator(seed: int, epoch: int) -> torch.Generator:
-    """The CPU generator for one epoch's shuffle, augmentation and MixUp draws."""
-    return torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+def epoch_generator(seed: int, epoch: int, device: torch.device | str | None = None) -> torch.Generator:
+    """The generator for one epoch's shuffle and augmentation: on a CUDA ``device``, else the CPU."""
+    where = torch.device(device) if device is not None else torch.device("cpu")
+    where = where if where.type == "cuda" else torch.device("cpu")
+    return torch.Generator(device=where).manual_seed(seed * 1_000_003 + epoch)
 
 
 def random_crop(x: torch.Tensor, padding: int, gen: torch.Generator) -> torch.Tensor:
     """Zero-pad by ``padding`` and cut a random H×W window per image (batched gather)."""
     n, _, h, w = x.shape
     padded = F.pad(x, (padding, padding, padding, padding))
-    top = torch.randint(0, 2 * padding + 1, (n,), generator=gen).to(x.device)
-    left = torch.randint(0, 2 * padding + 1, (n,), generator=gen).to(x.device)
+    top = torch.randint(0, 2 * padding + 1, (n,), generator=gen, device=gen.device).to(x.device)
+    left = torch.randint(0, 2 * padding + 1, (n,), generator=gen, device=gen.device).to(x.device)
     rows = (top[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
     cols = (left[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
     index = torch.arange(n, device=x.device)[:, None, None, None]
@@ -35,7 +39,7 @@ def random_crop(x: torch.Tensor, padding: int, gen: torch.Generator) -> torch.Te
 
 def random_flip(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """Mirror each image left-right with probability 1/2."""
-    flip = (torch.rand(len(x), generator=gen) < 0.5).to(x.device)[:, None, None, None]
+    flip = (torch.rand(len(x), generator=gen, device=gen.device) < 0.5).to(x.device)[:, None, None, None]
     return torch.where(flip, x.flip(3), x)
 
 
@@ -61,7 +65,8 @@ class Batches:
         n = len(self.y)
         if not self.shuffle and self.world == 1:
             return None
-        order = torch.randperm(n, generator=self.gen) if self.shuffle else torch.arange(n)
+        order = (torch.randperm(n, generator=self.gen, device=self.gen.device) if self.shuffle
+                 else torch.arange(n, device=self.gen.device))
         if self.world > 1:
             per_rank = n // self.world  # equal shards keep the ranks in step
             order = order[self.rank:per_rank * self.world:self.world]

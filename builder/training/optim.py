@@ -1,5 +1,7 @@
 """Optimizer, learning-rate schedule and device choice for a :class:`TrainConfig`.
 
+(The precision a run computes in is :mod:`builder.training.precision`'s.)
+
 The schedule is a pure function of the step (``lr_at``), so a resumed run needs no scheduler
 state: multi-step decays by ``gamma`` at each milestone (fractions of the run, as the paper's
 32k/48k of 64k iterations ≈ 0.5/0.75), cosine anneals to zero, and a linear warm-up from
@@ -34,12 +36,14 @@ def lr_at(config: TrainConfig, step: int, steps_per_epoch: int) -> float:
 
 
 def make_optimizer(config: TrainConfig, module: nn.Module) -> torch.optim.Optimizer:
+    """The optimizer; on CUDA its fused form (one kernel for every parameter's update)."""
     params = [p for p in module.parameters() if p.requires_grad]
+    fused = True if params and params[0].is_cuda else None
     if config.optimizer == "sgd":
         return torch.optim.SGD(params, lr=config.lr, momentum=config.momentum,
-                               nesterov=config.nesterov, weight_decay=config.weight_decay)
+                               nesterov=config.nesterov, weight_decay=config.weight_decay, fused=fused)
     kind = torch.optim.Adam if config.optimizer == "adam" else torch.optim.AdamW
-    return kind(params, lr=config.lr, weight_decay=config.weight_decay)
+    return kind(params, lr=config.lr, weight_decay=config.weight_decay, fused=fused)
 
 
 def resolve_device(name: str, local_rank: int | None = None) -> torch.device:
@@ -65,12 +69,3 @@ def resolve_device(name: str, local_rank: int | None = None) -> torch.device:
                                      and torch.backends.mps.is_available()):
         raise ConfigError([f"device: {name} requested but MPS is not available"])
     return device
-
-
-def autocast_dtype(config: TrainConfig, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype, or None for fp32; mixed precision is offered on CUDA only."""
-    if config.precision == "fp32":
-        return None
-    if device.type != "cuda":
-        raise ConfigError([f"precision: {config.precision} needs a CUDA device (running on {device})"])
-    return torch.bfloat16 if config.precision == "bf16" else torch.float16

@@ -12,6 +12,7 @@ watches the loss, accuracy and gradient norm: a diverged loss ends the run with 
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -25,14 +26,18 @@ from torch import nn
 
 from builder.compile import compile_graph
 from builder.graph import Graph
-from builder.training import health, optim, records
+from builder.training import health, optim, precision, records, step
 from builder.training.adapt import fit_problem
 from builder.training.config import TrainConfig
+from builder.training.control import RUN, Control
 from builder.training.datasets import Dataset, load_dataset
 from builder.training.distributed import SINGLE, DistContext, all_sum
 from builder.training.loader import Batches, epoch_generator
 from builder.training.probes import GradientProbe, GradientSample
-from builder.validate import parameterised
+from builder.training.runsetup import RunSetup
+from builder.validate import parameterised, validate
+
+FLUSH_S = 1.0  # the run folder's CSVs are flushed at least this often while training
 
 
 @dataclass
@@ -123,6 +128,7 @@ class Trainer:
         self.run_dir, self.resume_from, self.dist = run_dir, resume_from, dist
         self.module: nn.Module | None = None
         self.device: torch.device | None = None
+        self.setup: RunSetup | None = None  # how the run computes, once run() has set it up
         self._stop = threading.Event()
         self._go = threading.Event()
         self._go.set()
@@ -147,10 +153,13 @@ class Trainer:
         """Train until done, stopped or non-finite; returns the :class:`TrainResult`."""
         setup = _Setup(self)
         self.module, self.device = setup.module, setup.device  # for callers that inspect it
+        self.setup = setup.facts
         run = _Run(self, setup)
+        gc.freeze()  # the heap built so far (torch, the module, a window) is not rescanned while training
         try:
             return run.loop()
         finally:
+            gc.unfreeze()
             setup.close()
 
 
@@ -168,7 +177,8 @@ class _Setup:
     def __init__(self, trainer: Trainer) -> None:
         cfg, ctx = trainer.config, trainer.dist
         self.device = optim.resolve_device(cfg.device, ctx.local_rank if ctx.active else None)
-        self.amp = optim.autocast_dtype(cfg, self.device)
+        self.precision = precision.resolve(cfg.precision, self.device)
+        self.amp = self.precision.dtype
         self._load_data(trainer)
         self._build(trainer)
         self.start_epoch, self.start_step = 0, 0
@@ -181,10 +191,36 @@ class _Setup:
             self.forward = nn.parallel.DistributedDataParallel(self.module, device_ids=ids)
         if cfg.compile:
             self.forward = torch.compile(self.forward)  # type: ignore[assignment]
+        self.step = self._make_step(trainer)
+        self.one = torch.ones((), device=self.device)  # MixUp's weight when MixUp is off
+        self.facts = self._facts(trainer)
+        self.control = Control(trainer._stop, trainer._go, trainer.run_dir, ctx, self.device)
         self.recorder = None
         if trainer.run_dir and ctx.is_main:
             resume = self.start_epoch if trainer.resume_from else None
             self.recorder = records.RunRecorder(trainer.run_dir, trainer.graph, cfg, resume)
+            self.facts.save(trainer.run_dir)
+
+    def _make_step(self, trainer: Trainer) -> step.TrainStep:
+        cfg = trainer.config
+        loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+        body = step.StepBody(self.forward, loss_fn, self.probe, cfg, self.amp, self.scaler,
+                             self.optimizer)
+        hooks = getattr(trainer, "split_probe", None) is not None  # builder.xray's tensor hooks
+        self.capture_blockers = step.capture_blockers(cfg, self.device, trainer.dist.active, hooks)
+        backend = None if self.capture_blockers else step.CudaGraphs(self.device)
+        return step.TrainStep(body, self.optimizer, backend)
+
+    def _facts(self, trainer: Trainer) -> RunSetup:
+        cfg, p = trainer.config, self.precision
+        note = ""
+        if self.device.type == "cuda" and self.capture_blockers:
+            note = f"no CUDA graph: {', '.join(self.capture_blockers)}"
+        n_train = len(self.data.y_train) // trainer.dist.world
+        return RunSetup(str(self.device), p.requested, p.name, p.reason, cfg.channels_last,
+                        torch.get_num_threads(), trainer.dist.world, cfg.compile,
+                        cuda_graph=self.step.capturing, cuda_graph_note=note,
+                        steps_per_epoch=max(1, -(-n_train // cfg.batch_size)), data=self.data.describe())
 
     def _load_data(self, trainer: Trainer) -> None:
         data = trainer.dataset or load_dataset(trainer.config)
@@ -204,7 +240,7 @@ class _Setup:
     def _build(self, trainer: Trainer) -> None:
         cfg = trainer.config
         torch.manual_seed(cfg.seed)
-        module = compile_graph(trainer.graph)
+        module = compile_graph(trainer.graph, validate(trainer.graph, batch_size=cfg.batch_size))
         self.block_ids = parameterised(trainer.graph)
         self.module = module.to(self.device)
         if cfg.channels_last:
@@ -215,7 +251,7 @@ class _Setup:
         if self.split is not None:
             self.split.attach(self.module, trainer.graph)
         self.optimizer = optim.make_optimizer(cfg, self.module)
-        self.scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" else None
+        self.scaler = torch.amp.GradScaler("cuda") if self.precision.name == "fp16" else None
 
     def _restore(self, path: str) -> None:
         state = records.load_checkpoint(path)
@@ -242,6 +278,13 @@ class _Setup:
             state["scaler"] = self.scaler.state_dict()
         records.save_checkpoint(self.recorder.checkpoint_path(), state)
 
+    def note_capture(self, run_dir: str | None) -> None:
+        """Record that capture stopped mid-run (an op that a CUDA graph cannot hold)."""
+        if self.step.note and self.facts.cuda_graph:
+            self.facts.cuda_graph, self.facts.cuda_graph_note = False, self.step.note
+            if self.recorder is not None and run_dir:
+                self.facts.save(run_dir)
+
     def close(self) -> None:
         self.probe.remove()
         if self.split is not None:
@@ -255,17 +298,16 @@ class _Run:
 
     def __init__(self, trainer: Trainer, setup: _Setup) -> None:
         self.t, self.s, self.cfg = trainer, setup, trainer.config
-        n_train = len(setup.data.y_train) // trainer.dist.world
-        self.steps_per_epoch = max(1, -(-n_train // self.cfg.batch_size))
+        self.steps_per_epoch = setup.facts.steps_per_epoch
         self.step = setup.start_step
         self.result = TrainResult("completed", setup.start_epoch, self.step, list(setup.history),
                                   run_dir=trainer.run_dir, module=setup.module)
         self.params = setup.probe.params
-        self.loss_fn = nn.CrossEntropyLoss(label_smoothing=self.cfg.label_smoothing)
         facts = health.facts_of(trainer.graph, self.cfg, setup.data.y_train, setup.data.num_classes,
                                 self.steps_per_epoch, trainer.dist.active)
         self.health = health.HealthMonitor(facts)
         self._at = (1, 1, 1)  # epoch, batch, batches of the step being taken
+        self._flushed = time.monotonic()
 
     def loop(self) -> TrainResult:
         start = time.perf_counter()
@@ -295,15 +337,9 @@ class _Run:
         if finding is not None and finding.stops:
             raise DivergedError(finding)
 
-    def _wait(self) -> bool:
-        """Block while paused; False when the run should stop."""
-        while not self.t._go.wait(0.05):
-            pass
-        return not self.t._stop.is_set()
-
     def _epoch(self, epoch: int) -> bool:
-        gen = epoch_generator(self.cfg.seed, epoch)
         data, ctx = self.s.data, self.t.dist
+        gen = epoch_generator(self.cfg.seed, epoch, data.x_train.device)
         batches = Batches(data.x_train, data.y_train, self.cfg.batch_size, shuffle=True, gen=gen,
                           rank=ctx.rank, world=ctx.world, augment_images=self.cfg.augment,
                           device=self.s.batch_device)
@@ -312,13 +348,14 @@ class _Run:
         sums = np.zeros(3)  # loss × n, correct, n
         t0 = tick = time.perf_counter()
         for i, (xb, yb) in enumerate(batches):
-            if self.t._stop.is_set() or not self.t._go.is_set():
-                if not self._wait():
+            if self.s.control.state() != RUN:
+                self._flush()
+                if not self.s.control.wait():
                     self.result.status = "stopped"
                     return False
                 tick = time.perf_counter()  # paused time is not training time
             self._at = (epoch + 1, i + 1, len(batches))
-            values = self._train_step(xb, yb, mix)
+            values = self._timed_step(xb, yb, mix)
             n = len(yb)
             sums += (values[0] * n, values[1], n)
             speed = n / max(time.perf_counter() - tick, 1e-9)
@@ -328,6 +365,18 @@ class _Run:
             self._watch(self.health.step(*self._at, self.step - 1, values[0], values[2]))
         self._finish_epoch(epoch, sums, time.perf_counter() - t0)
         return True
+
+    def _timed_step(self, xb: torch.Tensor, yb: torch.Tensor, mix: np.random.Generator) -> list[float]:
+        """A step; the first one under torch.compile is timed (it compiles) and recorded."""
+        facts = self.s.facts
+        if not facts.compiled or facts.compile_seconds is not None:
+            return self._train_step(xb, yb, mix)
+        start = time.perf_counter()
+        values = self._train_step(xb, yb, mix)
+        facts.compile_seconds = time.perf_counter() - start
+        if self.s.recorder is not None and self.t.run_dir:
+            facts.save(self.t.run_dir)
+        return values
 
     def _train_step(self, xb: torch.Tensor, yb: torch.Tensor, mix: np.random.Generator) -> list[float]:
         s, cfg = self.s, self.cfg
@@ -343,29 +392,15 @@ class _Run:
             lam = float(mix.beta(cfg.mixup_alpha, cfg.mixup_alpha))
             perm = torch.from_numpy(mix.permutation(len(yb))).to(xb.device)
             xb, yb2 = lam * xb + (1 - lam) * xb[perm], yb[perm]
-        with torch.autocast(s.device.type, dtype=s.amp or torch.float32, enabled=s.amp is not None):
-            out = s.forward(xb)
-            loss = self.loss_fn(out, yb)
-            if lam != 1.0:
-                loss = lam * loss + (1 - lam) * self.loss_fn(out, yb2)
-        s.optimizer.zero_grad(set_to_none=True)
-        if s.scaler is not None:
-            s.scaler.scale(loss).backward()
-            s.scaler.unscale_(s.optimizer)
-        else:
-            loss.backward()
-        norms = s.probe.norms()
-        total = torch.linalg.vector_norm(norms)
-        self._clip(total)
+        out = s.step(xb, yb, yb2, s.one if lam == 1.0 else torch.full((), lam, device=xb.device))
+        norms = out.norms
         if s.scaler is not None:
             s.scaler.step(s.optimizer)
             s.scaler.update()
         else:
             s.optimizer.step()
-        pred = out.detach().argmax(1)
-        correct = lam * (pred == yb).sum() + (1 - lam) * (pred == yb2).sum()
-        head = torch.stack([loss.detach().float(), correct.float(), total.float()])
-        packed = torch.cat([head, s.probe.pack(norms)]) if measured else head
+        s.note_capture(self.t.run_dir)
+        packed = torch.cat([out.head, s.probe.pack(norms)]) if measured else out.head
         values = packed.cpu().tolist()
         s.probe.arm(False)
         if s.split is not None:
@@ -374,14 +409,6 @@ class _Run:
         if measured:
             self._report_gradients(values[3:])
         return values
-
-    def _clip(self, total: torch.Tensor) -> None:
-        if self.cfg.clip == "norm":
-            grads = [p.grad for p in self.params if p.grad is not None]
-            coef = (self.cfg.clip_value / (total + 1e-6)).clamp(max=1.0)
-            torch._foreach_mul_(grads, coef)
-        elif self.cfg.clip == "value":
-            nn.utils.clip_grad_value_(self.params, self.cfg.clip_value)
 
     def _check_finite(self, values: list[float], norms: torch.Tensor) -> None:
         loss_ok, grads_ok = np.isfinite(values[0]), np.isfinite(values[2])
@@ -401,8 +428,16 @@ class _Run:
         m = StepMetrics(epoch + 1, self.step, i + 1, batches, v[0], v[1] / n, lr, speed, v[2])
         if self.s.recorder is not None:
             self.s.recorder.step(m)
+            if time.monotonic() - self._flushed > FLUSH_S:
+                self._flush()
         if self.t.on_step:
             self.t.on_step(m)
+
+    def _flush(self) -> None:
+        """Write the records so far (a window follows the run folder while it grows)."""
+        if self.s.recorder is not None:
+            self.s.recorder.flush()
+        self._flushed = time.monotonic()
 
     def _report_gradients(self, values: list[float]) -> None:
         sample = self.s.probe.sample(values, self.step, self.result.epochs_done + 1)

@@ -32,9 +32,11 @@ from gui.training.adaptview import AdaptationView, Preview, describe
 from gui.training.bar import RunClock, finished_text, running_text
 from gui.training.heat import CanvasHeat
 from gui.training.history import COLORS, RunData
+from gui.training.launch import ProcessRun
 from gui.training.panel import TrainingPanel, graph_problem
 from gui.training.runactions import RunActions
 from gui.training.runs import RunsWidget
+from gui.training.warmup import Warmup, config_or_none
 from gui.training.worker import Job, JobStart, TrainThread
 
 if TYPE_CHECKING:  # annotations only: the controller is built after the window has both
@@ -80,7 +82,7 @@ class TrainingController(QObject):
         self.document = window.document
         self.runs_root = runs_root or default_runs_root()
         self.dataset: Any = None  # a ready Dataset overrides the form's data set (tests, benches)
-        self.train_thread: TrainThread | None = None
+        self.train_thread: TrainThread | ProcessRun | None = None  # ProcessRun: several processes
         self.active: list[RunData] = []
         self.clock = RunClock()  # training time per job, pauses left out (the time-left estimate)
         self._row_versions: dict[int, int] = {}
@@ -103,6 +105,15 @@ class TrainingController(QObject):
         self._connect_preview()
         self.list_saved_runs()
         window.installEventFilter(self)
+        self.warmup = Warmup(self)  # imports and the data set, so Start soon reaches the first step
+        self.warmup.ready.connect(self._on_warm)
+        self.warmup.start(config_or_none(self.panel.config))
+
+    def _on_warm(self) -> None:
+        """Torch is loaded: list the GPUs and say what precision auto means here."""
+        if not self.panel.device.probed:
+            self.panel.device.refresh()
+        self.panel.form.refresh()
 
     # ------------------------------------------------------------------ construction
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -309,8 +320,11 @@ class TrainingController(QObject):
         return run, meta
 
     def _start_thread(self, jobs: list[Job]) -> None:
-        thread = TrainThread(jobs, self.dataset, self)
+        processes = self.panel.device.processes()
+        thread: TrainThread | ProcessRun = ProcessRun(jobs, processes, self) if processes > 1 else \
+            TrainThread(jobs, self.dataset or self.warmup.dataset_for(jobs[0].config), self)
         thread.job_started.connect(self._on_job_started)
+        thread.setup.connect(self._on_setup)
         thread.step.connect(lambda i, m: self.active[i].add_step(m))
         thread.epoch.connect(lambda i, m: self.active[i].add_epoch(m))
         thread.gradients.connect(lambda i, g: self.active[i].add_gradients(g))
@@ -383,7 +397,15 @@ class TrainingController(QObject):
         run.device, run.notes = info.device, info.notes
         run.set_blocks(info.block_ids, info.block_types)
         self.clock.job_started(index)
-        self.panel.status.setText(f"{run.name}: {info.data}")
+        compiling = "\ntorch.compile: compiling on the first step…" if run.config.compile else ""
+        self.panel.status.setText(f"{run.name}: {info.data}{compiling}")
+
+    def _on_setup(self, index: int, setup: Any) -> None:
+        """How the run computes (precision auto → bf16, compile time), under the progress bar."""
+        run = self.active[index]
+        run.device = setup.short()
+        run.version += 1
+        self.panel.status.setText(f"{run.name}: {setup.data}\n{setup.describe()}")
 
     def _on_job_finished(self, index: int, result: Any) -> None:
         run = self.active[index]

@@ -76,41 +76,6 @@ class ChoiceBox(QComboBox):
         self.setCurrentIndex(index)
 
 
-class DeviceCombo(ChoiceBox):
-    """Auto, the CPU, and CUDA/MPS devices (listed the first time it is opened: imports torch)."""
-
-    AUTO = ("auto", "Auto (CUDA if available, else CPU)")
-
-    def __init__(self, spec: Spec) -> None:
-        super().__init__(spec)
-        self.addItem("CPU", "cpu")
-        self.addItem(self.AUTO[1], self.AUTO[0])
-        self.probed = False
-
-    def refresh(self) -> None:
-        from gui.training.worker import devices
-
-        current = self.currentData()
-        self.blockSignals(True)
-        self.clear()
-        cpu, *others = devices()
-        for value, label in (cpu, self.AUTO, *others):
-            self.addItem(label, value)
-        self.probed = True
-        self.blockSignals(False)
-        self.set_field_value(current)
-
-    def showPopup(self) -> None:  # noqa: N802 (Qt override)
-        if not self.probed:
-            self.refresh()
-        super().showPopup()
-
-    def set_field_value(self, value: Any) -> None:
-        if self.findData(value) < 0 and isinstance(value, str):
-            self.addItem(f"{value} (not found here)", value)  # a remembered or a run's device
-        super().set_field_value(value)
-
-
 def _number_box(box: Any, spec: Spec) -> None:
     """Focus policy, range and the word for 0 of an IntBox or FloatBox."""
     box.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -270,6 +235,8 @@ def make_editor(spec: Spec) -> Any:
     """The editor for one setting, chosen from its kind, with its default shown."""
     editor: Any
     if spec.setting.widget == "device":
+        from gui.training.devices import DeviceCombo
+
         editor = DeviceCombo(spec)
     elif spec.kind == "choice":
         editor = ChoiceBox(spec)
@@ -452,6 +419,22 @@ class SettingsForm(QWidget):
             self.problems = self._check()
         for name, editor in self.editors.items():
             self._mark(name, editor, self.problems.get(name))
+        self.show_auto_precision(values.get("device", "auto"))
+
+    def show_auto_precision(self, device: str) -> None:
+        """Name what ``precision: auto`` becomes on ``device`` in its choice (once torch is loaded)."""
+        from gui.training.devices import auto_precision
+
+        editor = self.editors.get("precision")
+        found = auto_precision(device)
+        if editor is None or found is None or editor.findData("auto") < 0:
+            return
+        index = editor.findData("auto")
+        name, why, where = found
+        text = f"Auto → {name} on {where}"
+        if editor.itemText(index) != text:
+            editor.setItemText(index, text)
+            editor.setItemData(index, f"auto resolves to {name}: {why}", Qt.ItemDataRole.ToolTipRole)
 
     def _check(self) -> dict[str, str]:
         try:

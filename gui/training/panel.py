@@ -34,9 +34,12 @@ from PySide6.QtWidgets import (
 
 from builder.training.config import ConfigError, TrainConfig
 from builder.validate import Report
-from gui.training.form import DeviceCombo, SettingsForm
+from gui.training.devices import DeviceCombo
+from gui.training.form import SettingsForm
 
 MEMORY = "training_form"  # QSettings group: "last" and one key per graph file
+FORM_VERSION = 2  # 2: precision auto and channels-last on by default (issue 15)
+FAST_DEFAULTS = ("precision", "channels_last")  # not restored from memories of version 1
 TIPS = {"start": "Train this graph with these settings (Ctrl+T)",
         "twin": "Train this graph and its copy without shortcuts, alike, overlaid",
         "compare": "plain-20, plain-56, ResNet-20, ResNet-56 on this data set"}
@@ -156,9 +159,11 @@ class TrainingPanel(QWidget):
     def remember(self) -> None:
         """Keep valid settings as the last used and as this graph file's."""
         try:
-            text = self.form.config().to_json()
+            data = self.form.config().to_dict()
         except ConfigError:
             return
+        data.update(_form=FORM_VERSION, _processes=self.device.processes())
+        text = json.dumps(data, indent=2)
         store, path = self._settings(), self.path_source()
         store.setValue(memory_key(None), text)
         if path is not None:
@@ -174,7 +179,18 @@ class TrainingPanel(QWidget):
         except ValueError:
             return
         if isinstance(data, dict):
-            self.form.restore(data)
+            self.restore_memory(data)
+
+    def restore_memory(self, data: dict[str, Any]) -> None:
+        """Fill the form from remembered settings. Those remembered before the fast defaults
+        (precision fp32 and channels-last off were then the only CPU choice, not a person's)
+        keep the new defaults for those two."""
+        if data.get("_form") != FORM_VERSION:
+            data = {k: v for k, v in data.items() if k not in FAST_DEFAULTS}
+        self.form.restore(data)
+        processes = data.get("_processes")
+        if isinstance(processes, int) and processes > 1:
+            self.device.set_processes(processes)
 
     # ------------------------------------------------------------------ what blocks a run
     def settings_reason(self) -> str | None:

@@ -70,6 +70,7 @@ class TrainThread(QThread):
     """Trains ``jobs`` in order; every signal carries the job's index."""
 
     job_started = Signal(int, object)  # JobStart
+    setup = Signal(int, object)  # RunSetup: precision as resolved, compile time (after the first step)
     step = Signal(int, object)  # StepMetrics
     epoch = Signal(int, object)  # EpochMetrics
     gradients = Signal(int, object)  # GradientSample
@@ -149,7 +150,9 @@ class TrainThread(QThread):
         record = _Record(job, notes)
 
         def on_step(m: Any) -> None:
-            record.begin()
+            if not record.started:
+                record.begin(trainer.setup)
+                self.setup.emit(index, trainer.setup)
             self.step.emit(index, m)
 
         trainer = Trainer(graph, job.config, data, run_dir=job.run_dir, on_step=on_step,
@@ -204,15 +207,18 @@ class _Record:
         self.job, self.notes = job, notes
         self.started = False
 
-    def begin(self) -> None:
-        if self.started or not self.job.run_dir:
+    def begin(self, setup: Any = None) -> None:
+        if self.started:
+            return
+        self.started = True
+        if not self.job.run_dir:
             return
         from builder import fileformat
         from gui.training.runindex import ORIGINAL, write_meta
 
-        self.started = True
         fileformat.save(self.job.graph, os.path.join(self.job.run_dir, ORIGINAL))
-        write_meta(self.job.run_dir, **self.job.meta, status="running", changes=self.notes)
+        write_meta(self.job.run_dir, **self.job.meta, status="running", changes=self.notes,
+                   setup=setup.describe() if setup is not None else "")
 
     def finish(self, result: Any, device: str) -> None:
         if not self.started:

@@ -268,7 +268,11 @@ def test_device_list_always_contains_the_cpu(trainer_window) -> None:
     assert combo.findData("cpu") == 0
     combo.refresh()
     assert combo.findData("cpu") == 0 and combo.probed
-    assert not trainer_window.training.panel.widget("precision").isEnabled()  # mixed precision is CUDA only
+    assert combo.findData("cpu*2") > 0  # the CPU in two processes (torchrun)
+    precision = trainer_window.training.panel.widget("precision")
+    assert precision.isEnabled()  # bf16 is offered on the CPU too; fp16 stays CUDA only
+    trainer_window.training.panel.form.refresh()
+    assert precision.itemText(precision.findData("auto")).startswith("Auto → ")  # what auto means here
 
 
 def test_histories_stay_bounded_over_5000_steps() -> None:

@@ -32,11 +32,12 @@ def hooked(monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 @pytest.fixture
-def ctl(window: Any) -> Any:
+def ctl(window: Any, tmp_path: Any) -> Any:
     from builder.training import synthetic
 
     c = window.training
     c.dataset = synthetic(n=160, shape=(3, 8, 8), seed=0)
+    c.runs_root = tmp_path / "runs"  # not the session's runs folder, which other tests list
     c.panel_dock.show()
     c.panel_dock.raise_()
     QApplication.processEvents()
@@ -202,10 +203,12 @@ def test_settings_that_do_not_apply_are_disabled(ctl: Any) -> None:
     assert not panel.widget("momentum").isEnabled() and not panel.widget("nesterov").isEnabled()
     panel.set_values(schedule="cosine")
     assert not panel.widget("milestones").isEnabled() and not panel.widget("gamma").isEnabled()
-    panel.set_values(device="cuda:0", precision="bf16")
-    assert panel.widget("precision").isEnabled()
-    panel.set_values(device="cpu")  # bf16 needs CUDA; the disabled field goes back to its default
-    assert not panel.widget("precision").isEnabled() and panel.values()["precision"] == "fp32"
+    panel.set_values(device="cuda:0", precision="fp16")
+    assert panel.widget("precision").isEnabled() and panel.start_button.isEnabled()
+    panel.set_values(device="cpu")  # fp16 needs CUDA: said next to Start
+    assert not panel.start_button.isEnabled() and "fp16 mixed precision needs a CUDA device" in \
+        panel.error.text()
+    panel.set_values(precision="bf16")  # bf16 on the CPU is a choice
     assert panel.start_button.isEnabled()
 
 

@@ -71,8 +71,11 @@ def test_cross_field_rules() -> None:
     with pytest.raises(ConfigError, match="data_dir: an image-folder data set needs a folder"):
         TrainConfig(dataset="folder")
     assert TrainConfig(dataset="mnist").data_dir == ""  # the fetched copy (builder.training.fetch)
-    with pytest.raises(ConfigError, match="precision: bf16 mixed precision needs a CUDA device"):
-        TrainConfig(precision="bf16", device="cpu")
+    with pytest.raises(ConfigError, match="precision: fp16 mixed precision needs a CUDA device"):
+        TrainConfig(precision="fp16", device="cpu")
+    with pytest.raises(ConfigError, match="precision: bf16 is not offered on MPS"):
+        TrainConfig(precision="bf16", device="mps")
+    assert TrainConfig(precision="bf16", device="cpu").precision == "bf16"  # bf16 on a CPU is allowed
     with pytest.raises(ConfigError, match="nesterov: Nesterov needs"):
         TrainConfig(nesterov=True, momentum=0.0)
     assert TrainConfig(device="cuda:1").device == "cuda:1"

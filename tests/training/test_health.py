@@ -155,8 +155,9 @@ def test_findings_are_kept_beside_the_run(tmp_path: Path) -> None:
 
 def test_adam_at_lr_10_diverges_and_stops_early(data, tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
-    result = Trainer(tiny_net(), quick_config(optimizer="adam", lr=10.0, epochs=3, batch_size=8), data,
-                     run_dir=str(run_dir)).run()
+    # fp32: the path to divergence is chaotic; under bf16 autocast this run happens to recover
+    result = Trainer(tiny_net(), quick_config(optimizer="adam", lr=10.0, epochs=3, batch_size=8,
+                                              precision="fp32"), data, run_dir=str(run_dir)).run()
     assert result.status == "diverged" and result.steps < 3 * 16
     (f,) = result.health
     assert f.kind == "loss_diverged" and result.error == f.message and result.warning == ""

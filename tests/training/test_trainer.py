@@ -187,7 +187,7 @@ def test_run_folder_and_resume_continue_identically(net, data, tmp_path: Path) -
     assert len(grads) == 16 * len(parameterised(net))
     assert sorted(p for p in (tmp_path / "full").iterdir() if "tfevents" not in p.name) == sorted(
         tmp_path / "full" / n for n in ("checkpoint.pt", "config.json", "gradients.csv", "graph.json",
-                                        "metrics.csv", "steps.csv"))
+                                        "metrics.csv", "setup.json", "steps.csv"))
 
 
 def test_bad_checkpoint_is_one_clear_error(tmp_path: Path) -> None:
