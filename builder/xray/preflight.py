@@ -2,7 +2,9 @@
 
 The module is initialised exactly as the trainer does it (``torch.manual_seed(seed)`` then
 compile) and fed the trainer's first batch (epoch 0's shuffle, no augmentation), in training
-mode, so the weight-gradient profile is the one step 0 of that run will show. Per block:
+mode, so the weight-gradient profile is the one step 0 of that run will show. It computes in
+fp32 NCHW: a run at precision ``auto`` (bf16 on a CPU that computes it natively) shows the
+same profile up to bf16 rounding. Per block:
 activation mean, std and fraction of zeros, the norm of the gradient w.r.t. the block's output,
 and for Conv2d/BatchNorm2d/Linear the norm of the weight gradient. One host copy at the end.
 
@@ -149,7 +151,7 @@ class _Recorder(fx.Interpreter):
             self.stats[i] = torch.stack([t.mean(), std, (t == 0).float().mean(),
                                          torch.isfinite(t).all().float()])
             if result.requires_grad:
-                result.register_hook(lambda g, i=i: self._grad(i, g))
+                result.register_hook(lambda g, i=i: self._grad(i, g))  # type: ignore[no-untyped-call]
         return result
 
     def _grad(self, i: int, grad: torch.Tensor) -> None:
@@ -190,7 +192,7 @@ def profile(graph: Graph, module: fx.GraphModule, xb: torch.Tensor, yb: torch.Te
     module.zero_grad(set_to_none=True)
     out = recorder.run(xb)
     loss = F.cross_entropy(out.float(), yb)
-    loss.backward()
+    loss.backward()  # type: ignore[no-untyped-call]
     weights = _weight_grads(graph, module, ids)
     nan = torch.full((STATS,), float("nan"), device=loss.device)
     grads = torch.stack([g if g is not None else nan[0] for g in recorder.grads])

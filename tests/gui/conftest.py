@@ -82,6 +82,7 @@ def window(qtbot, tmp_path):  # type: ignore[no-untyped-def]
     from gui.mainwindow import MainWindow
 
     files.discard_recovery()
+    files.settings().clear()  # each test starts with nothing remembered (settings, recent files, runs)
     win = MainWindow(background=False)
     win.autosaver.folder = tmp_path / "appdata"
     win.autosaver.folder.mkdir()
