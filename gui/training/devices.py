@@ -18,7 +18,7 @@ import sys
 from typing import Any
 
 from builder.training.settings import Spec
-from gui.training.form import ChoiceBox
+from gui.training.editors import ChoiceBox
 
 CPU_PROCESSES = 2  # the CPU multi-process entry
 

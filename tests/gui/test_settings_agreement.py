@@ -13,7 +13,8 @@ from builder.training.cli import make_config
 from builder.training.config import SETTINGS, TrainConfig
 from builder.training.settings import Spec, format_value
 from gui.training.devices import DeviceCombo
-from gui.training.form import ChoiceBox, FloatBox, IntBox, ListEdit, SettingsForm, SwitchBox
+from gui.training.editors import ChoiceBox, FloatBox, IntBox, ListEdit, SwitchBox
+from gui.training.form import SettingsForm
 
 EDITORS = {"choice": ChoiceBox, "int": IntBox, "float": FloatBox, "bool": SwitchBox, "floats": ListEdit}
 ENABLE = {"warmup_start": {"warmup_epochs": 1.0}, "clip_value": {"clip": "norm"}}  # make them apply
