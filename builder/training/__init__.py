@@ -44,7 +44,7 @@ _WHERE = {
     "adapt_graph": "adapt", "ConfigError": "config", "TrainConfig": "config",
     "Dataset": "datasets", "DatasetError": "datasets", "digits": "datasets",
     "load_dataset": "datasets", "synthetic": "datasets", "GradientSample": "probes",
-    "EpochMetrics": "trainer", "StepMetrics": "trainer", "Trainer": "trainer",
+    "EpochMetrics": "metrics", "StepMetrics": "metrics", "Trainer": "trainer",
     "TrainResult": "trainer",
 }
 

@@ -23,6 +23,7 @@ from builder.text import printable
 from builder.torchfiles import CHECKPOINT as CHECKPOINT  # re-exported: runs are found by it
 from builder.training import tboard
 from builder.training.config import TrainConfig
+from builder.training.metrics import EpochMetrics
 
 METRICS_COLUMNS = ("epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "seconds")
 STEP_COLUMNS = ("step", "epoch", "loss", "acc", "lr", "images_per_s", "grad_norm")
@@ -159,8 +160,6 @@ def _rng_problem(rng: Any) -> str | None:
 
 def _history_problem(history: Any) -> str | None:
     from dataclasses import MISSING, fields
-
-    from builder.training.trainer import EpochMetrics
 
     if not isinstance(history, list):
         return f"history: expected a list of epochs, got a {_kind(history)}"

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -33,39 +33,13 @@ from builder.training.control import RUN, Control
 from builder.training.datasets import Dataset, load_dataset
 from builder.training.distributed import SINGLE, DistContext, all_sum
 from builder.training.loader import Batches, epoch_generator
+from builder.training.metrics import EpochMetrics, StepMetrics
 from builder.training.probes import GradientProbe, GradientSample
 from builder.training.runsetup import RunSetup
 from builder.validate import parameterised, validate
 
+Status = Literal["completed", "stopped", "non_finite", "diverged"]
 FLUSH_S = 1.0  # the run folder's CSVs are flushed at least this often while training
-
-
-@dataclass
-class StepMetrics:
-    """One optimisation step (``epoch`` is 1-based, ``step`` counts from 0 over the run)."""
-
-    epoch: int
-    step: int
-    batch: int
-    batches: int
-    loss: float
-    accuracy: float
-    lr: float
-    images_per_s: float
-    grad_norm: float  # global L2 norm of all gradients before clipping
-
-
-@dataclass
-class EpochMetrics:
-    epoch: int
-    epochs: int
-    train_loss: float
-    train_acc: float
-    val_loss: float
-    val_acc: float
-    lr: float
-    seconds: float
-    images_per_s: float
 
 
 @dataclass
@@ -77,7 +51,7 @@ class TrainResult:
     the epoch/step where it was seen, for plot markers.
     """
 
-    status: str
+    status: Status
     epochs_done: int
     steps: int
     history: list[EpochMetrics] = field(default_factory=list)

@@ -8,8 +8,9 @@ import math
 from pathlib import Path
 
 from builder.training import compare
+from builder.training.metrics import EpochMetrics
 from builder.training.progress import CompareProgress
-from builder.training.trainer import EpochMetrics, TrainResult
+from builder.training.trainer import TrainResult
 from tests.training.conftest import quick_config, tiny_net
 
 

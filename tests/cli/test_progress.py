@@ -7,8 +7,8 @@ import re
 
 import pytest
 
+from builder.training.metrics import EpochMetrics, StepMetrics
 from builder.training.progress import CompareProgress, Progress, clock
-from builder.training.trainer import EpochMetrics, StepMetrics
 
 
 class Terminal(io.StringIO):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 
 from builder.training.compare import NetRun, _Collector, table
+from builder.training.metrics import EpochMetrics
 from builder.training.probes import GradientSample
-from builder.training.trainer import EpochMetrics, TrainResult
+from builder.training.trainer import TrainResult
 
 
 def sample(step: int, epoch: int, norms: list[float]) -> GradientSample:
