@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 
-class _Bar(tqdm):  # type: ignore[type-arg]
+class _Bar(tqdm):  # type: ignore[misc]  # tqdm ships no types: the base is Any
     """tqdm without its monitor thread (nothing left running at interpreter exit)."""
 
     monitor_interval = 0

@@ -98,7 +98,7 @@ class CudaGraphs:
 
     def __init__(self, device: torch.device) -> None:
         self.device = device
-        self.side = torch.cuda.Stream(device)
+        self.side = torch.cuda.Stream(device)  # type: ignore[no-untyped-call]
         self.pool: Any = None
 
     def warm(self, fn: Callable[[], StepOutput]) -> StepOutput:

@@ -127,7 +127,7 @@ def _training_setup(args: argparse.Namespace) -> tuple[Any, Any]:
     from builder.training.cli import _prepare
     from builder.training.compare import COMPARE_DEFAULTS
 
-    return _prepare(args, dict(COMPARE_DEFAULTS))  # type: ignore[no-any-return]
+    return _prepare(args, dict(COMPARE_DEFAULTS))
 
 
 def _device(config: Any) -> Any:

@@ -123,7 +123,7 @@ def scan(params: Sequence[torch.Tensor], evaluate_point: Evaluate, delta: Sequen
 
 
 def grid(points: int, span: float) -> list[float]:
-    return np.linspace(-span, span, points).tolist()
+    return [float(v) for v in np.linspace(-span, span, points)]
 
 
 def landscape(module: nn.Module, x: torch.Tensor, y: torch.Tensor, *, points: int = 21,

@@ -201,7 +201,8 @@ def figure_lesion(results: Sequence[LesionResult], path: Path, title: str = "") 
 
 # ---------------------------------------------------------------------------- landscape
 def _log_loss(land: Landscape) -> np.ndarray:
-    return np.log10(np.clip(land.loss, 1e-6, None))
+    logged: np.ndarray = np.log10(np.clip(land.loss, 1e-6, None))
+    return logged
 
 
 def draw_contour(ax: Any, land: Landscape, levels: np.ndarray | None = None) -> None:

@@ -133,7 +133,7 @@ class SplitProbe:
         if not self._armed or not x.requires_grad:
             return x
         y = x.view_as(x)
-        y.register_hook(self._hooks[key])
+        y.register_hook(self._hooks[key])  # type: ignore[no-untyped-call]
         return y
 
     def _hook(self, key: int) -> Callable[[torch.Tensor], None]:
