@@ -114,7 +114,7 @@ def bench_open(path: Path, rounds: int) -> None:
                 total, parts, view = open_canvas(path)
                 ours.append(total)
                 parts_all.append(parts)
-                blocks, wires = len(view.canvas.blocks), len(view.canvas.wires)
+                blocks, wires = len(view.graph_scene.blocks), len(view.graph_scene.wires)
                 view.close()
                 view.deleteLater()
             else:
@@ -135,8 +135,8 @@ def bench_open(path: Path, rounds: int) -> None:
 
 def bench_interaction(path: Path, rounds: int) -> None:
     _, _, view = open_canvas(path)
-    doc = view.canvas.doc
-    if "layer2" in view.canvas.frames:
+    doc = view.graph_scene.doc
+    if "layer2" in view.graph_scene.frames:
         def toggle() -> None:
             view.set_group_collapsed("layer2", True)
             view.grab()

@@ -174,7 +174,7 @@ class Director:
         from PySide6.QtCore import Qt
         from PySide6.QtTest import QTest
 
-        frame = self.canvas.canvas.frames[group]
+        frame = self.canvas.graph_scene.frames[group]
         spot = self.canvas.mapFromScene(frame.toggle_rect().center())
         left, none = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
         QTest.mouseClick(self.canvas.viewport(), left, none, spot)
@@ -232,7 +232,7 @@ class Director:
         from PySide6.QtCore import QPoint, Qt
         from PySide6.QtTest import QTest
 
-        item = self.canvas.canvas.blocks[block_id]
+        item = self.canvas.graph_scene.blocks[block_id]
         start = self.canvas.mapFromScene(item.output_port_pos())
         viewport = self.canvas.viewport()
         QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
@@ -258,7 +258,7 @@ class Director:
     def do_wireto(self, block_id: str, port: str) -> None:
         from PySide6.QtTest import QTest
 
-        item = self.canvas.canvas.blocks[block_id]
+        item = self.canvas.graph_scene.blocks[block_id]
         end = self.canvas.mapFromScene(item.input_port_pos(int(port)))
         QTest.mouseMove(self.canvas.viewport(), end)
         self._wire_end = end
@@ -276,7 +276,7 @@ class Director:
 
         self.canvas.select_blocks([block_id])
         menu = self.canvas.context_menu_for_block(block_id)
-        item = self.canvas.canvas.blocks[block_id]
+        item = self.canvas.graph_scene.blocks[block_id]
         corner = self.canvas.mapFromScene(item.sceneBoundingRect().bottomRight())  # keep the block in view
         where = self.canvas.viewport().mapToGlobal(corner)
         actions = [a for a in menu.actions() if not a.isSeparator() and a.isEnabled()]

@@ -77,7 +77,7 @@ class BlockFinder(QFrame):
         self.view.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _search(self, text: str) -> None:
-        self.found = matches(list(self.view.canvas.blocks), text)
+        self.found = matches(list(self.view.graph_scene.blocks), text)
         self.index = -1
         self.step(+1)
 

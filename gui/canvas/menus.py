@@ -50,4 +50,4 @@ def _frame_menu(view: CanvasViewApi, menu: QMenu, frame: GroupFrameItem) -> None
         menu.addAction(f"Expand {group}", lambda: view.set_group_collapsed(group, False))
     else:
         menu.addAction(f"Collapse {group}", lambda: view.set_group_collapsed(group, True))
-    menu.addAction(f"Select blocks of {group}", lambda: view.select_blocks(view.canvas.members(group)))
+    menu.addAction(f"Select blocks of {group}", lambda: view.select_blocks(view.graph_scene.members(group)))

@@ -97,7 +97,7 @@ def labels(view: CanvasViewApi) -> list[Label]:
 
 
 def _frame_labels(view: CanvasViewApi, visible: QRectF, small: bool) -> list[Label]:
-    frames = [f for f in view.canvas.frames.values() if f.isVisible()]
+    frames = [f for f in view.graph_scene.frames.values() if f.isVisible()]
     frames.sort(key=lambda f: (f.depth, f.box_rect().top(), f.box_rect().left()))
     out = []
     for frame in frames:
@@ -124,7 +124,7 @@ def _block_labels(view: CanvasViewApi, visible: QRectF) -> list[Label]:
     grouped: list[Label] = []
     graph = view.doc.graph
     wide = BLOCK_W * view.zoom() >= 40
-    for block_id, item in view.canvas.blocks.items():
+    for block_id, item in view.graph_scene.blocks.items():
         group = graph.block(block_id).group
         if not item.isVisible() or (group and not wide):
             continue

@@ -66,9 +66,9 @@ def drop_spot(view: CanvasViewApi, type_id: str, scene_pos: QPointF) -> tuple[fl
     x, y = _inside_view(view, scene_pos - QPointF(BLOCK_W / 2, height / 2), height)
     seen = view.mapToScene(view.viewport().rect()).boundingRect()
     keep = seen if seen.width() > BLOCK_W + 60 and seen.height() > height + 60 else None
-    model = view.canvas.model_pos(QPointF(x, y))
+    model = view.graph_scene.model_pos(QPointF(x, y))
     start = (round(model[0] / GRID) * GRID, round(model[1] / GRID) * GRID)
-    return free_offset(view.canvas, [(0.0, 0.0, BLOCK_W, height)], start, keep)
+    return free_offset(view.graph_scene, [(0.0, 0.0, BLOCK_W, height)], start, keep)
 
 
 def _inside_view(view: CanvasViewApi, top_left: QPointF, height: float) -> tuple[float, float]:
@@ -83,10 +83,10 @@ def _inside_view(view: CanvasViewApi, top_left: QPointF, height: float) -> tuple
 
 def reveal(view: CanvasViewApi, block_ids: list[str]) -> None:
     """Scroll so the given blocks are in view (the scene grows around new items first)."""
-    items = [view.canvas.blocks[b] for b in block_ids if b in view.canvas.blocks]
+    items = [view.graph_scene.blocks[b] for b in block_ids if b in view.graph_scene.blocks]
     if not items:
         return
-    view.canvas.fit_scene_rect()
+    view.graph_scene.fit_scene_rect()
     rect = items[0].sceneBoundingRect()
     for item in items[1:]:
         rect = rect.united(item.sceneBoundingRect())

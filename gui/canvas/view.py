@@ -75,10 +75,10 @@ class CanvasView(QGraphicsView):
     def __init__(self, document: Document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.doc = document
-        self.canvas = CanvasScene(document, self)
-        self.editor = Editor(document, partial(placing.free_offset, self.canvas))
+        self.graph_scene = CanvasScene(document, self)
+        self.editor = Editor(document, partial(placing.free_offset, self.graph_scene))
         self.finder = BlockFinder(self, self)
-        self.setScene(self.canvas)
+        self.setScene(self.graph_scene)
         self.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
         self.setDragMode(QGraphicsView.DragMode.RubberBandDrag)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
@@ -95,13 +95,13 @@ class CanvasView(QGraphicsView):
         self._last_toggle = ("", -1 << 40)  # (group, time) of the last ▾ click
         self._selection_later = QTimer(self, singleShot=True, interval=0)  # one signal per turn
         self._selection_later.timeout.connect(self._emit_selection)
-        self.canvas.selectionChanged.connect(self._selection_later.start)
+        self.graph_scene.selectionChanged.connect(self._selection_later.start)
         document.graph_replaced.connect(self._on_replaced)
 
     # ------------------------------------------------------------------ navigation
     def fit_all(self) -> None:
         """Show everything, with room at the edges for the names drawn when zoomed out."""
-        rect = self.canvas.itemsBoundingRect()
+        rect = self.graph_scene.itemsBoundingRect()
         if rect.isNull():
             return
         area = self.viewport().rect()
@@ -138,13 +138,13 @@ class CanvasView(QGraphicsView):
 
     def center_on_block(self, block_id: str) -> None:
         """Select ``block_id`` (expanding any collapsed group around it) and centre it."""
-        if block_id not in self.canvas.blocks:
+        if block_id not in self.graph_scene.blocks:
             return
-        for group in list(self.canvas.collapsed):
-            if block_id in self.canvas.members(group):
-                self.canvas.set_collapsed(group, False)
+        for group in list(self.graph_scene.collapsed):
+            if block_id in self.graph_scene.members(group):
+                self.graph_scene.set_collapsed(group, False)
         self.select_blocks([block_id])
-        self.centerOn(self.canvas.blocks[block_id])
+        self.centerOn(self.graph_scene.blocks[block_id])
 
     def _on_replaced(self) -> None:
         self.resetTransform()
@@ -187,18 +187,18 @@ class CanvasView(QGraphicsView):
     # ------------------------------------------------------------------ selection
     def select_blocks(self, ids: list[str]) -> None:
         wanted = set(ids)
-        with _Quiet(self.canvas):
-            self.canvas.clearSelection()
-            for block_id, item in self.canvas.blocks.items():
+        with _Quiet(self.graph_scene):
+            self.graph_scene.clearSelection()
+            for block_id, item in self.graph_scene.blocks.items():
                 if block_id in wanted and item.isVisible():
                     item.setSelected(True)
         self._emit_selection()
 
     def selected_block_ids(self) -> list[str]:
-        return self.canvas.selected_block_ids()
+        return self.graph_scene.selected_block_ids()
 
     def select_all(self) -> None:
-        self.select_blocks(list(self.canvas.blocks))
+        self.select_blocks(list(self.graph_scene.blocks))
 
     def _emit_selection(self) -> None:
         self._selection_later.stop()
@@ -222,7 +222,7 @@ class CanvasView(QGraphicsView):
         placing.reveal(self, block_ids)
 
     def delete_selection(self) -> None:
-        wires = [(w.target, w.port) for w in self.canvas.selected_wires()]
+        wires = [(w.target, w.port) for w in self.graph_scene.selected_wires()]
         if self.editor.delete(self.selected_block_ids(), wires):
             self.status_message.emit(self.doc.undo_stack.undoText())
 
@@ -253,24 +253,24 @@ class CanvasView(QGraphicsView):
             self.status_message.emit(f"Cannot group: {problem or 'no blocks are selected'}")
             return
         self.editor.group(ids, group)
-        self.canvas.flush()
+        self.graph_scene.flush()
         self.status_message.emit(f"Grouped {len(ids)} block(s) as {group}" if group else "Ungrouped")
 
     def tidy_up(self) -> None:
         if self.editor.tidy_up():
-            self.canvas.flush()
+            self.graph_scene.flush()
             self.fit_all()
 
     def set_group_collapsed(self, group: str, collapsed: bool) -> None:
         """Collapse or expand a group frame (view state only)."""
-        self.canvas.set_collapsed(group, collapsed)
+        self.graph_scene.set_collapsed(group, collapsed)
 
     # ------------------------------------------------------------------ mouse
     def port_at(self, view_pos: QPoint) -> PortRef | None:
         scene_pos = self.mapToScene(view_pos)
         radius = max(8.0, 6.0 / max(self.zoom(), 1e-6))
         area = QRectF(scene_pos.x() - radius, scene_pos.y() - radius, 2 * radius, 2 * radius)
-        for item in self.canvas.items(area):
+        for item in self.graph_scene.items(area):
             if isinstance(item, BlockItem) and item.isVisible():
                 hit = item.port_at(scene_pos, radius)
                 if hit is not None:
@@ -308,13 +308,13 @@ class CanvasView(QGraphicsView):
         if last_path == frame.path and 0 <= stamp - last_stamp < QApplication.doubleClickInterval():
             return
         self._last_toggle = (frame.path, stamp)
-        self.canvas.set_collapsed(frame.path, not frame.collapsed)
+        self.graph_scene.set_collapsed(frame.path, not frame.collapsed)
 
     def _start_frame_drag(self, frame: GroupFrameItem, scene_pos: QPointF) -> None:
         """Pressing a frame's label (or a collapsed box) selects its blocks and drags them."""
-        members = self.canvas.members(frame.path)
+        members = self.graph_scene.members(frame.path)
         self.select_blocks(members)
-        self._frame_drag = (scene_pos, {b: self.canvas.blocks[b].pos() for b in members})
+        self._frame_drag = (scene_pos, {b: self.graph_scene.blocks[b].pos() for b in members})
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
@@ -332,14 +332,14 @@ class CanvasView(QGraphicsView):
             start, origins = self._frame_drag
             offset = self.mapToScene(event.position().toPoint()) - start
             for block_id, origin in origins.items():
-                self.canvas.blocks[block_id].setPos(origin + offset)
-                self.canvas.item_moved(block_id)
+                self.graph_scene.blocks[block_id].setPos(origin + offset)
+                self.graph_scene.item_moved(block_id)
             event.accept()
             return
         super().mouseMoveEvent(event)
         if self._dragging_blocks:  # Qt moved the selected items: their wires follow
             for block_id in self.selected_block_ids():
-                self.canvas.item_moved(block_id)
+                self.graph_scene.item_moved(block_id)
         if event.buttons() == Qt.MouseButton.NoButton and not self._space:
             if self.port_at(event.position().toPoint()) is not None:
                 self.viewport().setCursor(Qt.CursorShape.CrossCursor)  # a port: drag to wire
@@ -369,7 +369,7 @@ class CanvasView(QGraphicsView):
         item = self.itemAt(event.position().toPoint())
         if isinstance(item, GroupFrameItem):
             if not item.toggle_rect().contains(self.mapToScene(event.position().toPoint())):
-                self.canvas.set_collapsed(item.path, not item.collapsed)  # the ▾ toggled on press
+                self.graph_scene.set_collapsed(item.path, not item.collapsed)  # the ▾ toggled on press
             event.accept()
             return
         super().mouseDoubleClickEvent(event)
@@ -377,22 +377,22 @@ class CanvasView(QGraphicsView):
     def _commit_moves(self) -> None:
         """After a drag: one Move command for every block whose item left its model position."""
         moves: dict[str, tuple[float, float]] = {}
-        for block_id, item in self.canvas.blocks.items():
-            if item.pos() != self.canvas.view_pos(block_id):
-                moves[block_id] = snap(*self.canvas.model_pos(item.pos()))
+        for block_id, item in self.graph_scene.blocks.items():
+            if item.pos() != self.graph_scene.view_pos(block_id):
+                moves[block_id] = snap(*self.graph_scene.model_pos(item.pos()))
         if not moves:
             return
         changed = {b: p for b, p in moves.items() if p != self.doc.graph.block(b).pos}
         for block_id in set(moves) - set(changed):
-            self.canvas.blocks[block_id].setPos(self.canvas.view_pos(block_id))
-            self.canvas.item_moved(block_id)
+            self.graph_scene.blocks[block_id].setPos(self.graph_scene.view_pos(block_id))
+            self.graph_scene.item_moved(block_id)
         if changed:
             self.doc.undo_stack.push(commands.Move(self.doc, changed))
-            self.canvas.flush()  # wires settle around the dropped blocks now
+            self.graph_scene.flush()  # wires settle around the dropped blocks now
 
     # ------------------------------------------------------------------ wire drawing
     def _start_wire(self, port: PortRef) -> None:
-        self._wire_drag = WireDrag(self.canvas, port)
+        self._wire_drag = WireDrag(self.graph_scene, port)
         self._follow_wire(self._wire_drag.anchor())
 
     def _follow_wire(self, scene_pos: QPointF) -> None:
@@ -474,7 +474,7 @@ class CanvasView(QGraphicsView):
     def context_menu_for_block(self, block_id: str) -> QMenu:
         from gui.canvas.menus import build_menu
 
-        item = self.canvas.blocks[block_id]
+        item = self.graph_scene.blocks[block_id]
         return build_menu(self, item, item.sceneBoundingRect().center())
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:

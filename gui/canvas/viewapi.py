@@ -23,7 +23,7 @@ class CanvasViewApi(Protocol):
     """The canvas view as its helpers see it."""
 
     doc: Document
-    canvas: CanvasScene
+    graph_scene: CanvasScene
     editor: Editor
 
     def zoom(self) -> float: ...

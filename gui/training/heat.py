@@ -140,7 +140,7 @@ class CanvasHeat:
         if run is not None and self._drawn != -1 and not force and now - self._last < EVERY_S:
             return
         self._last = now
-        scene = self.canvas.canvas  # type: ignore[attr-defined]
+        scene = self.canvas.graph_scene  # type: ignore[attr-defined]
         colors, lo, hi = tints(run) if run is not None else ({}, math.nan, math.nan)
         known = {b: c for b, c in colors.items() if b in scene.graph}
         scene.set_block_tints(known)

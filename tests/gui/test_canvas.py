@@ -47,21 +47,21 @@ def make_view(qtbot, graph: Graph) -> CanvasView:  # type: ignore[no-untyped-def
     view.show()
     qtbot.waitExposed(view)
     view.resetTransform()
-    view.centerOn(view.canvas.itemsBoundingRect().center())
+    view.centerOn(view.graph_scene.itemsBoundingRect().center())
     doc.report()
     return view
 
 
 def out_port(view: CanvasView, block_id: str) -> QPoint:
-    return view.mapFromScene(view.canvas.blocks[block_id].output_port_pos())
+    return view.mapFromScene(view.graph_scene.blocks[block_id].output_port_pos())
 
 
 def in_port(view: CanvasView, block_id: str, port: int = 0) -> QPoint:
-    return view.mapFromScene(view.canvas.blocks[block_id].input_port_pos(port))
+    return view.mapFromScene(view.graph_scene.blocks[block_id].input_port_pos(port))
 
 
 def block_center(view: CanvasView, block_id: str) -> QPoint:
-    return view.mapFromScene(view.canvas.blocks[block_id].sceneBoundingRect().center())
+    return view.mapFromScene(view.graph_scene.blocks[block_id].sceneBoundingRect().center())
 
 
 def drag(view: CanvasView, start: QPoint, end: QPoint, steps: int = 4) -> None:
@@ -85,7 +85,7 @@ def messages(view: CanvasView) -> list[str]:
 
 def test_scene_has_an_item_per_block_and_wire_with_shapes(qtbot, resnet20) -> None:
     view = make_view(qtbot, resnet20)
-    canvas = view.canvas
+    canvas = view.graph_scene
     assert set(canvas.blocks) == set(resnet20.ids())
     assert set(canvas.wires) == {(w.target, w.port) for w in resnet20.wires()}
     assert canvas.wires[("layer1_0_conv1", 0)].label == "16×32×32"
@@ -97,7 +97,7 @@ def test_scene_has_an_item_per_block_and_wire_with_shapes(qtbot, resnet20) -> No
 
 def test_add_shows_one_free_port_more_than_wired(qtbot) -> None:
     view = make_view(qtbot, small_graph())
-    add = view.canvas.blocks["add"]
+    add = view.graph_scene.blocks["add"]
     assert add.n_inputs == 2  # one wired, at least two
     view.doc.undo_stack.push(commands.Connect(view.doc, "sig", "add", 1))
     assert add.n_inputs == 3
@@ -113,7 +113,7 @@ def test_dragging_output_to_input_creates_the_wire(qtbot) -> None:
     seen = messages(view)
     drag(view, out_port(view, "relu"), in_port(view, "sig"))
     assert view.doc.graph.inputs_of("sig") == {0: "relu"}
-    assert ("sig", 0) in view.canvas.wires
+    assert ("sig", 0) in view.graph_scene.wires
     assert not view.wire_in_progress()
     assert view.doc.undo_stack.count() == 1
     assert seen and "Connected relu" in seen[-1]
@@ -188,7 +188,7 @@ def test_plan_wire_rules_without_a_mouse() -> None:
 
 def overlaps(view: CanvasView) -> list[tuple[str, str]]:
     """Pairs of visible blocks whose boxes overlap."""
-    items = [(b, i.mapRectToScene(i.shape().boundingRect())) for b, i in view.canvas.blocks.items()
+    items = [(b, i.mapRectToScene(i.shape().boundingRect())) for b, i in view.graph_scene.blocks.items()
              if i.isVisible()]
     return [(a, b) for n, (a, ra) in enumerate(items) for b, rb in items[n + 1:] if ra.intersects(rb)]
 
@@ -221,14 +221,14 @@ def test_dropping_block_mime_adds_the_block_at_the_drop_point(qtbot) -> None:
     drop = QDropEvent(point, Qt.DropAction.CopyAction, mime, LEFT, NO_MOD)
     QApplication.sendEvent(viewport, drop)
     new = [b for b in view.doc.graph.blocks() if b.type == "conv2d"]
-    assert len(new) == 1 and new[0].id in view.canvas.blocks
+    assert len(new) == 1 and new[0].id in view.graph_scene.blocks
     scene = view.mapToScene(point.toPoint())
     x, y = new[0].pos
     assert x % GRID == 0 and y % GRID == 0
     assert abs(x + BLOCK_W / 2 - scene.x()) <= GRID and abs(y + BLOCK_H / 2 - scene.y()) <= GRID
     assert view.selected_block_ids() == [new[0].id]
     view.doc.undo_stack.undo()
-    assert new[0].id not in view.doc.graph and new[0].id not in view.canvas.blocks
+    assert new[0].id not in view.doc.graph and new[0].id not in view.graph_scene.blocks
 
 
 def test_add_block_at_center_is_one_undo_step(qtbot) -> None:
@@ -245,16 +245,17 @@ def test_delete_blocks_and_wires_is_one_step_and_undo_restores(qtbot, resnet20) 
     view = make_view(qtbot, resnet20)
     before = resnet20.signature()
     view.select_blocks(["layer1_0_conv1", "layer1_0_bn1"])
-    view.canvas.wires[("layer2_0_add", 1)].setSelected(True)
+    view.graph_scene.wires[("layer2_0_add", 1)].setSelected(True)
     view.delete_selection()
     g = view.doc.graph
     assert "layer1_0_conv1" not in g and "layer1_0_bn1" not in g
     assert 1 not in g.inputs_of("layer2_0_add")
-    assert "layer1_0_conv1" not in view.canvas.blocks and ("layer2_0_add", 1) not in view.canvas.wires
+    assert "layer1_0_conv1" not in view.graph_scene.blocks
+    assert ("layer2_0_add", 1) not in view.graph_scene.wires
     assert view.doc.undo_stack.count() == 1
     view.doc.undo_stack.undo()
     assert g.signature() == before
-    assert set(view.canvas.wires) == {(w.target, w.port) for w in g.wires()}
+    assert set(view.graph_scene.wires) == {(w.target, w.port) for w in g.wires()}
     view.doc.undo_stack.redo()
     assert "layer1_0_bn1" not in g
 
@@ -324,12 +325,12 @@ def test_moving_several_blocks_by_mouse_is_one_snapped_undo_step(qtbot) -> None:
     assert view.doc.undo_stack.count() == 1
     assert g.block("relu").pos == (280.0, 40.0)  # 240+47 → 280, 0+33 → 40 on the 20-px grid
     assert g.block("sig").pos == (280.0, 200.0)
-    assert view.canvas.blocks["relu"].pos() == QPointF(280, 40)
-    wire = view.canvas.wires[("relu", 0)]
-    assert wire.path().currentPosition() == view.canvas.blocks["relu"].input_port_pos(0)
+    assert view.graph_scene.blocks["relu"].pos() == QPointF(280, 40)
+    wire = view.graph_scene.wires[("relu", 0)]
+    assert wire.path().currentPosition() == view.graph_scene.blocks["relu"].input_port_pos(0)
     view.doc.undo_stack.undo()
     assert g.signature() == before
-    assert view.canvas.blocks["sig"].pos() == QPointF(240, 160)
+    assert view.graph_scene.blocks["sig"].pos() == QPointF(240, 160)
 
 
 def test_rubber_band_selects_blocks(qtbot) -> None:
@@ -350,7 +351,7 @@ def test_select_all_center_and_selection_signal(qtbot, resnet20) -> None:
     view.center_on_block("layer3_2_add")
     assert got[-1] == ["layer3_2_add"]
     center = view.mapToScene(view.viewport().rect().center())
-    assert view.canvas.blocks["layer3_2_add"].sceneBoundingRect().adjusted(-5, -5, 5, 5).contains(center)
+    assert view.graph_scene.blocks["layer3_2_add"].sceneBoundingRect().adjusted(-5, -5, 5, 5).contains(center)
 
 
 def test_wheel_zooms_around_the_cursor_and_fit_all_shows_everything(qtbot, resnet20) -> None:
@@ -363,7 +364,7 @@ def test_wheel_zooms_around_the_cursor_and_fit_all_shows_everything(qtbot, resne
     assert view.zoom() < zoom
     view.fit_all()
     visible = view.mapToScene(view.viewport().rect()).boundingRect()
-    assert visible.contains(view.canvas.itemsBoundingRect())
+    assert visible.contains(view.graph_scene.itemsBoundingRect())
 
 
 def test_tidy_up_is_one_move_to_the_layout(qtbot) -> None:
@@ -377,14 +378,14 @@ def test_param_rename_and_validation_update_items(qtbot) -> None:
     view = make_view(qtbot, small_graph())
     doc = view.doc
     doc.undo_stack.push(commands.Rename(doc, "relu", "act"))
-    assert "act" in view.canvas.blocks and ("act", 0) in view.canvas.wires
-    assert view.canvas.wires[("add", 0)].source == "act"
-    assert view.canvas.wires[("add", 0)].toolTip().startswith("wire act → add (input 0)")
+    assert "act" in view.graph_scene.blocks and ("act", 0) in view.graph_scene.wires
+    assert view.graph_scene.wires[("add", 0)].source == "act"
+    assert view.graph_scene.wires[("add", 0)].toolTip().startswith("wire act → add (input 0)")
     doc.undo_stack.push(commands.SetParam(doc, "input", "channels", 5))
     doc.report()
-    assert view.canvas.wires[("act", 0)].label == "5×8×8"
-    assert view.canvas.blocks["add"].severity == "error"  # one input is missing
-    assert "input 1 of Add" in view.canvas.blocks["add"].toolTip()
+    assert view.graph_scene.wires[("act", 0)].label == "5×8×8"
+    assert view.graph_scene.blocks["add"].severity == "error"  # one input is missing
+    assert "input 1 of Add" in view.graph_scene.blocks["add"].toolTip()
 
 
 def test_wheel_keeps_the_point_under_the_cursor(qtbot, resnet20) -> None:
@@ -434,7 +435,7 @@ def test_wire_being_drawn_turns_red_over_a_refusing_port(qtbot) -> None:
 
 def _assert_mirrors(view: CanvasView) -> None:
     QApplication.processEvents()  # coalesced updates (validation, collapse shifts) run here
-    g, canvas = view.doc.graph, view.canvas
+    g, canvas = view.doc.graph, view.graph_scene
     assert set(canvas.blocks) == set(g.ids())
     assert set(canvas.wires) == {(w.target, w.port) for w in g.wires()}
     for w in g.wires():
@@ -496,9 +497,9 @@ def test_random_edits_undo_and_redo_keep_the_scene_in_step(qtbot, seed: int) -> 
             doc.undo_stack.undo()
         elif op == "redo":
             doc.undo_stack.redo()
-        elif op == "collapse" and view.canvas.frames:
-            group = rng.choice(sorted(view.canvas.frames))
-            view.set_group_collapsed(group, group not in view.canvas.collapsed)
+        elif op == "collapse" and view.graph_scene.frames:
+            group = rng.choice(sorted(view.graph_scene.frames))
+            view.set_group_collapsed(group, group not in view.graph_scene.collapsed)
         elif op == "paste" and a:
             view.select_blocks([a])
             view.duplicate_selection()
@@ -506,7 +507,7 @@ def test_random_edits_undo_and_redo_keep_the_scene_in_step(qtbot, seed: int) -> 
             view.tidy_up()
         elif op == "delete" and a:
             view.select_blocks([a])
-            for wire in list(view.canvas.wires.values())[:2]:
+            for wire in list(view.graph_scene.wires.values())[:2]:
                 wire.setSelected(wire.isVisible())
             view.delete_selection()
         _assert_mirrors(view)
@@ -522,12 +523,12 @@ def test_hovering_a_port_shows_a_cross_cursor_and_wires_have_tooltips(qtbot) -> 
     assert view.viewport().cursor().shape() == Qt.CursorShape.CrossCursor
     QTest.mouseMove(view.viewport(), block_center(view, "relu"))
     assert view.viewport().cursor().shape() == Qt.CursorShape.ArrowCursor
-    assert view.canvas.wires[("relu", 0)].toolTip() == "wire input → relu (input 0): 3×8×8"
+    assert view.graph_scene.wires[("relu", 0)].toolTip() == "wire input → relu (input 0): 3×8×8"
 
 
 def test_clicking_a_wire_selects_it_and_delete_removes_only_the_wire(qtbot) -> None:
     view = make_view(qtbot, small_graph())
-    wire = view.canvas.wires[("add", 0)]
+    wire = view.graph_scene.wires[("add", 0)]
     where = view.mapFromScene(wire.path().pointAtPercent(0.3))
     QTest.mouseClick(view.viewport(), LEFT, NO_MOD, where)
     assert wire.isSelected() and view.selected_block_ids() == []
@@ -547,7 +548,7 @@ def test_dragging_a_wired_input_picks_the_wire_up_and_reroutes_it(qtbot) -> None
     viewport = view.viewport()
     QTest.mousePress(viewport, LEFT, NO_MOD, in_port(view, "add", 0))
     QTest.mouseMove(viewport, in_port(view, "add", 0) + QPoint(-40, 60))
-    assert not view.canvas.wires[("add", 0)].isVisible()  # the wire is in the hand
+    assert not view.graph_scene.wires[("add", 0)].isVisible()  # the wire is in the hand
     QTest.mouseMove(viewport, in_port(view, "sig"))
     QTest.mouseRelease(viewport, LEFT, NO_MOD, in_port(view, "sig"))
     assert g.inputs_of("sig") == {0: "relu"} and g.inputs_of("add") == {}
@@ -555,5 +556,5 @@ def test_dragging_a_wired_input_picks_the_wire_up_and_reroutes_it(qtbot) -> None
     view.doc.undo_stack.undo()
     assert g.signature() == before
     drag(view, in_port(view, "add", 0), in_port(view, "add", 0) + QPoint(-70, 90))  # drop on nothing
-    assert g.signature() == before and view.canvas.wires[("add", 0)].isVisible()
+    assert g.signature() == before and view.graph_scene.wires[("add", 0)].isVisible()
     assert seen[-1] == "Wire left as it was"

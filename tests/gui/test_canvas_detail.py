@@ -30,14 +30,14 @@ from tests.gui.test_canvas import make_view, small_graph
 def zoom_to(view: Any, zoom: float, block_id: str) -> None:
     view.resetTransform()
     view.scale(zoom, zoom)
-    view.centerOn(view.canvas.blocks[block_id])
+    view.centerOn(view.graph_scene.blocks[block_id])
     QApplication.processEvents()
 
 
 def dark_pixels(view: Any, block_id: str) -> int:
     """Pixels of text colour inside a block's box (its outline and colour bar left out)."""
     image: QImage = view.viewport().grab().toImage()
-    rect = view.mapFromScene(view.canvas.blocks[block_id].sceneBoundingRect()).boundingRect()
+    rect = view.mapFromScene(view.graph_scene.blocks[block_id].sceneBoundingRect()).boundingRect()
     inner = rect.adjusted(rect.width() // 8, rect.height() // 5, -rect.width() // 12, -rect.height() // 5)
     count = 0
     for x in range(inner.left(), inner.right()):
@@ -51,7 +51,7 @@ def test_block_names_are_drawn_until_blocks_are_about_70_px_wide(qtbot: Any, res
     view = make_view(qtbot, resnet20)
     at_70px = 70 / BLOCK_W
     zoom_to(view, at_70px, "layer1_0_bn1")
-    on_screen = view.mapFromScene(view.canvas.blocks["layer1_0_bn1"].sceneBoundingRect()).boundingRect()
+    on_screen = view.mapFromScene(view.graph_scene.blocks["layer1_0_bn1"].sceneBoundingRect()).boundingRect()
     assert 66 <= on_screen.width() <= 80
     assert dark_pixels(view, "layer1_0_bn1") > 25  # "bn1" and "16×32×32" are there
     zoom_to(view, 0.75 * 1.0, "layer1_0_bn1")
@@ -125,7 +125,7 @@ def test_the_heat_legend_goes_with_the_last_tinted_block(qtbot: Any) -> None:
     heat = CanvasHeat(view)
     heat.show_run(_run({"relu": 0.5, "sig": 0.001}))
     assert heat.legend.isVisible()
-    assert view.canvas.blocks["relu"].tint is not None
+    assert view.graph_scene.blocks["relu"].tint is not None
     for block_id in ("relu", "sig"):
         view.select_blocks([block_id])
         view.setFocus()
@@ -149,7 +149,7 @@ def test_the_heat_legend_goes_when_the_graph_is_replaced(qtbot: Any) -> None:
 def test_a_tinted_block_with_an_error_draws_its_text_in_the_tint_contrast_colour(qtbot: Any) -> None:
     view = make_view(qtbot, small_graph())
     red = heat_color(0.55)
-    item = view.canvas.blocks["add"]
+    item = view.graph_scene.blocks["add"]
     item.set_tint(red)
     item.set_diagnostics([SimpleNamespace(severity="error", message="broken")])  # type: ignore[list-item]
     title, detail, shape = item.text_colors()

@@ -38,20 +38,20 @@ def menu_action(window: Any, menu_text: str, action_text: str) -> Any:
 
 
 def toggle_point(view: Any, group: str) -> QPoint:
-    frame = view.canvas.frames[group]
+    frame = view.graph_scene.frames[group]
     view.centerOn(frame.toggle_rect().center())
     return view.mapFromScene(frame.toggle_rect().center())
 
 
 def test_clicking_the_triangle_collapses_and_the_other_triangle_expands(qtbot: Any, resnet20: Graph) -> None:
     view = make_view(qtbot, resnet20)
-    frame = view.canvas.frames["layer1.0"]
+    frame = view.graph_scene.frames["layer1.0"]
     QTest.mouseClick(view.viewport(), LEFT, NO_MOD, toggle_point(view, "layer1.0"))
-    assert frame.collapsed and not view.canvas.blocks["layer1_0_conv1"].isVisible()
+    assert frame.collapsed and not view.graph_scene.blocks["layer1_0_conv1"].isVisible()
     assert view.selected_block_ids() == []  # the ▾ collapses; it does not select
     assert view.doc.undo_stack.count() == 0 and resnet20.signature() == view.doc.graph.signature()
     QTest.mouseClick(view.viewport(), LEFT, NO_MOD, toggle_point(view, "layer1.0"))
-    assert not frame.collapsed and view.canvas.blocks["layer1_0_conv1"].isVisible()
+    assert not frame.collapsed and view.graph_scene.blocks["layer1_0_conv1"].isVisible()
 
 
 def test_a_double_click_on_the_triangle_collapses_once(qtbot: Any, resnet20: Graph) -> None:
@@ -65,18 +65,18 @@ def test_a_double_click_on_the_triangle_collapses_once(qtbot: Any, resnet20: Gra
         event = QMouseEvent(kind, QPointF(where), QPointF(viewport.mapToGlobal(where)), LEFT, held, NO_MOD)
         event.setTimestamp(10_000 + 40 * stamp)
         QApplication.sendEvent(viewport, event)
-    assert view.canvas.frames["layer2.0"].collapsed
+    assert view.graph_scene.frames["layer2.0"].collapsed
 
 
 def test_pressing_a_frame_name_beside_the_triangle_still_selects(qtbot: Any, resnet20: Graph) -> None:
     view = make_view(qtbot, resnet20)
-    frame = view.canvas.frames["layer1.0"]
+    frame = view.graph_scene.frames["layer1.0"]
     spot = frame.label_rect().center()
     view.centerOn(spot)
     where = view.mapFromScene(spot)
     QTest.mouseClick(view.viewport(), LEFT, NO_MOD, where)
     assert not frame.collapsed
-    assert set(view.selected_block_ids()) == set(view.canvas.members("layer1.0"))
+    assert set(view.selected_block_ids()) == set(view.graph_scene.members("layer1.0"))
 
 
 def test_left_drag_on_the_background_is_a_rubber_band_not_a_pan(qtbot: Any) -> None:
@@ -115,13 +115,13 @@ def test_ctrl_f_finds_as_you_type_and_enter_f3_escape_work(window: Any, qtbot: A
     finder = view.finder
     assert finder.isVisible() and finder.edit.hasFocus()
     QTest.keyClicks(finder.edit, "bn")
-    first = matches(list(view.canvas.blocks), "bn")
+    first = matches(list(view.graph_scene.blocks), "bn")
     assert view.selected_block_ids() == [first[0]]
     QTest.keyClicks(finder.edit, "2")  # incremental: "bn2"
-    found = matches(list(view.canvas.blocks), "bn2")
+    found = matches(list(view.graph_scene.blocks), "bn2")
     assert view.selected_block_ids() == [found[0]] and finder.count.text() == f"1 of {len(found)}"
     center = view.mapToScene(view.viewport().rect().center())
-    assert (view.canvas.blocks[found[0]].sceneBoundingRect().center() - center).manhattanLength() < 40
+    assert (view.graph_scene.blocks[found[0]].sceneBoundingRect().center() - center).manhattanLength() < 40
     QTest.keyClick(finder.edit, Qt.Key.Key_Return)
     assert view.selected_block_ids() == [found[1]]
     QTest.keyClick(finder.edit, Qt.Key.Key_F3)
@@ -142,7 +142,7 @@ def test_find_expands_a_collapsed_group_and_the_edit_menu_opens_it(window: Any) 
     assert view.finder.isVisible()
     QTest.keyClicks(view.finder.edit, "layer2_1_conv2")
     assert view.selected_block_ids() == ["layer2_1_conv2"]
-    assert view.canvas.blocks["layer2_1_conv2"].isVisible()
+    assert view.graph_scene.blocks["layer2_1_conv2"].isVisible()
 
 
 def test_a_refused_wire_says_why_beside_the_cursor(qtbot: Any) -> None:
@@ -152,7 +152,7 @@ def test_a_refused_wire_says_why_beside_the_cursor(qtbot: Any) -> None:
     QTest.mouseMove(viewport, in_port(view, "add", 0) + QPoint(10, 0))
     QTest.mouseMove(viewport, in_port(view, "add", 0))  # taken by relu
     hint = view._wire_drag.hint  # type: ignore[union-attr]
-    assert hint.isVisible() and hint.scene() is view.canvas
+    assert hint.isVisible() and hint.scene() is view.graph_scene
     assert "input 0 of 'add' is already wired from 'relu'" in hint.text
     assert (hint.pos() - view.mapToScene(in_port(view, "add", 0))).manhattanLength() < 2
     shown = hint.deviceTransform(view.viewportTransform()).mapRect(hint.boundingRect())
@@ -181,7 +181,7 @@ def test_a_refusal_hint_is_readable_when_zoomed_out(qtbot: Any, resnet20: Graph)
 
 def test_a_refusal_hint_at_the_canvas_edge_turns_to_stay_visible(qtbot: Any) -> None:
     view = make_view(qtbot, small_graph())
-    port = view.canvas.blocks["add"].input_port_pos(0)
+    port = view.graph_scene.blocks["add"].input_port_pos(0)
     view.centerOn(port + QPointF(view.viewport().width() / 2 - 40, 0))  # the port near the right edge
     viewport = view.viewport()
     QTest.mousePress(viewport, LEFT, NO_MOD, out_port(view, "sig"))

@@ -18,18 +18,18 @@ def test_parents_of_a_group_path() -> None:
 
 def test_frames_nest_and_enclose_their_blocks(qtbot, resnet20) -> None:
     view = make_view(qtbot, resnet20)
-    frames = view.canvas.frames
+    frames = view.graph_scene.frames
     inner, outer = frames["layer2.0"].expanded_rect(), frames["layer2"].expanded_rect()
     assert outer.contains(inner)
-    for block_id in view.canvas.members("layer2.0"):
-        assert inner.contains(view.canvas.blocks[block_id].sceneBoundingRect())
+    for block_id in view.graph_scene.members("layer2.0"):
+        assert inner.contains(view.graph_scene.blocks[block_id].sceneBoundingRect())
     assert not inner.intersects(frames["layer2.1"].expanded_rect())
     assert not frames["layer1"].expanded_rect().intersects(outer)
 
 
 def test_collapse_then_expand_leaves_the_graph_unchanged(qtbot, resnet20) -> None:
     view = make_view(qtbot, resnet20)
-    canvas = view.canvas
+    canvas = view.graph_scene
     before = resnet20.signature()
     view.set_group_collapsed("layer2", True)
     frame = canvas.frames["layer2"]
@@ -56,7 +56,7 @@ def test_collapse_then_expand_leaves_the_graph_unchanged(qtbot, resnet20) -> Non
 
 def test_double_click_on_a_frame_label_toggles_it(qtbot, resnet20) -> None:
     view = make_view(qtbot, resnet20)
-    frame = view.canvas.frames["layer1.0"]
+    frame = view.graph_scene.frames["layer1.0"]
     view.centerOn(frame.label_rect().center())
     where = view.mapFromScene(frame.label_rect().center())
     assert isinstance(view.itemAt(where), GroupFrameItem)
@@ -71,7 +71,7 @@ def test_center_on_a_hidden_block_expands_its_group(qtbot, resnet20) -> None:
     view = make_view(qtbot, resnet20)
     view.set_group_collapsed("layer3", True)
     view.center_on_block("layer3_1_bn2")
-    assert not view.canvas.frames["layer3"].collapsed
+    assert not view.graph_scene.frames["layer3"].collapsed
     assert view.selected_block_ids() == ["layer3_1_bn2"]
 
 
@@ -81,23 +81,23 @@ def test_group_selection_is_one_undoable_step_with_a_frame(qtbot) -> None:
     view.group_selection("stage1.block")
     g = view.doc.graph
     assert g.block("relu").group == "stage1.block" and g.block("add").group == "stage1.block"
-    assert {"stage1", "stage1.block"} <= set(view.canvas.frames)
+    assert {"stage1", "stage1.block"} <= set(view.graph_scene.frames)
     view.set_group_collapsed("stage1", True)
     view.doc.undo_stack.undo()
-    view.canvas.flush()  # frames are re-measured once per event-loop turn
-    assert g.block("relu").group == "" and view.canvas.frames == {}
-    assert view.canvas.blocks["relu"].isVisible()
+    view.graph_scene.flush()  # frames are re-measured once per event-loop turn
+    assert g.block("relu").group == "" and view.graph_scene.frames == {}
+    assert view.graph_scene.blocks["relu"].isVisible()
 
 
 def test_moving_a_block_resizes_its_frames(qtbot, resnet20) -> None:
     view = make_view(qtbot, resnet20)
-    before = view.canvas.frames["layer1.0"].expanded_rect()
+    before = view.graph_scene.frames["layer1.0"].expanded_rect()
     pos = resnet20.block("layer1_0_relu2").pos
     view.doc.undo_stack.push(commands.Move(view.doc, {"layer1_0_relu2": (pos[0] + 400, pos[1])}))
     qtbot.wait(1)  # frames follow on the next turn of the event loop
-    after = view.canvas.frames["layer1.0"].expanded_rect()
+    after = view.graph_scene.frames["layer1.0"].expanded_rect()
     assert after.right() == before.right() + 400
-    assert view.canvas.frames["layer1"].expanded_rect().contains(after)
+    assert view.graph_scene.frames["layer1"].expanded_rect().contains(after)
 
 
 def test_undoing_a_delete_inside_a_collapsed_group_keeps_it_hidden(qtbot, resnet20) -> None:
@@ -106,17 +106,17 @@ def test_undoing_a_delete_inside_a_collapsed_group_keeps_it_hidden(qtbot, resnet
     doc.undo_stack.push(commands.RemoveBlock(doc, "layer2_1_bn1"))
     view.set_group_collapsed("layer2", True)
     doc.undo_stack.undo()
-    assert not view.canvas.blocks["layer2_1_bn1"].isVisible()
-    assert not view.canvas.wires[("layer2_1_bn1", 0)].isVisible()
+    assert not view.graph_scene.blocks["layer2_1_bn1"].isVisible()
+    assert not view.graph_scene.wires[("layer2_1_bn1", 0)].isVisible()
     view.set_group_collapsed("layer2", False)
-    assert view.canvas.blocks["layer2_1_bn1"].isVisible()
+    assert view.graph_scene.blocks["layer2_1_bn1"].isVisible()
 
 
 def test_moving_a_block_below_a_collapsed_group_keeps_model_coordinates(qtbot, resnet20) -> None:
     view = make_view(qtbot, resnet20)
     before = resnet20.block("layer3_0_conv1").pos
     view.set_group_collapsed("layer2", True)
-    item = view.canvas.blocks["layer3_0_conv1"]
+    item = view.graph_scene.blocks["layer3_0_conv1"]
     assert item.pos().y() < before[1]  # drawn higher while layer2 is collapsed
     view.select_blocks(["layer3_0_conv1"])
     view.centerOn(item)
@@ -129,9 +129,9 @@ def test_moving_a_block_below_a_collapsed_group_keeps_model_coordinates(qtbot, r
 
 def test_dragging_a_frame_label_moves_its_blocks_as_one_step(qtbot, resnet20) -> None:
     view = make_view(qtbot, resnet20)
-    frame = view.canvas.frames["layer1.1"]
+    frame = view.graph_scene.frames["layer1.1"]
     view.centerOn(frame.label_rect().center())
-    members = view.canvas.members("layer1.1")
+    members = view.graph_scene.members("layer1.1")
     before = {b: resnet20.block(b).pos for b in members}
     others = {b.id: b.pos for b in resnet20.blocks() if b.id not in members}
     start = view.mapFromScene(frame.label_rect().center())

@@ -35,7 +35,7 @@ def keys(window: Any, key: Qt.Key, modifiers: Qt.KeyboardModifier = CTRL) -> Non
 
 def scene_obstacles(view: Any) -> Obstacles:
     obstacles = Obstacles()
-    for block_id, item in view.canvas.blocks.items():
+    for block_id, item in view.graph_scene.blocks.items():
         if item.isVisible():
             p = item.pos()
             obstacles.put(block_id, (p.x(), p.y(), p.x() + BLOCK_W, p.y() + item.height))
@@ -44,18 +44,18 @@ def scene_obstacles(view: Any) -> Obstacles:
 
 def assert_scene_matches_geometry(view: Any) -> None:
     """Frames as drawn equal the Qt-free frames; no drawn wire passes through a foreign block."""
-    view.canvas.flush()
+    view.graph_scene.flush()
     graph = view.doc.graph
     geo = Geometry(graph)
     frames = geo.frames()
-    for group, frame in view.canvas.frames.items():
+    for group, frame in view.graph_scene.frames.items():
         r = frame.expanded_rect()
         assert (r.left(), r.top(), r.right(), r.bottom()) == pytest.approx(frames[group]), group
     obstacles = scene_obstacles(view)
-    for wire in view.canvas.wires.values():
+    for wire in view.graph_scene.wires.values():
         ends = (wire.source, wire.target)
         assert crossed(wire.points, obstacles, ends) == set(), ends
-    routes = {key: wire.points for key, wire in view.canvas.wires.items()}
+    routes = {key: wire.points for key, wire in view.graph_scene.wires.items()}
     assert problems(graph, routes=routes) == []
 
 
@@ -74,9 +74,9 @@ def test_lenet_paste_group_and_tidy_up_keep_foreign_blocks_out_of_the_frame(
     assert {graph.block(b).group for b in pasted} == {"stem.extra"}
     keys(window, Qt.Key.Key_L)
     assert window.document.undo_stack.undoText() == "Tidy up"
-    frame = window.canvas.canvas.frames["stem.extra"].expanded_rect()
+    frame = window.canvas.graph_scene.frames["stem.extra"].expanded_rect()
     for own in ("conv1", "relu1", "pool1", "input"):
-        assert not frame.intersects(window.canvas.canvas.blocks[own].sceneBoundingRect()), own
+        assert not frame.intersects(window.canvas.graph_scene.blocks[own].sceneBoundingRect()), own
     assert problems(graph) == []
     assert_scene_matches_geometry(window.canvas)
 
@@ -89,8 +89,8 @@ def test_tidy_up_on_a_zoo_graph_draws_exact_frames_and_wires_around_blocks(windo
     assert problems(graph) == []
     assert_scene_matches_geometry(window.canvas)
     if stem != "googlenet":
-        shortcut = window.canvas.canvas.frames["layer1.0.shortcut"].expanded_rect()
-        bn1 = window.canvas.canvas.blocks["layer1_0_bn1"].sceneBoundingRect()
+        shortcut = window.canvas.graph_scene.frames["layer1.0.shortcut"].expanded_rect()
+        bn1 = window.canvas.graph_scene.blocks["layer1_0_bn1"].sceneBoundingRect()
         assert not shortcut.intersects(bn1)
 
 
@@ -103,15 +103,15 @@ def test_pasted_blocks_from_inside_a_frame_land_outside_every_frame(window: Any,
     keys(window, Qt.Key.Key_V)
     new = window.canvas.selected_block_ids()
     assert len(new) == 2
-    window.canvas.canvas.flush()
+    window.canvas.graph_scene.flush()
     for block_id in new:
-        rect = window.canvas.canvas.blocks[block_id].sceneBoundingRect()
-        for group, frame in window.canvas.canvas.frames.items():
+        rect = window.canvas.graph_scene.blocks[block_id].sceneBoundingRect()
+        for group, frame in window.canvas.graph_scene.frames.items():
             assert not frame.expanded_rect().intersects(rect), (block_id, group)
     assert clashes(Geometry(graph)) == []
     view_rect = window.canvas.viewport().rect()
     for block_id in new:  # and they are shown
-        item = window.canvas.canvas.blocks[block_id]
+        item = window.canvas.graph_scene.blocks[block_id]
         assert view_rect.contains(window.canvas.mapFromScene(item.sceneBoundingRect()).boundingRect())
 
 
@@ -123,7 +123,7 @@ def test_the_first_block_dropped_on_an_empty_canvas_is_fully_visible(qtbot: Any,
     drop_block(view, "conv2d", point)
     qtbot.wait(10)  # the scene grows around the new item on the next turn
     (block_id,) = view.doc.graph.ids()
-    item = view.canvas.blocks[block_id]
+    item = view.graph_scene.blocks[block_id]
     shown = view.mapFromScene(item.sceneBoundingRect()).boundingRect()
     assert view.viewport().rect().contains(shown)
     assert view.selected_block_ids() == [block_id]
@@ -132,12 +132,12 @@ def test_the_first_block_dropped_on_an_empty_canvas_is_fully_visible(qtbot: Any,
 def test_a_dropped_block_never_lands_inside_a_group_frame(qtbot: Any, resnet20: Graph) -> None:
     view = make_view(qtbot, resnet20)
     before = set(resnet20.ids())
-    target = view.canvas.blocks["layer1_0_bn1"]
+    target = view.graph_scene.blocks["layer1_0_bn1"]
     view.centerOn(target)
     drop_block(view, "relu", QPointF(view.mapFromScene(target.sceneBoundingRect().center())))
     (new,) = set(view.doc.graph.ids()) - before
-    rect = view.canvas.blocks[new].sceneBoundingRect()
-    for frame in view.canvas.frames.values():
+    rect = view.graph_scene.blocks[new].sceneBoundingRect()
+    for frame in view.graph_scene.frames.values():
         assert not frame.expanded_rect().intersects(rect)
     assert clashes(Geometry(view.doc.graph)) == []
 
@@ -146,7 +146,7 @@ def test_scene_rects_agree_with_the_core_geometry_for_tall_blocks(qtbot: Any) ->
     graph = fileformat_load("googlenet")
     view = make_view(qtbot, graph)
     geo = Geometry(graph)
-    for block_id, item in view.canvas.blocks.items():
+    for block_id, item in view.graph_scene.blocks.items():
         rect = item.sceneBoundingRect()
         assert (rect.left(), rect.top(), rect.right(), rect.bottom()) == pytest.approx(geo.item(block_id))
 
@@ -164,9 +164,9 @@ def test_wires_reroute_around_a_block_dropped_on_their_way(qtbot: Any) -> None:
     graph.add_block("sigmoid", pos=(360, 300), block_id="sig")
     graph.connect("input", "relu", 0)
     view = make_view(qtbot, graph)
-    wire = view.canvas.wires[("relu", 0)]
+    wire = view.graph_scene.wires[("relu", 0)]
     assert len(wire.points) == 2  # a straight line while nothing is in the way
-    item = view.canvas.blocks["sig"]
+    item = view.graph_scene.blocks["sig"]
     start = view.mapFromScene(item.sceneBoundingRect().center())
     end = start + QPoint(0, -300)
     viewport = view.viewport()

@@ -91,7 +91,7 @@ def test_canvas_applies_a_fixit_as_one_undo_step(qtbot, code: str) -> None:
     view = make_view(qtbot, broken_resnet20())
     doc = view.doc
     before = doc.graph.signature()
-    assert view.canvas.blocks["layer2_0_add"].severity == "error"
+    assert view.graph_scene.blocks["layer2_0_add"].severity == "error"
     menu = view.context_menu_for_block("layer2_0_add")
     names = [a.objectName() for a in menu.actions()]
     assert names[:2] == ["fixit_shortcut_pad", "fixit_projection"]
@@ -100,11 +100,11 @@ def test_canvas_applies_a_fixit_as_one_undo_step(qtbot, code: str) -> None:
     assert doc.undo_stack.count() == 1
     report = doc.report()
     assert report.ok
-    assert view.canvas.blocks["layer2_0_add"].severity == ""
-    assert set(view.canvas.blocks) == set(doc.graph.ids())
+    assert view.graph_scene.blocks["layer2_0_add"].severity == ""
+    assert set(view.graph_scene.blocks) == set(doc.graph.ids())
     doc.undo_stack.undo()
     assert doc.graph.signature() == before
-    assert set(view.canvas.wires) == {(w.target, w.port) for w in doc.graph.wires()}
+    assert set(view.graph_scene.wires) == {(w.target, w.port) for w in doc.graph.wires()}
     doc.undo_stack.redo()
     assert doc.report().ok
 
@@ -136,8 +136,8 @@ def test_a_fixit_places_its_blocks_where_nothing_is_and_makes_room_when_it_must(
     assert new and all(graph.block(b).pos[1] > add_y for b in new)  # a lane under the Add
     assert all(graph.block(b).group == "layer1.0" for b in new)
     assert clashes(Geometry(graph)) == []  # over nothing; frames still hold exactly their blocks
-    view.canvas.flush()
-    routes = {key: wire.points for key, wire in view.canvas.wires.items()}
+    view.graph_scene.flush()
+    routes = {key: wire.points for key, wire in view.graph_scene.wires.items()}
     assert problems(graph, routes=routes) == []
     assert graph.block("layer1_1_conv1").pos[1] > fileformat.load(GRAPHS / "resnet20.json").block(
         "layer1_1_conv1").pos[1]  # the next row made room

@@ -131,7 +131,10 @@ def test_runs_get_distinct_names_and_stop_says_where(qtbot, win) -> None:  # typ
     first, second = run_once(qtbot, ctl), run_once(qtbot, ctl)
     assert (first.name, second.name) == ("tiny · synthetic · #1", "tiny · synthetic · #2")
     assert ctl.runs.tree.topLevelItem(0).text(0) == second.name  # newest at the top
-    ctl.panel.set_values(epochs=50, batch_size=4)
+    from builder.training import synthetic
+
+    ctl.dataset = synthetic(n=4000, shape=(1, 8, 8), num_classes=4, seed=0)  # 800 steps an epoch:
+    ctl.panel.set_values(epochs=50, batch_size=4)  # Stop lands in epoch 1 however busy the machine
     click(ctl.panel.start_button)
     run = ctl.runs.runs[-1]
     qtbot.waitUntil(lambda: run.steps.seen >= 2, timeout=WAIT_MS)

@@ -90,8 +90,8 @@ def test_tiny_graph_trains_to_finished_and_plots_hold_data(qtbot, trainer_window
     assert items.image.image is not None and items.image.image.shape == (16, 2)
     assert ctl.plots.name_at_depth(0, items.now.getData()[1][0]).startswith(f"{run.name} · conv2d0")
     assert "linear5" in ctl.plots.name_in_heat(50, 0.9)
-    assert win.canvas.canvas.blocks["conv2d0"].tint is not None  # gradient heat on the canvas
-    assert win.canvas.canvas.blocks["relu2"].tint is None
+    assert win.canvas.graph_scene.blocks["conv2d0"].tint is not None  # gradient heat on the canvas
+    assert win.canvas.graph_scene.blocks["relu2"].tint is None
     assert ctl.heat.legend.isVisible()
     assert "100.0%" in ctl.panel.progress.text() or ctl.panel.progress.value() == 1000
     assert (tmp_path / "runs").is_dir() and list((tmp_path / "runs").glob("*/metrics.csv"))

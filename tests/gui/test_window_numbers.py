@@ -160,6 +160,6 @@ def test_typing_in_the_summary_selects_and_centres_the_block(window, qtbot) -> N
 def _assert_centred(window: Any, block_id: str) -> None:
     canvas = window.canvas
     centre = canvas.mapToScene(canvas.viewport().rect().center())
-    block = canvas.canvas.blocks[block_id].sceneBoundingRect()
+    block = canvas.graph_scene.blocks[block_id].sceneBoundingRect()
     assert abs(block.center().x() - centre.x()) < block.width() and \
         abs(block.center().y() - centre.y()) < block.height() * 2, (block, centre)

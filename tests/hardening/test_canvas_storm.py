@@ -36,7 +36,7 @@ def window(qtbot: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def _check_scene(win: Any) -> None:
-    scene, graph = win.canvas.canvas, win.document.graph
+    scene, graph = win.canvas.graph_scene, win.document.graph
     scene.flush()
     assert set(scene.blocks) == set(graph.ids())
     for block_id, item in scene.blocks.items():
@@ -58,7 +58,7 @@ def test_canvas_follows_a_storm_and_its_undo_redo(qtbot: Any, window: Any, start
 
     window.document.set_graph(graph)
     stack = window.document.undo_stack
-    scene, rng = window.canvas.canvas, random.Random(seed)
+    scene, rng = window.canvas.graph_scene, random.Random(seed)
     if collapse:  # groups folded while their members are edited, renamed, regrouped and deleted
         for group in {b.group for b in graph.blocks() if b.group}:
             scene.set_collapsed(group, True)
@@ -85,5 +85,5 @@ def test_canvas_follows_a_storm_and_its_undo_redo(qtbot: Any, window: Any, start
     qtbot.wait(50)
     report = window.document.report()
     flagged = {d.block_id for d in report.errors if d.block_id}
-    items = window.canvas.canvas.blocks
+    items = window.canvas.graph_scene.blocks
     assert all(items[b]._severity == "error" for b in flagged), "diagnostics reach the canvas"
