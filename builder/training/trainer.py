@@ -93,12 +93,14 @@ class Trainer:
                  on_step: Callable[[StepMetrics], None] | None = None,
                  on_epoch: Callable[[EpochMetrics], None] | None = None,
                  on_gradients: Callable[[GradientSample], None] | None = None,
+                 on_health: Callable[[health.Finding], None] | None = None,
                  run_dir: str | None = None, resume_from: str | None = None,
                  dist: DistContext = SINGLE, split_probe: Any = None) -> None:
         self.graph, self.config = graph, config
         self.split_probe = split_probe  # optional builder.xray.split.SplitProbe (off by default)
         self.dataset = dataset
         self.on_step, self.on_epoch, self.on_gradients = on_step, on_epoch, on_gradients
+        self.on_health = on_health  # each finding as it is seen (a stall, a blow-up, divergence)
         self.run_dir, self.resume_from, self.dist = run_dir, resume_from, dist
         self.module: nn.Module | None = None
         self.device: torch.device | None = None
@@ -308,7 +310,11 @@ class _Run:
             health.save(self.t.run_dir, self.result.health, self.steps_per_epoch)
 
     def _watch(self, finding: health.Finding | None) -> None:
-        if finding is not None and finding.stops:
+        if finding is None:
+            return
+        if self.t.on_health and self.t.dist.is_main:
+            self.t.on_health(finding)
+        if finding.stops:
             raise DivergedError(finding)
 
     def _epoch(self, epoch: int) -> bool:

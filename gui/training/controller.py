@@ -328,6 +328,7 @@ class TrainingController(QObject):
         thread.step.connect(lambda i, m: self.active[i].add_step(m))
         thread.epoch.connect(lambda i, m: self.active[i].add_epoch(m))
         thread.gradients.connect(lambda i, g: self.active[i].add_gradients(g))
+        thread.health.connect(self._on_health)
         thread.job_finished.connect(self._on_job_finished)
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_thread_finished)
@@ -406,6 +407,14 @@ class TrainingController(QObject):
         run.device = setup.short()
         run.version += 1
         self.panel.status.setText(f"{run.name}: {setup.data}\n{setup.describe()}")
+
+    def _on_health(self, index: int, finding: Any) -> None:
+        """A stall or blow-up seen mid-run: a marker in the plots and the advice under the bar now,
+        not only when the run ends."""
+        run = self.active[index]
+        run.health.append(finding)
+        run.version += 1
+        self.panel.status.setText(f"⚠ {run.name}: {finding.message}")
 
     def _on_job_finished(self, index: int, result: Any) -> None:
         run = self.active[index]

@@ -73,6 +73,7 @@ class ProcessRun(QObject):
     step = Signal(int, object)
     epoch = Signal(int, object)
     gradients = Signal(int, object)
+    health = Signal(int, object)  # not emitted: rank 0's findings arrive with its health.json at the end
     job_finished = Signal(int, object)  # ProcessResult
     failed = Signal(int, str, bool)
     all_done = Signal()

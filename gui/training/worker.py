@@ -74,6 +74,7 @@ class TrainThread(QThread):
     step = Signal(int, object)  # StepMetrics
     epoch = Signal(int, object)  # EpochMetrics
     gradients = Signal(int, object)  # GradientSample
+    health = Signal(int, object)  # health.Finding, as soon as it is seen
     job_finished = Signal(int, object)  # TrainResult (module dropped)
     failed = Signal(int, str, bool)  # message, user error (bad setting/data) or crash
     all_done = Signal()
@@ -157,7 +158,8 @@ class TrainThread(QThread):
 
         trainer = Trainer(graph, job.config, data, run_dir=job.run_dir, on_step=on_step,
                           on_epoch=lambda m: self.epoch.emit(index, m),
-                          on_gradients=lambda g: self.gradients.emit(index, g))
+                          on_gradients=lambda g: self.gradients.emit(index, g),
+                          on_health=lambda f: self.health.emit(index, f))
         with self._lock:
             if self._stopped:
                 return

@@ -99,6 +99,25 @@ def test_a_stall_at_chance_completes_with_a_warning(qtbot, trainer_window, boxes
     assert saved is not None and saved.status == "completed" and saved.warning == run.warning
 
 
+def test_a_stall_is_told_while_the_run_goes_on(qtbot, trainer_window, errors) -> None:
+    from builder.training import synthetic
+
+    win, ctl = trainer_window, trainer_window.training
+    ctl.dataset = synthetic(n=4000, shape=(3, 8, 8), seed=0)  # 100 steps an epoch: the run is long
+    win.document.set_graph(tiny_cnn())
+    ctl.panel.set_values(optimizer="sgd", lr=10.0, epochs=40)
+    QTest.mouseClick(ctl.panel.start_button, Qt.MouseButton.LeftButton)
+    run = ctl.runs.runs[-1]
+    qtbot.waitUntil(lambda: bool(run.health), timeout=WAIT_MS)
+    assert ctl.running and len(run.epochs) < 40  # told mid-run, not at the end
+    assert [f.kind for f in run.health] == ["chance"] and "Not learning" in ctl.panel.status.text()
+    ctl.tick()
+    assert "⚠" in ctl.plots.legend.text()
+    with qtbot.waitSignal(ctl.all_finished, timeout=WAIT_MS):
+        QTest.mouseClick(ctl.panel.stop_button, Qt.MouseButton.LeftButton)
+    assert run.status == "stopped" and [f.kind for f in run.health] == ["chance"] and errors == []
+
+
 def test_a_healthy_run_has_no_warning(qtbot, trainer_window) -> None:
     win, ctl = trainer_window, trainer_window.training
     run = _train(qtbot, win, tiny_mlp(), optimizer="sgd", lr=0.05)
