@@ -229,7 +229,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"data: {data.describe()}")
     ctx = distributed.from_env(config.device)
     out = sys.stdout if ctx.is_main else open(os.devnull, "w")  # noqa: SIM115
-    graph = _fit(graph, data, args, out)
+    original, graph = graph, _fit(graph, data, args, out)
     if args.print_config:
         print(f"run folder: {run_dir} (not written: --print-config)")
         distributed.shutdown(ctx)
@@ -248,8 +248,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         distributed.shutdown(ctx)
     bar.close()
     if ctx.is_main:
+        _keep_original(original, graph, run_dir)
         print(summary_text(result), file=out)
     return EXIT_OK if result.status == "completed" else EXIT_DIAGNOSTICS
+
+
+def _keep_original(original: Any, trained: Any, run_dir: Path) -> None:
+    """Beside the fitted ``graph.json``, the graph as given, when the run fitted it to the data
+    (as the window does): the run folder then says both what was asked and what was trained."""
+    if run_dir.is_dir() and original.signature() != trained.signature():
+        from builder import fileformat
+        from builder.training.run_paths import ORIGINAL_GRAPH
+
+        fileformat.save(original, run_dir / ORIGINAL_GRAPH)
 
 
 def summary_text(result: Any) -> str:

@@ -16,6 +16,8 @@ from builder.cli_paths import fresh_name, new_run_folder
 from builder.clitools import CliError, say
 from builder.text import printable
 
+ORIGINAL_GRAPH = "original_graph.json"  # a run folder's graph as the user made it, when it was fitted
+
 
 def resume_paths(resume: str | None) -> tuple[Path | None, Path | None]:
     """``(checkpoint, run folder)`` for ``--resume``; the folder is None for a loose checkpoint."""

@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from builder.fileformat import atomic_write
+from builder.training.run_paths import ORIGINAL_GRAPH
 
 META = "run.json"
-ORIGINAL = "original_graph.json"
+ORIGINAL = ORIGINAL_GRAPH  # the window's name for it
 FORMAT = "skipwire-run"
 SCAN_LIMIT = 200  # newest run folders listed at start-up (older ones: Open run…)
 _NUMBER = re.compile(r"· #(\d+)$")

@@ -33,6 +33,9 @@ def test_train_prints_progress_and_summary(graph_files, tmp_path: Path, capsys) 
     assert "img/s" in err and "left 0:" in err and "epoch 2/2  train loss" in err
     assert json.loads((run / "config.json").read_text())["epochs"] == 2
     assert len((run / "metrics.csv").read_text().splitlines()) == 3
+    trained, asked = fileformat.load(run / "graph.json"), fileformat.load(run / "original_graph.json")
+    assert asked.signature() == fileformat.load(graph_files[1]).signature()  # as the window keeps it
+    assert trained.block("fc").params["out_features"] == 10 and asked.block("fc").params["out_features"] == 4
     code = main(["train", str(graph_files[1]), "--epochs", "3", "--resume", str(run / "checkpoint.pt"),
                  "--quiet", "--threads", "1"])  # dataset, batch size and folder come from the run
     out, err = capsys.readouterr()
