@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtWidgets import QDockWidget, QMainWindow
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QTabBar
 
 from gui import files, window_geometry
 
@@ -21,6 +21,30 @@ PLOTS_DOCK = "plots_dock"  # gui.training's plots (the bottom row grows for them
 AREAS = ((Qt.DockWidgetArea.LeftDockWidgetArea, "left", Qt.Orientation.Horizontal),
          (Qt.DockWidgetArea.RightDockWidgetArea, "right", Qt.Orientation.Horizontal),
          (Qt.DockWidgetArea.BottomDockWidgetArea, "bottom", Qt.Orientation.Vertical))
+
+
+def stray_tab_bars(window: QMainWindow) -> list[QTabBar]:
+    """Dock tab bars that show no current tab group.
+
+    Qt 6 keeps the bar of an intermediate group visible when docks are tabified one by one
+    before the window is first shown (Inspector + Training, then + Runs, leaves an
+    "Inspector | Training" bar floating over the canvas); ``restoreState`` adds more.
+    """
+    docks = window.findChildren(QDockWidget)
+    groups = {frozenset([d.windowTitle()] + [o.windowTitle() for o in window.tabifiedDockWidgets(d)])
+              for d in docks}
+    bars = [b for b in window.findChildren(QTabBar) if b.parent() is window and b.isVisibleTo(window)]
+    return [b for b in bars if frozenset(b.tabText(i) for i in range(b.count())) not in groups]
+
+
+class _StrayBars(QObject):
+    """Hides :func:`stray_tab_bars` whenever the window lays itself out."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest and isinstance(watched, QMainWindow):
+            for bar in stray_tab_bars(watched):
+                bar.hide()
+        return False
 
 
 class DockLayout:
@@ -35,6 +59,8 @@ class DockLayout:
         self.restored = False
         self.need_sizes = True
         self.plots_need_room = False
+        self._strays = _StrayBars(window)
+        window.installEventFilter(self._strays)
 
     def docks(self) -> list[QDockWidget]:
         return self.window.findChildren(QDockWidget)

@@ -382,13 +382,14 @@ class MainWindow(QMainWindow):
 
     def _install_features(self) -> None:
         """The Training, Runs and Plots docks with the Train menu, then the X-ray dock and menu,
-        its dock a tab beside the plots."""
+        its dock a tab beside the plots. The Diagnostics tab stays in front (the bottom row at its
+        design-time height); Start brings the Plots forward."""
         self.training = install_training_docks(self)
         self.xray = install_xray(self)
         plots = getattr(self.training, "plots_dock", None)
         if plots is not None:
             self.tabifyDockWidget(plots, self.xray.dock)
-            plots.raise_()
+        self.diagnostics_dock.raise_()
 
     # ------------------------------------------------------------------ start page
     def on_start_page(self) -> bool:

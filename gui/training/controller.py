@@ -132,10 +132,10 @@ class TrainingController(QObject):
         waiting.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.plots_dock = self._dock("Plots", "plots_dock", waiting, bottom)
         inspector = getattr(w, "inspector_dock", None)
-        if inspector is not None:
+        if inspector is not None:  # three tabs on the right: Inspector (in front), Training, Runs
             w.tabifyDockWidget(inspector, self.panel_dock)
+            w.tabifyDockWidget(self.panel_dock, self.runs_dock)
             inspector.raise_()
-        w.splitDockWidget(self.panel_dock, self.runs_dock, Qt.Orientation.Vertical)
         for other in (getattr(w, "diagnostics_dock", None), getattr(w, "summary_dock", None)):
             if other is not None:
                 w.tabifyDockWidget(other, self.plots_dock)

@@ -212,3 +212,21 @@ def test_an_imported_module_never_saved_asks_first(window, boxes, monkeypatch, t
     boxes.answer = Answer.Cancel
     menu_action(window, "File", "New").trigger()
     assert boxes.kinds() == ["question"] and "layer1_0_conv1" in doc.graph
+
+
+def test_no_dock_tab_bar_floats_over_the_canvas(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Qt 6 left the bar of an intermediate tab group ("Inspector | Training") visible over the
+    canvas's left edge; each tab bar on screen belongs to a dock area, outside the canvas."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QTabBar
+
+    def bars_over_canvas() -> list[list[str]]:
+        canvas = QRect(window.canvas.mapTo(window, window.canvas.rect().topLeft()), window.canvas.size())
+        return [[bar.tabText(i) for i in range(bar.count())] for bar in window.findChildren(QTabBar)
+                if bar.parent() is window and bar.isVisible() and bar.geometry().intersects(canvas)]
+
+    qtbot.waitUntil(lambda: window.canvas.isVisible())
+    assert bars_over_canvas() == []
+    menu_action(window, "View", "Reset Layout").trigger()  # restores the state: no bar comes back
+    qtbot.wait(50)
+    assert bars_over_canvas() == []
