@@ -37,6 +37,7 @@ from builder.graph import Graph
 ENV_SWITCH = "SKIPWIRE_TENSORBOARD"
 EVENTS_GLOB = "events.out.tfevents.*"
 EPOCH_TAGS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
+HISTOGRAM_BUCKETS = 30
 STEP_TAGS = {"loss": "loss", "acc": "accuracy", "lr": "lr", "grad_norm": "grad_norm"}
 
 
@@ -89,8 +90,13 @@ class EventWriter:
         """Several scalars at ``step`` in one event (read back like separate ``add_scalar`` calls)."""
         from tensorboard.compat.proto.summary_pb2 import Summary
 
-        summary = Summary(value=[Summary.Value(tag=tag, simple_value=value) for tag, value in values])
-        self.writer._get_file_writer().add_summary(summary, step)  # what add_scalar does, per tag
+        self._write([Summary.Value(tag=tag, simple_value=value) for tag, value in values], step)
+
+    def _write(self, values: list[Any], step: int) -> None:
+        """One event of summary values (what ``add_scalar`` and ``add_histogram`` write, one per tag)."""
+        from tensorboard.compat.proto.summary_pb2 import Summary
+
+        self.writer._get_file_writer().add_summary(Summary(value=values), step)
 
     def step(self, m: Any) -> None:
         self.scalars([(f"step/{tag}", float(getattr(m, field))) for tag, field in STEP_TAGS.items()],
@@ -112,7 +118,9 @@ class EventWriter:
                      sample.step)
         finite = np.array([n for n in norms if math.isfinite(n)], dtype=np.float64)
         if len(finite):
-            self.writer.add_histogram("grad_norms", finite, sample.step)
+            from tensorboard.compat.proto.summary_pb2 import Summary
+
+            self._write([Summary.Value(tag="grad_norms", histo=histogram(finite))], sample.step)
 
     def flush(self) -> None:
         self.writer.flush()
@@ -134,6 +142,21 @@ class EventWriter:
         for step, pairs in sorted(by_step.items()):
             self.gradients(SimpleNamespace(step=step, block_ids=[b for b, _ in pairs],
                                            weight_norms=[n for _, n in pairs]))
+
+
+def histogram(values: np.ndarray, buckets: int = HISTOGRAM_BUCKETS) -> Any:
+    """A ``HistogramProto`` of ``values`` in equal buckets over their range.
+
+    30 equal buckets is what TensorBoard's own histogram summaries write by default; torch's
+    ``add_histogram`` bins into TensorFlow's ~1,500 exponential buckets first, which was half
+    the gradient report's time at every measured step.
+    """
+    from tensorboard.compat.proto.summary_pb2 import HistogramProto
+
+    counts, edges = np.histogram(values, bins=buckets)
+    return HistogramProto(min=float(values.min()), max=float(values.max()), num=len(values),
+                          sum=float(values.sum()), sum_squares=float(values @ values),
+                          bucket_limit=edges[1:].tolist(), bucket=counts.tolist())
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
