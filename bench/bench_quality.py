@@ -8,8 +8,9 @@ defaults otherwise: digits, 30 epochs, batch 128, warm-up, multistep), each in i
 - per seed and precision, each net's final training loss and training error, and the checks
   "plain-56's final training loss ≥ 10× plain-20's" and "ResNet-56's training error within
   1 point of ResNet-20's";
-- per net, the fp32 runs' seed-to-seed range of the final training loss and whether each bf16
-  (auto) run's loss lies inside it.
+- per net, the fp32 runs' seed-to-seed range of the final training loss, whether each bf16
+  (auto) run's loss lies inside it, the medians, and a Mann–Whitney U test of the two sets of
+  losses (a small p: the precisions end at different losses).
 
 The figures are measured, not asserted in tests. Usage: ``python bench/bench_quality.py
 [--seeds 0,1,2] [--precisions auto,fp32] [--jobs 1] [--out DIR] [--reuse] [-- extra compare
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,7 +41,7 @@ def run_compare(out: Path, seed: int, precision: str, extra: list[str],
     """The compare table of one seed and precision (net → CSV row) and its wall seconds."""
     stem = out / f"{precision}_s{seed}"
     table = stem.with_suffix(".csv")
-    start = time.perf_counter()
+    start, seconds = time.perf_counter(), float("nan")  # nan: read back, not trained here
     if not (reuse and table.is_file()):
         cmd = [sys.executable, "main.py", "compare", *(f"graphs/{n}.json" for n in NETS), "--seed",
                str(seed), "--precision", precision, "--quiet", "-o", str(stem.with_suffix(".png")), *extra]
@@ -46,7 +49,7 @@ def run_compare(out: Path, seed: int, precision: str, extra: list[str],
         stem.with_suffix(".log").write_text(done.stdout + done.stderr, encoding="utf-8")
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start
     with open(table, newline="", encoding="utf-8") as fh:
         return {row["net"]: row for row in csv.DictReader(fh)}, seconds
 
@@ -64,10 +67,11 @@ def print_runs(results: dict[tuple[str, int], tuple[dict[str, Row], float]]) -> 
     print("| --- | ---: | " + " | ".join("---" for _ in NETS) + " | ---: | ---: | ---: |")
     for (precision, seed), (rows, seconds) in sorted(results.items()):
         ratio, gap = checks(rows)
+        wall = "reused" if math.isnan(seconds) else f"{seconds / 60:.1f} min"
         cells = " | ".join(f"{float(rows[n]['train_loss']):.3g} / {100 * float(rows[n]['train_err']):.2f} %"
                            for n in NETS)
         print(f"| {precision} | {seed} | {cells} | {ratio:.0f}× {'✓' if ratio >= 10 else '✗'} | "
-              f"{gap:+.2f} {'✓' if abs(gap) <= 1 else '✗'} | {seconds / 60:.1f} min |")
+              f"{gap:+.2f} {'✓' if abs(gap) <= 1 else '✗'} | {wall} |")
 
 
 def print_spread(results: dict[tuple[str, int], tuple[dict[str, Row], float]], fast: str) -> None:
@@ -77,13 +81,18 @@ def print_spread(results: dict[tuple[str, int], tuple[dict[str, Row], float]], f
            for n in NETS}
     if not all(ref.values()) or not all(got.values()):
         return
-    print(f"\n| net | fp32 final training loss, seed range | {fast} losses | inside the fp32 range |")
-    print("| --- | --- | --- | --- |")
+    from scipy.stats import mannwhitneyu  # scikit-learn's dependency, so always here
+
+    print(f"\n| net | fp32 final training loss, seed range (median) | {fast} losses (median) | "
+          f"inside the fp32 range | Mann–Whitney p, {fast} vs fp32 |")
+    print("| --- | --- | --- | --- | ---: |")
     for n in NETS:
         lo, hi = min(ref[n]), max(ref[n])
         inside = sum(lo <= v <= hi for v in got[n])
-        print(f"| {n} | {lo:.3g} – {hi:.3g} | {', '.join(f'{v:.3g}' for v in got[n])} | "
-              f"{inside} of {len(got[n])} |")
+        p = mannwhitneyu(got[n], ref[n]).pvalue if min(len(got[n]), len(ref[n])) > 1 else math.nan
+        print(f"| {n} | {lo:.3g} – {hi:.3g} ({statistics.median(ref[n]):.3g}) | "
+              f"{', '.join(f'{v:.3g}' for v in got[n])} ({statistics.median(got[n]):.3g}) | "
+              f"{inside} of {len(got[n])} | {p:.2f} |")
 
 
 def resolved() -> str:
