@@ -96,7 +96,8 @@ class EventWriter:
         """One event of summary values (what ``add_scalar`` and ``add_histogram`` write, one per tag)."""
         from tensorboard.compat.proto.summary_pb2 import Summary
 
-        self.writer._get_file_writer().add_summary(Summary(value=values), step)
+        writer = self.writer._get_file_writer()  # type: ignore[no-untyped-call]
+        writer.add_summary(Summary(value=values), step)
 
     def step(self, m: Any) -> None:
         self.scalars([(f"step/{tag}", float(getattr(m, field))) for tag, field in STEP_TAGS.items()],
