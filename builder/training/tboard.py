@@ -12,6 +12,11 @@ complete run. ``SKIPWIRE_TENSORBOARD=0`` turns the event files off. Tags:
 - ``grad_norms`` — one histogram per measured step over the blocks' norms;
 - ``graph`` — the graph's text summary (block, type, output shape, group).
 
+The scalars of one step (the step's four; a measured step's block norms) travel in one event
+holding one value per tag, as TensorBoard's merged summaries do, not one event per tag: each
+event costs a queue hand-over to the writer thread and a record of its own, which for
+ResNet-56's 111 blocks was 1–2 % of a bf16 step (``bench/bench_probes.py``).
+
 A resumed run's folder gets its event files rewritten from the CSV rows the recorder kept,
 so nothing past the checkpoint appears twice.
 """
@@ -32,6 +37,7 @@ from builder.graph import Graph
 ENV_SWITCH = "SKIPWIRE_TENSORBOARD"
 EVENTS_GLOB = "events.out.tfevents.*"
 EPOCH_TAGS = ("train_loss", "train_acc", "val_loss", "val_acc", "lr")
+HISTOGRAM_BUCKETS = 30
 STEP_TAGS = {"loss": "loss", "acc": "accuracy", "lr": "lr", "grad_norm": "grad_norm"}
 
 
@@ -78,22 +84,44 @@ class EventWriter:
         self.graph = graph
         self.writer = SummaryWriter(log_dir=str(run_dir), flush_secs=30)
         self.writer.add_text("graph", text_summary(graph), 0)
+        self._grad_tags: dict[str, str] = {}
+
+    def scalars(self, values: list[tuple[str, float]], step: int) -> None:
+        """Several scalars at ``step`` in one event (read back like separate ``add_scalar`` calls)."""
+        from tensorboard.compat.proto.summary_pb2 import Summary
+
+        self._write([Summary.Value(tag=tag, simple_value=value) for tag, value in values], step)
+
+    def _write(self, values: list[Any], step: int) -> None:
+        """One event of summary values (what ``add_scalar`` and ``add_histogram`` write, one per tag)."""
+        from tensorboard.compat.proto.summary_pb2 import Summary
+
+        writer = self.writer._get_file_writer()  # type: ignore[no-untyped-call]
+        writer.add_summary(Summary(value=values), step)
 
     def step(self, m: Any) -> None:
-        for tag, field in STEP_TAGS.items():
-            self.writer.add_scalar(f"step/{tag}", float(getattr(m, field)), m.step)
+        self.scalars([(f"step/{tag}", float(getattr(m, field))) for tag, field in STEP_TAGS.items()],
+                     m.step)
 
     def epoch(self, m: Any) -> None:
-        for tag in EPOCH_TAGS:
-            self.writer.add_scalar(f"epoch/{tag}", float(getattr(m, tag)), m.epoch)
+        self.scalars([(f"epoch/{tag}", float(getattr(m, tag))) for tag in EPOCH_TAGS], m.epoch)
+
+    def grad_tag(self, block_id: str) -> str:
+        """``grad/STAGE/BLOCK`` (worked out once per block)."""
+        tag = self._grad_tags.get(block_id)
+        if tag is None:
+            tag = self._grad_tags[block_id] = f"grad/{stage_of(self.graph, block_id)}/{block_id}"
+        return tag
 
     def gradients(self, sample: Any) -> None:
         norms = [float(n) for n in sample.weight_norms]
-        for block_id, norm in zip(sample.block_ids, norms, strict=True):
-            self.writer.add_scalar(f"grad/{stage_of(self.graph, block_id)}/{block_id}", norm, sample.step)
+        self.scalars([(self.grad_tag(b), n) for b, n in zip(sample.block_ids, norms, strict=True)],
+                     sample.step)
         finite = np.array([n for n in norms if math.isfinite(n)], dtype=np.float64)
         if len(finite):
-            self.writer.add_histogram("grad_norms", finite, sample.step)
+            from tensorboard.compat.proto.summary_pb2 import Summary
+
+            self._write([Summary.Value(tag="grad_norms", histo=histogram(finite))], sample.step)
 
     def flush(self) -> None:
         self.writer.flush()
@@ -115,6 +143,21 @@ class EventWriter:
         for step, pairs in sorted(by_step.items()):
             self.gradients(SimpleNamespace(step=step, block_ids=[b for b, _ in pairs],
                                            weight_norms=[n for _, n in pairs]))
+
+
+def histogram(values: np.ndarray, buckets: int = HISTOGRAM_BUCKETS) -> Any:
+    """A ``HistogramProto`` of ``values`` in equal buckets over their range.
+
+    30 equal buckets is what TensorBoard's own histogram summaries write by default; torch's
+    ``add_histogram`` bins into TensorFlow's ~1,500 exponential buckets first, which was half
+    the gradient report's time at every measured step.
+    """
+    from tensorboard.compat.proto.summary_pb2 import HistogramProto
+
+    counts, edges = np.histogram(values, bins=buckets)
+    return HistogramProto(min=float(values.min()), max=float(values.max()), num=len(values),
+                          sum=float(values.sum()), sum_squares=float(values @ values),
+                          bucket_limit=edges[1:].tolist(), bucket=counts.tolist())
 
 
 def _rows(path: Path) -> list[dict[str, str]]:

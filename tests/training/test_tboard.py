@@ -56,7 +56,8 @@ def assert_matches_csv(folder: Path) -> None:
     assert [h.step for h in hist] == sorted({int(r["step"]) for r in grads})
     for h in hist:
         norms = [float(r["weight_grad_norm"]) for r in grads if int(r["step"]) == h.step]
-        assert h.histogram_value.num == len(blocks)
+        assert h.histogram_value.num == sum(h.histogram_value.bucket) == len(blocks)
+        assert h.histogram_value.bucket_limit[-1] == pytest.approx(max(norms), rel=1e-5)
         assert h.histogram_value.min == pytest.approx(min(norms), rel=1e-5)
         assert h.histogram_value.max == pytest.approx(max(norms), rel=1e-5)
         assert h.histogram_value.sum == pytest.approx(sum(norms), rel=1e-4)
