@@ -263,6 +263,13 @@ def _keep_original(original: Any, trained: Any, run_dir: Path) -> None:
         fileformat.save(original, run_dir / ORIGINAL_GRAPH)
 
 
+def compare_title(config: TrainConfig, runs: list[Any]) -> str:
+    """``digits, seed 0, bf16``: the plot says what it computed in (a bf16 and an fp32 comparison
+    look alike otherwise)."""
+    computed = sorted({r.setup.resolved for r in runs if r.setup is not None})
+    return ", ".join([config.dataset, f"seed {config.seed}", *computed])
+
+
 def summary_text(result: Any) -> str:
     lines = [f"status: {result.status}" + (f" — {result.error}" if result.error else "")]
     if result.history:
@@ -302,6 +309,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise CliError(str(exc)) from None
     print(compare.table(runs))
-    compare.plot(runs, args.output, title=f"{config.dataset}, seed {config.seed}")
+    compare.plot(runs, args.output, title=compare_title(config, runs))
     print(f"wrote {args.output} and {compare.write_csv(runs, args.output)}")
     return EXIT_OK if all(r.result.status == "completed" for r in runs) else EXIT_DIAGNOSTICS

@@ -26,6 +26,7 @@ from builder.training.datasets import Dataset
 from builder.training.metrics import EpochMetrics
 from builder.training.probes import GradientSample
 from builder.training.progress import CompareProgress
+from builder.training.runsetup import RunSetup
 from builder.training.trainer import Trainer, TrainResult
 
 # The experiment's defaults. Measured on digits (seeds 0-3): without warm-up ResNet-56's loss
@@ -48,6 +49,7 @@ class NetRun:
     step0: list[float] = field(default_factory=list)  # weight-gradient norms at step 0
     last: list[float] = field(default_factory=list)  # mean over the last epoch's samples
     linear_ids: frozenset[str] = frozenset()  # the classifier layers (left out of the ratio)
+    setup: RunSetup | None = None  # how it computed (device, precision as resolved)
 
     @property
     def final(self) -> EpochMetrics | None:
@@ -104,6 +106,7 @@ def compare(graphs: list[tuple[str, Graph]], config: TrainConfig, dataset: Datas
             trainer = make_trainer(graph, config, dataset, on_epoch=callback, on_gradients=collect,
                                    on_step=progress.step if progress else None)
             runs.append(_finish(name, graph, trainer.run(), ids, keep, collect))
+            runs[-1].setup = getattr(trainer, "setup", None)
     finally:
         if progress is not None:
             progress.close()

@@ -21,6 +21,11 @@ def test_compare_reports_progress_and_writes_its_table_as_csv(data, tmp_path: Pa
     runs = compare.compare(graphs, quick_config(epochs=2), data, lambda n, m: seen.append((n, m.epoch)),
                            progress=CompareProgress(2, 2, stream=log))
     assert seen == [("plain8", 1), ("plain8", 2), ("res8", 1), ("res8", 2)]
+    from builder.training.cli import compare_title
+
+    computed = {r.setup.resolved for r in runs if r.setup is not None}
+    assert len(computed) == 1 and computed <= {"fp32", "bf16"}  # the precision each net trained in
+    assert compare_title(quick_config(epochs=2), runs) == f"synthetic, seed 1, {computed.pop()}"
     lines = log.getvalue().splitlines()
     assert [line.split("  train loss")[0] for line in lines] == [
         "[1/2] plain8  epoch 1/2", "[1/2] plain8  epoch 2/2",
