@@ -181,7 +181,7 @@ class Journey:
         end = time.monotonic() + (timeout_ms or self.timeout_ms) / 1000
         while not condition():
             if time.monotonic() > end:
-                raise AssertionError(f"timed out waiting for {what}")
+                raise AssertionError(f"timed out waiting for {what}; the progress bar: {self._bar_text()!r}")
             QTest.qWait(POLL_MS)
 
     def shot(self, name: str) -> None:
@@ -397,6 +397,12 @@ class Journey:
             self._bar = self.dock("Training").findChild(QProgressBar)
         assert self._bar is not None
         return self._bar.text()
+
+    def _bar_text(self) -> str:
+        try:
+            return self.progress()
+        except AssertionError as exc:
+            return str(exc)
 
     def _watch_modals(self) -> None:
         if self._hold:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ QUICK = {"Epochs": "1", "Batch size": "64", "Image size": "0"}  # typed into the
 SYNTHETIC = "Synthetic"
 DONE = "done: 1/1 completed"
 VALID = "No problems: the graph is valid."
+COMPARED = sorted(f"{net} · synthetic" for net in ("plain-20", "plain-56", "resnet-20", "resnet-56"))
 
 
 # ------------------------------------------------------------------ small steps
@@ -167,21 +169,27 @@ def plotted(j: Journey) -> dict[str, int]:
 
 # ------------------------------------------------------------------ c. compare depths, twice
 def compare_depths(j: Journey) -> None:
-    """Compare depths from the Training dock's button, then from the Train menu."""
+    """Compare depths from the Training dock's button (its four runs to the end), then from the
+    Train menu (the same four begin; Stop ends them: the button's runs are what the plots show)."""
     training_form(j, **{"Batch size": "256"})
     before = len(runs_rows(j))
     j.click("Compare depths", j.dock("Training"))
     wait_done(j, "done: 4/4 completed")
+    rows = runs_rows(j)[:4]
+    assert len(runs_rows(j)) == before + 4
+    assert sorted(row[0].rsplit(" · #", 1)[0] for row in rows) == COMPARED
+    assert [row[2] for row in rows] == ["completed"] * 4, rows
     j.shot("c1_compare_from_button")
     j.menu(*j.menu_path("Compare Depths"))
-    wait_done(j, "done: 4/4 completed")
+    j.wait_until(lambda: " (1/4) · epoch 1/1 · step" in j.progress(), "the menu's compare to take a step")
     rows = runs_rows(j)
-    assert len(rows) == before + 8
-    names = sorted(row[0].rsplit(" · #", 1)[0] for row in rows[:8])
-    assert names == sorted(f"{net} · synthetic" for net in ("plain-20", "plain-56", "resnet-20", "resnet-56")
-                           for _twice in range(2))
-    assert [row[2] for row in rows[:8]] == ["completed"] * 8
+    assert len(rows) == before + 8 and sorted(r[0].rsplit(" · #", 1)[0] for r in rows[:4]) == COMPARED
     j.shot("c2_compare_from_menu")
+    j.click("Stop", j.dock("Training"))
+    j.wait_until(lambda: j.progress().startswith("stopped "), "the bar to say where it stopped")
+    assert "done" not in j.progress(), j.progress()  # Stop between two runs is no "done: 1/1"
+    rows = runs_rows(j)[:len(runs_rows(j)) - before - 4]  # the runs that never began are not listed
+    assert rows and {row[2] for row in rows} <= {"stopped", "completed"}, rows
 
 
 # ------------------------------------------------------------------ d. the plain twin
@@ -218,17 +226,39 @@ def pause_resume_stop(j: Journey) -> None:
 
 
 def _pause_and_resume(j: Journey, pause: Any, resume: Any) -> None:
+    """Pause: the step in flight may still finish (one more step), then the bar holds still —
+    steps, speed and time left; Resume: it moves on."""
     j.wait_until(lambda: j.progress().startswith("epoch"), "a step on the progress bar")
     pause()
     j.wait_until(lambda: j.progress().endswith("· paused"), "the bar to say paused")
-    held = j.progress()
-    j.settle(600)
-    assert j.progress() == held, "the run moved while paused"  # steps, speed and time left hold
+    first = _step(j.progress())
+    held = _still(j, 800)  # the step that was running when Pause was pressed may still report
+    assert _step(held) - first <= 1, f"more than the step in flight ran after Pause: {first} → {held!r}"
     assert j.button("Resume", j.dock("Training")).isEnabled()
     j.shot("e1_paused")
     resume()
     j.wait_until(lambda: "paused" not in j.progress() and j.progress() != held, "the run to go on")
     j.shot("e2_resumed")
+
+
+def _still(j: Journey, ms: int, timeout_ms: int = 15_000) -> str:
+    """The bar's text once it has not changed for ``ms`` milliseconds (steps, speed, time left);
+    fails if it keeps changing for ``timeout_ms``."""
+    end = time.monotonic() + timeout_ms / 1000
+    seen, since = j.progress(), time.monotonic()
+    while time.monotonic() - since < ms / 1000:
+        assert time.monotonic() < end, f"the bar kept changing while paused: {seen!r}"
+        j.settle(50)
+        if j.progress() != seen:
+            seen, since = j.progress(), time.monotonic()
+    return seen
+
+
+def _step(bar: str) -> int:
+    """The number of steps done that the bar reads (``epoch 2/30 · step 7/52 · …``)."""
+    epoch = int(bar.split("epoch ", 1)[1].split("/", 1)[0])
+    step, per_epoch = bar.split("step ", 1)[1].split(" ", 1)[0].split("/")
+    return (epoch - 1) * int(per_epoch) + int(step)
 
 
 # ------------------------------------------------------------------ f. exports of trained weights
