@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDockWidget,
+    QLineEdit,
     QMenu,
     QPushButton,
     QScrollArea,
@@ -49,7 +51,16 @@ from tests.gui.journeys import scenes
 from tests.gui.journeys.driver import LEFT, NONE, Journey
 from tests.gui.window_helpers import escaped, menu_items, plain  # noqa: F401 (escaped: a fixture)
 
-NOT_OURS = (QTabBar, QAbstractSpinBox, QComboBox, QScrollBar, QDialog, QMenu)  # Qt's own buttons inside
+# Qt's own buttons inside these (tab scrollers, spin arrows, a line edit's clear button: its action
+# is triggered with the widgets' actions); dialogs are answered, not toured
+NOT_OURS = (QTabBar, QAbstractSpinBox, QComboBox, QScrollBar, QLineEdit, QDialog, QMenu)
+# the only items not tried, each with its reason (a regular expression on the item's name)
+EXCLUDED = {
+    r"xray_dock/.*/(PreflightPanel|LesionPanel|LandscapePanel)/JobBar › QPushButton 'Stop'":
+        "shown only while that panel's job runs; the same JobBar class and connection as the Gradient "
+        "Split panel's Stop, which is clicked here; the landscape's Stop is driven in "
+        "tests/xray/test_gui.py::test_landscape_progress_and_stop",
+}
 SELECTED_BLOCK = "layer1_0_conv1"
 WAIT_MS = 120_000
 
@@ -57,9 +68,9 @@ WAIT_MS = 120_000
 class Tour:
     """Activates items one by one and puts the window back after each."""
 
-    def __init__(self, j: Journey, graph: Path, escaped: list[Any]) -> None:
+    def __init__(self, j: Journey, graph: Path, caught: list[Any]) -> None:
         self.j, self.window, self.graph = j, j.window, graph
-        self.escaped = escaped
+        self.escaped = caught  # what reached sys.excepthook (the ``escaped`` fixture's list)
         self.done: list[str] = []  # what was clicked or triggered
         self.problems: list[str] = []  # "item: what went wrong"
         self.strays: list[str] = []  # windows left open by an item (closed here)
@@ -90,9 +101,9 @@ class Tour:
             scenes.select_block(self.j, SELECTED_BLOCK)
         tree = self.j.dock("Runs").findChild(QTreeWidget)
         assert tree is not None
-        if [item.text(0) for item in tree.selectedItems()] != [self.run]:
-            QTest.mouseClick(tree.viewport(), LEFT, NONE, self.j.row_point(tree, lambda row: row[0] == self.run))
-            print("CLICKED", [item.text(0) for item in tree.selectedItems()], tree.isVisible(), self.j.row_point(tree, lambda row: row[0] == self.run), tree.viewport().size())
+        if self.run and [item.text(0) for item in tree.selectedItems()] != [self.run]:
+            at = self.j.row_point(tree, lambda row: row[0] == self.run)
+            QTest.mouseClick(tree.viewport(), LEFT, NONE, at)
 
     def stop_everything(self) -> None:
         ctl = self.window.training
@@ -114,7 +125,9 @@ class Tour:
             self.problems.append(f"{name}: {exc}")
         self.done.append(name)
         if len(self.escaped) > seen:
-            self.problems.append(f"{name}: raised {self.escaped[seen:]!r}")
+            first = self.escaped[seen]
+            where = "".join(traceback.format_tb(first.__traceback__)[-3:])
+            self.problems.append(f"{name}: raised {self.escaped[seen:]!r}\n{where}")
         internal = [m for m in self.j.messages[said:] if m.startswith("Internal error")]
         if internal:
             self.problems.append(f"{name}: {internal}")
@@ -158,7 +171,7 @@ class Tour:
     def _bring_nearer(self, widget: QWidget) -> bool:
         """One step towards showing ``widget``; False when there is nothing left to do."""
         chain = _ancestors(widget)
-        for parent, child in zip(chain, chain[1:]):
+        for parent, child in zip(chain, chain[1:], strict=False):
             if isinstance(child, QDockWidget) and child.visibleRegion().isEmpty():
                 self.j.dock(child.windowTitle())
                 return True
@@ -207,7 +220,7 @@ def _slug(text: str) -> str:
 
 
 @pytest.fixture
-def tour(window: Any, tmp_path: Path, escaped: list[Any]) -> Iterator[Tour]:
+def tour(window: Any, tmp_path: Path, escaped: list[Any]) -> Iterator[Tour]:  # noqa: F811 (the fixture)
     graph = tmp_path / "resnet20.json"  # a copy: Save must not write into graphs/
     shutil.copy(GRAPHS / "resnet20.json", graph)
     install_excepthook(window)  # as main.py does: an escaped exception says "Internal error"
@@ -234,17 +247,15 @@ def tour(window: Any, tmp_path: Path, escaped: list[Any]) -> Iterator[Tour]:
 
 
 def test_every_menu_item_and_button_works_without_an_internal_error(tour: Tour) -> None:
+    first = tour.actions()  # the QActions as found at first: Undo's text changes once it applies
     later: list[str] = []
-    for name in list(tour.actions()):
+    for name in list(first):
         action = tour.actions().get(name)  # found again: Open Recent is made anew on every show
         if action is None:
             continue
         if action.isEnabled():
             tour.activate(name, lambda n=name: _trigger(tour, n))
         else:
-            if "QTree" in name:
-                tree = tour.j.dock("Runs").findChild(QTreeWidget)
-                print("DISABLED", name, [i.text(0) for i in tree.selectedItems()], tour.run, [r[:3] for r in tour.j.rows(tree)][:5])
             later.append(name)
     clicked: set[str] = set()
     for _round in range(3):  # buttons made by earlier clicks (the plots' Save PNG) come next round
@@ -255,6 +266,8 @@ def test_every_menu_item_and_button_works_without_an_internal_error(tour: Tour) 
             if button is None or not button.isVisible():
                 if button is not None and not button.isHidden():
                     tour.problems.append(f"{key}: cannot be reached")
+                if button is not None:
+                    later.append(key)  # hidden here (Resume, a finder's ✕): a state below shows it
                 continue
             if button.isEnabled():
                 tour.activate(key, lambda b=button: QTest.mouseClick(b, LEFT))
@@ -262,41 +275,103 @@ def test_every_menu_item_and_button_works_without_an_internal_error(tour: Tour) 
                 later.append(key)
         if not fresh:
             break
-    during_run = _during_a_run(tour, later)
+    tried = {state: _tried_in(tour, state, later, first) for state in STATES}
+    never = [name for name in later if not any(name in names for names in tried.values())
+             and not any(re.fullmatch(pattern, name) for pattern in EXCLUDED)]
+    print(f"\n{len(tour.done)} tried: {len(first)} actions, {len(clicked)} buttons; disabled at first, "
+          f"then tried {tried}", *tour.done, sep="\n")
     assert not tour.problems, "\n".join(tour.problems)
+    assert not never, f"never enabled (add the state that enables them to STATES): {never}"
     texts = " ".join(tour.done)
     for expected in ("Compare depths", "Train plain twin", "Start Training", "Quit", "Evaluate",
                      "Export ONNX", "Open run"):
         assert expected in texts, f"{expected!r} was never tried: {tour.done}"
-    assert {"Pause", "Stop"} <= {name.rsplit("'", 2)[-2] for name in during_run if "'" in name}, during_run
+    assert {"Pause", "Stop"} <= {name.rsplit("'", 2)[-2] for name in tried["a run going"] if "'" in name}
 
 
-def _trigger(tour: Tour, name: str) -> None:
-    """Trigger the item now at ``name`` (menus filled on show are made again each time)."""
-    action = tour.actions().get(name)
+def test_an_item_that_raises_is_caught_by_the_tour(window: Any, escaped: list[Any]) -> None:  # noqa: F811
+    """A new menu item whose slot raises: the tour finds it by walking the menus and reports both
+    the escaped exception and the status bar's "Internal error"."""
+    install_excepthook(window)
+    help_menu = window.menuBar().actions()[-1].menu()
+    help_menu.addAction("Explode").triggered.connect(lambda: [][0])
+    with Journey(window) as j:
+        tour = Tour(j, GRAPHS / "resnet20.json", escaped)
+        tour.baseline = window.document.graph.signature()
+        (name,) = [n for n in tour.actions() if n.endswith("Explode")]
+        tour.activate(name, lambda: _trigger(tour, name))
+    assert [p.split(":", 1)[0] for p in tour.problems] == [name, name], tour.problems
+    assert "IndexError" in tour.problems[0] and "Internal error: IndexError" in tour.problems[1]
+    escaped.clear()  # caught on purpose
+
+
+def _trigger(tour: Tour, name: str, first: dict[str, QAction] | None = None) -> None:
+    """Trigger the item now at ``name`` (menus filled on show are made again each time), or the
+    same QAction as at first when its text has changed (Undo reads "Undo Duplicate …")."""
+    action = tour.actions().get(name) or (first or {}).get(name)
     assert action is not None, "gone from its menu"
     action.trigger()
 
 
-def _during_a_run(tour: Tour, names: list[str]) -> list[str]:
-    """Try the items that were disabled (Pause, Stop…) while a long run is going."""
-    j, tried = tour.j, []
+# ------------------------------------------------------------------ states that enable the rest
+def _long_run(tour: Tour) -> None:
+    j = tour.j
+    scenes.training_form(j, **{"Epochs": "30", "Batch size": "8"})
+    j.click("Start", j.dock("Training"))
+    j.wait_until(lambda: j.progress().startswith("epoch"), "a step of the long run")
+
+
+def _edited(tour: Tour) -> None:
+    tour.j.menu("Edit", "Duplicate")  # the selected block, copied: one step to undo
+
+
+def _undone(tour: Tour) -> None:
+    _edited(tour)
+    tour.j.menu(*tour.j.menu_path("Undo"))  # its text names the step: "Undo Duplicate …"
+
+
+def _folder_data(tour: Tour) -> None:
+    j = tour.j
+    data = j.field("Data set", j.dock("Training"))
+    assert isinstance(data, QComboBox)
+    j.choose(data, "Image folder")
+
+
+def _synthetic_data(tour: Tour) -> None:
+    j = tour.j
+    data = j.field("Data set", j.dock("Training"))
+    assert isinstance(data, QComboBox)
+    j.choose(data, scenes.SYNTHETIC)
+
+
+# name: (make the state through the window, put the form back afterwards or None)
+STATES: dict[str, tuple[Callable[[Tour], None], Callable[[Tour], None] | None]] = {
+    "a run going": (_long_run, None),  # Pause, Stop
+    "after an edit": (_edited, None),  # Undo
+    "after an undo": (_undone, None),  # Redo
+    "an image-folder data set": (_folder_data, _synthetic_data),  # the Folder field's "…"
+}
+
+
+def _tried_in(tour: Tour, state: str, names: list[str], first: dict[str, QAction]) -> list[str]:
+    """Try the items still disabled (at first and in the states before) with ``state`` made anew
+    for each (every item's reset undoes it)."""
+    make, unmake = STATES[state]
+    tried = []
     for name in names:
-        if not _running(tour):
-            scenes.training_form(j, **{"Epochs": "30", "Batch size": "8"})
-            j.click("Start", j.dock("Training"))
-            j.wait_until(lambda: j.progress().startswith("epoch"), "a step of the long run")
+        if name in tour.done:
+            continue
+        make(tour)
         button = tour.reveal(name) if name in tour.buttons() else None
-        action = tour.actions().get(name)
+        action = None if button is not None else tour.actions().get(name) or first.get(name)
         if button is not None and button.isEnabled() and button.isVisible():
             tour.activate(name, lambda b=button: QTest.mouseClick(b, LEFT))
             tried.append(name)
         elif action is not None and action.isEnabled():
-            tour.activate(name, lambda n=name: _trigger(tour, n))
+            tour.activate(name, lambda n=name: _trigger(tour, n, first))
             tried.append(name)
+        else:
+            tour.reset()
+        if unmake is not None:
+            unmake(tour)
     return tried
-
-
-def _running(tour: Tour) -> bool:
-    ctl = tour.window.training
-    return ctl is not None and ctl.running

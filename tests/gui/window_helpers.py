@@ -63,8 +63,9 @@ def menu_items(window: QMainWindow) -> list[tuple[tuple[str, ...], QAction]]:
                 found.append((here, action))
 
     for top in window.menuBar().actions():
-        if isinstance(top.menu(), QMenu):
-            walk(top.menu(), (plain(top.text()),))
+        menu = top.menu()
+        if isinstance(menu, QMenu):
+            walk(menu, (plain(top.text()),))
     return found
 
 

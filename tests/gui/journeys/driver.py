@@ -294,7 +294,8 @@ class Journey:
             self.menu(*self.menu_path(dock.windowTitle()))
         for bar in self.window.findChildren(QTabBar):
             for i in range(bar.count()):
-                if bar.isVisible() and plain(bar.tabText(i)) == dock.windowTitle() and bar.currentIndex() != i:
+                behind = i != bar.currentIndex()
+                if bar.isVisible() and plain(bar.tabText(i)) == dock.windowTitle() and behind:
                     QTest.mouseClick(bar, LEFT, NONE, bar.tabRect(i).center())
         self.wait_until(lambda: not dock.visibleRegion().isEmpty(), f"the {title} dock in front", 5000)
         return dock
@@ -311,7 +312,8 @@ class Journey:
             item = tree.topLevelItem(i)
             if item is not None and match([item.text(c) for c in range(tree.columnCount())]):
                 tree.scrollToItem(item)
-                return tree.visualItemRect(item).center()
+                cell = tree.visualRect(tree.indexFromItem(item, 0))  # the first column's cell
+                return QPoint(min(cell.center().x(), tree.viewport().width() // 2), cell.center().y())
         raise AssertionError(f"no such row in {self.rows(tree)}")
 
     def click_row(self, tree: QTreeWidget, match: Callable[[list[str]], bool]) -> None:

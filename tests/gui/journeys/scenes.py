@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QPoint
-from PySide6.QtWidgets import QComboBox, QLabel, QProgressBar, QTreeWidget
+from PySide6.QtWidgets import QAbstractSpinBox, QComboBox, QLabel, QMessageBox, QProgressBar, QTreeWidget
 
 from tests.gui.journeys.driver import Journey
 
@@ -58,9 +58,14 @@ def inspector_field(j: Journey, block_id: str, name: str) -> Any:
 
 
 def open_graph(j: Journey, path: Path) -> None:
-    """File › Open…, answering the file dialog with ``path``."""
+    """File › Open…, answering the file dialog with ``path`` (and Discard when asked about
+    unsaved changes: the graph built by hand is not kept)."""
+    modified = j.window.document.modified  # type: ignore[attr-defined]
     j.dialogs.files.append(str(path))
+    if modified:
+        j.dialogs.answers.append(QMessageBox.StandardButton.Discard)
     j.menu("File", "Open…")
+    assert not modified or j.dialogs.texts_of("question")[-1].startswith("Unsaved changes")
     j.wait_until(lambda: j.window.document.path == path, f"{path.name} to open")  # type: ignore[attr-defined]
 
 
@@ -100,7 +105,7 @@ def build_residual_block(j: Journey) -> dict[str, str]:
     j.drag(j.block_rect(input_id).center(), spots[0])  # move it to the start of the first row
     ids = {"input": input_id}
     for name, label, at in zip(("conv1", "bn1", "relu1", "conv2", "bn2", "add", "relu2", "output"),
-                               RESIDUAL_BLOCK, spots[1:]):
+                               RESIDUAL_BLOCK, spots[1:], strict=True):
         before = set(doc.graph.ids())
         j.drop_palette(label, at)
         (ids[name],) = new_ids(j, before)
@@ -109,7 +114,7 @@ def build_residual_block(j: Journey) -> dict[str, str]:
     j.type_into(channels, "16")
     assert doc.graph.block(ids["input"]).params["channels"] == 16
     chain = ("input", "conv1", "bn1", "relu1", "conv2", "bn2")
-    for source, target in zip(chain, chain[1:]):
+    for source, target in zip(chain, chain[1:], strict=False):
         j.wire(ids[source], ids[target])
     j.wire(ids["bn2"], ids["add"], 0)
     j.wire(ids["input"], ids["add"], 1)  # the skip wire
@@ -138,6 +143,7 @@ def train_one_epoch(j: Journey) -> list[str]:
     open_graph(j, GRAPHS / "resnet20.json")
     training_form(j)
     line = j.window.findChild(QLabel, "adaptation_line")
+    assert line is not None
     j.wait_until(lambda: "8×8" in line.text(), "the adaptation line to name the 8×8 input")
     assert line.isVisible() and line.text().startswith("Training fits the graph to"), line.text()
     j.shot("b1_ready_to_start")
@@ -148,6 +154,11 @@ def train_one_epoch(j: Journey) -> list[str]:
     assert len(rows) == before + 1
     newest = rows[0]
     assert newest[0].startswith("resnet20 · synthetic · #") and newest[2:5] == ["completed", newest[3], "1/1"]
+    from gui.training.heat import HeatLegend
+
+    legend = j.window.findChild(HeatLegend)  # the canvas's colour bar names the run in full
+    assert legend is not None and legend.isVisible() and legend.title.endswith(newest[0]), legend
+    assert legend.fontMetrics().horizontalAdvance(legend.title) <= legend.width() - 16, legend.title
     points = plotted(j)
     assert points["Loss"] >= 7 and points["Accuracy"] >= 1 and points["Learning rate"] >= 1, points
     j.shot("b2_one_epoch_done")
@@ -211,12 +222,12 @@ def pause_resume_stop(j: Journey) -> None:
     training_form(j, **{"Epochs": "30", "Batch size": "8"})
     dock = j.dock("Training")
     j.click("Start", dock)
-    _pause_and_resume(j, lambda: j.click("Pause", dock), lambda: j.click("Resume", dock))
-    _pause_and_resume(j, lambda: j.key("Ctrl+Shift+P"), lambda: j.key("Ctrl+Shift+P"))
+    _pause_and_resume(j, lambda: j.click("Pause", dock), lambda: j.click("Resume", dock), "e1")
+    _pause_and_resume(j, lambda: j.key("Ctrl+Shift+P"), lambda: j.key("Ctrl+Shift+P"), "")
     j.click("Stop", dock)
     j.wait_until(lambda: j.progress().startswith("stopped at epoch"), "the bar to say where it stopped")
     assert runs_rows(j)[0][2] == "stopped"
-    j.shot("e3_stopped")
+    j.shot("e2_stopped")
     j.key("Ctrl+T")
     j.wait_until(lambda: j.progress().startswith("epoch"), "the second run's first step")
     j.key("Ctrl+Shift+T")
@@ -225,9 +236,10 @@ def pause_resume_stop(j: Journey) -> None:
     assert j.button("Start", dock).isEnabled() and not j.button("Pause", dock).isEnabled()
 
 
-def _pause_and_resume(j: Journey, pause: Any, resume: Any) -> None:
+def _pause_and_resume(j: Journey, pause: Any, resume: Any, shots: str) -> None:
     """Pause: the step in flight may still finish (one more step), then the bar holds still —
-    steps, speed and time left; Resume: it moves on."""
+    steps, speed and time left; Resume: it moves on. ``shots``: a prefix for the two screenshots
+    ("" for none)."""
     j.wait_until(lambda: j.progress().startswith("epoch"), "a step on the progress bar")
     pause()
     j.wait_until(lambda: j.progress().endswith("· paused"), "the bar to say paused")
@@ -235,10 +247,12 @@ def _pause_and_resume(j: Journey, pause: Any, resume: Any) -> None:
     held = _still(j, 800)  # the step that was running when Pause was pressed may still report
     assert _step(held) - first <= 1, f"more than the step in flight ran after Pause: {first} → {held!r}"
     assert j.button("Resume", j.dock("Training")).isEnabled()
-    j.shot("e1_paused")
+    if shots:
+        j.shot(f"{shots}_paused")
     resume()
     j.wait_until(lambda: "paused" not in j.progress() and j.progress() != held, "the run to go on")
-    j.shot("e2_resumed")
+    if shots:
+        j.shot(f"{shots}_resumed")
 
 
 def _still(j: Journey, ms: int, timeout_ms: int = 15_000) -> str:
@@ -275,7 +289,9 @@ def export_trained(j: Journey, folder: Path) -> dict[str, Path]:
         j.wait_until(written[key].exists, f"{written[key].name} to be written")
     written["pt"] = written["py"].with_suffix(".pt")
     assert written["pt"].exists()
-    tip = tree.topLevelItem(0).toolTip(0)
+    top = tree.topLevelItem(0)
+    assert top is not None
+    tip = top.toolTip(0)
     written["run"] = Path(tip.split("folder: ", 1)[1].splitlines()[0])
     written["class"] = next(m for m in j.messages if m.startswith("Wrote trained_net.py"))  # type: ignore[assignment]
     j.shot("f1_exported")
@@ -327,11 +343,14 @@ def restart_finds_runs_and_settings(j: Journey, restart: Any) -> None:
     j.shot("g1_restarted")
     for _ in range(2):  # the last used settings, then the graph file's own
         form = j.dock("Training")
-        assert j.field("Data set", form).currentText().startswith(SYNTHETIC)
-        assert j.field("Epochs", form).text() == "1 epoch"
-        assert j.field("Batch size", form).text() == "96 images"
-        assert j.field("Learning rate", form).text() == "0.02"
+        data = j.field("Data set", form)
+        assert isinstance(data, QComboBox) and data.currentText().startswith(SYNTHETIC)
+        shown = {label: j.field(label, form) for label in ("Epochs", "Batch size", "Learning rate")}
+        assert {label: w.text() for label, w in shown.items() if isinstance(w, QAbstractSpinBox)} == \
+            {"Epochs": "1 epoch", "Batch size": "96 images", "Learning rate": "0.02"}
         open_graph(j, GRAPHS / "resnet20.json")
+    j.dock("Training")
+    j.shot("g2_graph_and_its_settings")
 
 def _spots(j: Journey) -> list[QPoint]:
     """Nine places in two rows across the view, zoomed out until the blocks fit between them."""
