@@ -235,9 +235,16 @@ class Journey:
     # ------------------------------------------------------------------ fields
     def field(self, label: str, within: QWidget) -> QWidget:
         """The editor beside the shown label reading ``label`` in a form inside ``within``."""
-        labels = [w for w in within.findChildren(QLabel) if plain(w.text()) == label and w.isVisible()]
-        shown = [plain(w.text()) for w in within.findChildren(QLabel) if w.isVisible()]
-        assert labels, f"no shown label {label!r} in {within.objectName()}: {shown}"
+        def find() -> list[QLabel]:
+            return [w for w in within.findChildren(QLabel) if plain(w.text()) == label and w.isVisible()]
+
+        if not find():  # a form made anew after a click (the Inspector's) may take a moment
+            try:
+                self.wait_until(find, f"the label {label!r}", 5000)
+            except AssertionError:
+                shown = [plain(w.text()) for w in within.findChildren(QLabel) if w.isVisible()]
+                raise AssertionError(f"no shown label {label!r} in {within.objectName()}: {shown}") from None
+        labels = find()
         editor = labels[0].buddy()
         if editor is None:
             form = labels[0].parentWidget().layout()
