@@ -153,12 +153,18 @@ def split_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def test_split_panel_loads_a_run_and_thickens_the_skip_wires(xwindow, qtbot, split_run) -> None:
-    win, xray = xwindow
+def load_split(win, xray, run: Path):  # type: ignore[no-untyped-def]
+    """X-ray › Gradient Split, the run's folder typed, Load clicked: the panel."""
     panel = xray.split
     menu_action(win, "X-ray", "Gradient Split").trigger()
-    type_path(panel.run, split_run)
+    type_path(panel.run, run)
     click(panel.load_button)
+    return panel
+
+
+def test_split_panel_loads_a_run_and_thickens_the_skip_wires(xwindow, qtbot, split_run) -> None:
+    win, xray = xwindow
+    panel = load_split(win, xray, split_run)
     assert len(panel.samples) == 6 and "over 3 units" in panel.summary.text()
     assert set(panel.overlay.items) == skip_wires(win.document.graph)
     widths = {w: i.pen().widthF() for w, i in panel.overlay.items.items()}
@@ -173,10 +179,7 @@ def test_split_panel_loads_a_run_and_thickens_the_skip_wires(xwindow, qtbot, spl
 def test_the_skip_overlay_survives_another_graph_replacing_the_canvas(xwindow, qtbot, split_run) -> None:
     """File › New clears the scene (deleting the overlay's strokes) before the overlay hears of it."""
     win, xray = xwindow
-    panel = xray.split
-    menu_action(win, "X-ray", "Gradient Split").trigger()
-    type_path(panel.run, split_run)
-    click(panel.load_button)
+    panel = load_split(win, xray, split_run)
     assert panel.overlay.items
     menu_action(win, "File", "New").trigger()  # the errors fixture fails on an escaped exception
     assert not panel.overlay.items
