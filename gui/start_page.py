@@ -154,6 +154,9 @@ class _CardGrid(QWidget):
         self.grid.setSpacing(8)
         self.columns = 0
         self._arrange(4)
+        # the width is the page's, not the cards' (a grid as wide as its columns never gets fewer)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(cards[0].sizeHint().width() if cards else 0)
 
     def _arrange(self, columns: int) -> None:
         if columns == self.columns:
@@ -295,6 +298,8 @@ class StartPage(QScrollArea):
             button = QPushButton(files.recent_label(path).replace("&", "&&"))
             button.setFlat(True)
             button.setStyleSheet("text-align: left; padding: 4px;")
+            button.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # a long folder
+            button.setMinimumWidth(120)  # is cut at the column's edge (the tooltip has it all)
             button.setToolTip(str(path))
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.clicked.connect(lambda _checked=False, p=path: self.recent_chosen.emit(p))

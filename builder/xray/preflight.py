@@ -45,6 +45,7 @@ from builder.compile import compile_graph
 from builder.graph import Graph
 from builder.validate import validate
 from builder.xray.fxmap import block_nodes
+from builder.xray.runs import XrayError
 
 GRAD_EXPLODE = 100.0
 GRAD_VANISH = 0.01
@@ -191,6 +192,9 @@ def profile(graph: Graph, module: fx.GraphModule, xb: torch.Tensor, yb: torch.Te
     module.train()
     module.zero_grad(set_to_none=True)
     out = recorder.run(xb)
+    if out.dim() != 2:
+        raise XrayError(f"the graph's output is {fmt_shape(tuple(out.shape[1:]))} per image, not one score "
+                        "per class: pre-flight needs a classifier (end with a pool, Flatten and Linear)")
     loss = F.cross_entropy(out.float(), yb)
     loss.backward()  # type: ignore[no-untyped-call]
     weights = _weight_grads(graph, module, ids)

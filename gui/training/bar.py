@@ -3,7 +3,8 @@
 :class:`RunClock` keeps when each job of a start began and how long it was paused, so the
 estimate counts training time only and holds still while paused. :func:`running_text` is the
 bar during a run (epoch, step, images/s, time left); :func:`finished_text` after the thread has
-ended: ``done: 4/4 completed``, or where a run stopped (``stopped at epoch 3/30``). No Qt.
+ended: ``done: 4/4 completed``, or where a run stopped (``stopped at epoch 3/30``; ``stopped
+after 1 of 4 runs`` when Stop came between two runs). No Qt.
 """
 
 from __future__ import annotations
@@ -58,11 +59,14 @@ def running_text(run: Any, index: int, count: int, seconds: float, paused: bool)
                                   f"· {m.images_per_s:,.0f} img/s · {clock(left)} left{state}")
 
 
-def finished_text(runs: list[Any]) -> tuple[float | None, str]:
-    """(fraction or None to keep the bar where it is, text) once the runs of a start have ended."""
+def finished_text(runs: list[Any], planned: int = 0) -> tuple[float | None, str]:
+    """(fraction or None to keep the bar where it is, text) once the runs of a start have ended;
+    ``planned``: how many runs the start had when Stop was pressed (0: it was not)."""
     if not runs:
-        return 0.0, "idle"
+        return (0.0, "stopped before the first step") if planned else (0.0, "idle")
     done = [r for r in runs if r.status == "completed"]
+    if len(done) == len(runs) and planned > len(runs):  # Stop came between two runs
+        return None, f"stopped after {len(done)} of {planned} runs" + health_note(runs)
     if len(done) == len(runs):
         return 1.0, f"done: {len(done)}/{len(runs)} completed" + health_note(runs)
     last = next(r for r in runs if r.status != "completed")

@@ -84,6 +84,7 @@ class TrainingController(QObject):
         self.dataset: Any = None  # a ready Dataset overrides the form's data set (tests, benches)
         self.train_thread: TrainThread | ProcessRun | None = None  # ProcessRun: several processes
         self.active: list[RunData] = []
+        self.stop_asked = False  # Stop was pressed for the runs in ``active`` (the bar says so)
         self.clock = RunClock()  # training time per job, pauses left out (the time-left estimate)
         self._row_versions: dict[int, int] = {}
         self.switch_interval: float | None = SWITCH_INTERVAL_S  # None leaves Python's setting alone
@@ -333,6 +334,7 @@ class TrainingController(QObject):
         thread.failed.connect(self._on_failed)
         thread.finished.connect(self._on_thread_finished)
         self.train_thread = thread
+        self.stop_asked = False
         self.clock.reset()
         self._set_running(True)
         self.plots_dock.raise_()
@@ -361,6 +363,7 @@ class TrainingController(QObject):
 
     def stop(self) -> None:
         if self.train_thread is not None:
+            self.stop_asked = True
             self.train_thread.stop()
             self.panel.set_progress(self.panel.progress.value() / 1000, "stopping…")
 
@@ -482,7 +485,8 @@ class TrainingController(QObject):
 
     def _show_progress(self) -> None:
         if self.train_thread is None:
-            fraction, text = finished_text([r for r in self.active if r in self.runs.runs])
+            fraction, text = finished_text([r for r in self.active if r in self.runs.runs],
+                                           len(self.active) if self.stop_asked else 0)
             kept = self.panel.progress.value() / 1000  # where the bar stopped
             self.panel.set_progress(kept if fraction is None else fraction, text)
             return

@@ -74,8 +74,11 @@ class HeatLegend(QWidget):
         return False
 
     def _place(self) -> None:
+        """Bottom-left of the canvas, wide enough for the title (the run's name) where it fits."""
         parent = self.parentWidget()
         if parent is not None:
+            wanted = self.fontMetrics().horizontalAdvance(self.title) + 20
+            self.setFixedSize(max(250, min(wanted, parent.width() - 24)), 58)
             self.move(12, parent.height() - self.height() - 12)
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
@@ -92,7 +95,8 @@ class HeatLegend(QWidget):
         p.setBrush(gradient)
         p.drawRect(bar)
         p.setPen(QColor("#222"))
-        p.drawText(QRectF(8, 3, self.width() - 16, 18), Qt.AlignmentFlag.AlignLeft, self.title)
+        title = self.fontMetrics().elidedText(self.title, Qt.TextElideMode.ElideMiddle, self.width() - 16)
+        p.drawText(QRectF(8, 3, self.width() - 16, 18), Qt.AlignmentFlag.AlignLeft, title)
         if math.isfinite(self.lo):
             p.drawText(QRectF(8, 38, 120, 18), Qt.AlignmentFlag.AlignLeft, f"{10 ** self.lo:.2g}")
             p.drawText(QRectF(self.width() - 128, 38, 120, 18), Qt.AlignmentFlag.AlignRight,

@@ -59,7 +59,10 @@ class Warmup(QObject):
                 self.data, self.key = load_dataset(config), data_key(config)
         except Exception as exc:  # noqa: BLE001 (a failed warm-up only means a slower start)
             self.error = f"{type(exc).__name__}: {exc}"
-        self._done.emit()
+        try:
+            self._done.emit()
+        except RuntimeError:  # the window was closed before the warm-up ended: nobody to tell
+            pass
 
     @staticmethod
     def _imports() -> None:

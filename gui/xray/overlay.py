@@ -70,7 +70,7 @@ class SkipOverlay:
         scene = self.canvas.scene()
         for wire in [w for w in self.items if w not in self.widths]:
             old = self.items.pop(wire)
-            if old.scene() is scene:
+            if shiboken6.isValid(old) and old.scene() is scene:  # a new graph's scene.clear() deleted it
                 scene.removeItem(old)
         for wire, width in self.widths.items():
             source = scene.wires.get((wire.target, wire.port))
@@ -85,7 +85,7 @@ class SkipOverlay:
 
     def _item(self, wire: Wire, scene: Any) -> QGraphicsPathItem:
         item = self.items.get(wire)
-        if item is None or item.scene() is not scene:
+        if item is None or not shiboken6.isValid(item) or item.scene() is not scene:
             item = QGraphicsPathItem()
             item.setZValue(0.5)  # under the wire (1), over the frames
             item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)

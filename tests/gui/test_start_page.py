@@ -155,6 +155,24 @@ def test_recent_files_show_name_and_folder_and_open(start, tmp_path) -> None:  #
     assert start.document.path == first.resolve() and not start.on_start_page()
 
 
+def test_the_page_fits_when_the_window_narrows(start, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Shown wide, then narrowed: fewer template columns and a cut recent-file name, never a page
+    cut at the right edge (there is no horizontal scroll bar)."""
+    page = start.start_page
+    start.files.recent.add(Path.home() / "a-folder-with-a-rather-long-name" / "and-a-long-file-name.json")
+    menu_action(start, "File", "Start Page").trigger()
+    start.resize(1600, 1000)
+    qtbot.waitUntil(lambda: page.viewport().width() > 1400)
+    start.resize(900, 700)
+    qtbot.waitUntil(lambda: page.viewport().width() < 950)
+    QTest.qWait(50)
+    body = page.widget()
+    assert body.width() <= page.viewport().width(), (body.width(), page.viewport().width())
+    for widget in [*page.cards, *page.recent_buttons]:
+        right = widget.mapTo(body, widget.rect().topRight()).x()
+        assert right <= page.viewport().width(), (widget, right)
+
+
 def test_open_and_more_templates_buttons(start, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from gui.template_dialog import TemplateDialog
 

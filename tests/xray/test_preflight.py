@@ -111,3 +111,18 @@ def test_preflight_equals_the_trainers_step_zero() -> None:
     for block_id, norm in zip(step0.block_ids, step0.weight_norms, strict=True):
         assert rows[block_id] == pytest.approx(norm, rel=1e-4), block_id
     assert pre.seconds > 0 and pre.batch_size == 32 and pre.num_classes == 4
+
+
+def test_a_graph_without_a_classifier_head_is_one_clear_message() -> None:
+    """A residual block straight into Output (a feature map, not class scores): no torch error."""
+    from builder.graph import Graph
+    from builder.xray.runs import XrayError
+
+    graph = Graph("headless")
+    graph.add_block("input", {"channels": 2, "height": 1, "width": 1}, block_id="input")
+    graph.add_block("conv2d", {"out_channels": 2, "kernel_size": 1, "padding": 0}, block_id="conv")
+    graph.add_block("output", block_id="output")
+    graph.connect("input", "conv")
+    graph.connect("conv", "output")
+    with pytest.raises(XrayError, match=r"output is 2×1×1 per image.*needs a classifier"):
+        profile(graph, compiled(graph), X, Y)
