@@ -87,6 +87,8 @@ class Counts(QObject):
         graph, report, result = self.document.graph, self.document.report(), self.service.current()
         errors = len(report.errors)
         parts = [f"{len(graph)} blocks"]
+        if len(graph) == 0:
+            return SEPARATOR.join([*parts, "an empty graph: drag blocks from the palette"])
         if errors:
             return SEPARATOR.join([*parts, errors_problem(errors)])
         if result is None:
@@ -103,6 +105,6 @@ class Counts(QObject):
         self.totals.setText(self.totals_text())
         result, report = self.service.current(), self.document.report()
         tip = result.problem if result is not None else ""
-        first = report.errors[0] if report.errors else None
+        first = report.errors[0] if report.errors and len(self.document.graph) else None
         self.totals.setToolTip(tip or (f"{first.block_id}: {first.message}" if first else ""))
         self.totals.setStyleSheet(f"color: {ERROR_COLOR};" if first else "")

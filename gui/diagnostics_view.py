@@ -13,6 +13,8 @@ from builder.validate import ERROR, WARNING, Report
 from gui import style
 
 BLOCK_ROLE = Qt.ItemDataRole.UserRole
+EMPTY_HINT = ("An empty graph: drag an Input block from the Blocks palette, then layers and an "
+              "Output block, and wire them (or File › Open Template…).")
 
 
 def severity_icon(severity: str, size: int = 14) -> QIcon:
@@ -52,9 +54,14 @@ class DiagnosticsWidget(QTreeWidget):
         self.itemActivated.connect(self._clicked)
         self.show_report(Report())
 
-    def show_report(self, report: Report) -> None:
-        """Replace the rows with ``report``'s diagnostics."""
+    def show_report(self, report: Report, empty: bool = False) -> None:
+        """Replace the rows with ``report``'s diagnostics; for an ``empty`` graph, a hint how to
+        start instead of its "no Input / no Output" errors (nothing is wrong yet)."""
         self.clear()
+        if empty:
+            item = QTreeWidgetItem(self, ["", "", EMPTY_HINT])
+            item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            return
         ordered = sorted(report.diagnostics, key=lambda d: d.severity != ERROR)
         for diag in ordered:
             item = QTreeWidgetItem(self, ["", diag.block_id or "(graph)", diag.message])

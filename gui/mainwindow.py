@@ -324,8 +324,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ document updates
     def _on_validated(self, report: Report) -> None:
-        self.diagnostics.show_report(report)
-        count = len(report.diagnostics)
+        empty = len(self.document.graph) == 0
+        self.diagnostics.show_report(report, empty=empty)
+        count = 0 if empty else len(report.diagnostics)
         self.diagnostics_dock.setWindowTitle(f"Diagnostics ({count})" if count else "Diagnostics")
 
     def totals_text(self) -> str:

@@ -230,3 +230,25 @@ def test_no_dock_tab_bar_floats_over_the_canvas(window, qtbot) -> None:  # type:
     menu_action(window, "View", "Reset Layout").trigger()  # restores the state: no bar comes back
     qtbot.wait(50)
     assert bars_over_canvas() == []
+
+
+def test_a_new_graph_is_a_hint_not_errors(window, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """File › New: the Diagnostics say how to start, the status bar is not red, the tab has no
+    count; the first block brings the real problems back."""
+    from gui.diagnostics_view import EMPTY_HINT
+
+    menu_action(window, "File", "New").trigger()
+    assert len(window.document.graph) == 0
+    rows = [window.diagnostics.topLevelItem(i).text(2) for i in range(window.diagnostics.topLevelItemCount())]
+    assert rows == [EMPTY_HINT]
+    assert window.diagnostics_dock.windowTitle() == "Diagnostics"
+    status = window.totals_text()
+    assert "error" not in status and "empty graph" in status
+    assert window.totals.styleSheet() == ""  # not red
+    from PySide6.QtCore import QPointF
+
+    from tests.gui.test_canvas import drop_block
+
+    drop_block(window.canvas, "input", QPointF(200, 150))  # dropped from the palette
+    rows = [window.diagnostics.topLevelItem(i).text(2) for i in range(window.diagnostics.topLevelItemCount())]
+    assert any("no Output" in r for r in rows) and window.diagnostics_dock.windowTitle() == "Diagnostics (1)"
