@@ -169,9 +169,22 @@ class RunData:
         return float(10 ** (profile[convs[0]] - profile[convs[-1]]))
 
     def describe(self) -> str:
+        """The run's recipe in three lines: optimiser and size, schedule, regularisation."""
         c = self.config
-        return (f"{self.graph_name} on {c.dataset}: {c.optimizer} lr {c.lr:g}, batch {c.batch_size}, "
+        head = (f"{self.graph_name} on {c.dataset}: {c.optimizer} lr {c.lr:g}, batch {c.batch_size}, "
                 f"{c.epochs} epochs, clip {c.clip}, seed {c.seed}, device {self.device or c.device}")
+        steps = ", ".join(f"{m:.0%}" for m in c.milestones)
+        schedule = {"multistep": f"lr ×{c.gamma:g} at {steps} of the run", "cosine": "cosine to 0",
+                    "constant": "constant lr"}.get(c.schedule, c.schedule)
+        if c.warmup_epochs:
+            schedule += f", warm-up {c.warmup_epochs:g} epochs from {c.warmup_start:g} × lr"
+        extras = [f"weight decay {c.weight_decay:g}", "augmentation on" if c.augment else "no augmentation",
+                  f"MixUp α {c.mixup_alpha:g}" if c.mixup_alpha else "no MixUp"]
+        if c.optimizer == "sgd":
+            extras.insert(0, f"momentum {c.momentum:g}" + (" (Nesterov)" if c.nesterov else ""))
+        if c.label_smoothing:
+            extras.append(f"label smoothing {c.label_smoothing:g}")
+        return f"{head}\nschedule: {schedule}\n{', '.join(extras)}"
 
 
 def write_metrics_csv(run: RunData, path: str | os.PathLike[str]) -> None:

@@ -391,3 +391,13 @@ def test_file_menu_onnx_export_of_a_runs_checkpoint_uses_the_trained_graph(  # t
     with torch.no_grad():
         np.testing.assert_allclose(session.run(None, {"input": x.numpy()})[0],
                                    _trained_module(run.run_dir)(x).numpy(), atol=1e-4)
+
+
+def test_a_runs_tooltip_gives_its_schedule_and_regularisation(qtbot, win) -> None:  # type: ignore[no-untyped-def]
+    ctl = win.training
+    ctl.panel.set_values(mixup_alpha=1.0, warmup_epochs=1.0, label_smoothing=0.1, augment=True)
+    run = run_once(qtbot, ctl)
+    tip = ctl.runs.tree.topLevelItem(0).toolTip(0)
+    assert run.status == "completed" and tip.startswith(f"{run.graph_name} on synthetic: sgd lr 0.05")
+    assert "schedule: lr ×0.1 at 50%, 75% of the run, warm-up 1 epochs from 0.1 × lr" in tip
+    assert "momentum 0.9, weight decay 0.0001, augmentation on, MixUp α 1, label smoothing 0.1" in tip
