@@ -9,6 +9,7 @@ dialog would hang a headless run); tests set the answer they want.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -81,8 +82,12 @@ def window(qtbot, tmp_path):  # type: ignore[no-untyped-def]
     from gui import files
     from gui.mainwindow import MainWindow
 
+    from gui.training.controller import default_runs_root
+
     files.discard_recovery()
-    files.settings().clear()  # each test starts with nothing remembered (settings, recent files, runs)
+    files.ensure_app_names()
+    files.settings().clear()  # each test starts with nothing remembered: settings, recent files,
+    shutil.rmtree(default_runs_root(), ignore_errors=True)  # and no runs an earlier test left
     win = MainWindow(background=False)
     win.autosaver.folder = tmp_path / "appdata"
     win.autosaver.folder.mkdir()

@@ -211,7 +211,7 @@ def test_lesion_panel_side_by_side(xwindow, qtbot, trained) -> None:
     idle(qtbot, panel)
     assert [r.graph_name for r in panel.results] == ["plain8", "resnet8"]
     assert "layer2.0: cannot be deleted" in panel.summary.toPlainText()
-    assert panel.view.graph_scene is not None and len(panel.view.figure.axes) == 2
+    assert panel.view.canvas is not None and len(panel.view.figure.axes) == 2
     assert panel.jobbar.bar.isHidden() and panel.start_button.isEnabled()
 
 
@@ -266,7 +266,7 @@ def test_diff_panel_highlights_both_canvases_and_overlays_runs(xwindow, qtbot, t
     type_path(panel.runs[0], trained["run-resnet8"])
     type_path(panel.runs[1], trained["run-plain8"])
     click(panel.overlay_button)
-    assert panel.view.graph_scene is not None
+    assert panel.view.canvas is not None
     assert [line.get_label() for line in panel.view.figure.axes[0].lines] == ["resnet8", "plain8"]
 
 
