@@ -81,7 +81,6 @@ def window(qtbot, tmp_path):  # type: ignore[no-untyped-def]
     """A shown main window on ResNet-20, without the background torch import."""
     from gui import files
     from gui.mainwindow import MainWindow
-
     from gui.training.controller import default_runs_root
 
     files.discard_recovery()
