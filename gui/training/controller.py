@@ -48,8 +48,8 @@ REDRAW_MS = 100  # plots, progress and heat redraw at most 10 times a second
 # GUI thread may wait one interval for the trainer; on the busy 2-core machine 1 ms vs 5 ms gave
 # no clear p99 difference (bench/bench_gui_latency.py --switch-ms), so it is left alone.
 SWITCH_INTERVAL_S: float | None = None
-DEPTHS = (("plain-20", 20, False), ("plain-56", 56, False), ("resnet-20", 20, True),
-          ("resnet-56", 56, True))
+DEPTHS = (("plain20", 20, False), ("plain56", 56, False), ("resnet20", 20, True),  # the shipped files' names
+          ("resnet56", 56, True))
 PREVIEW_MS = 250  # the adaptation line is recomputed this long after the graph or the form changes
 EXPLODED_HINT = ("Gradients exploded. Try gradient clipping (by norm, threshold 1) or a smaller "
                  "learning rate. The run's data so far is kept.")

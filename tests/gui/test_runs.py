@@ -83,12 +83,12 @@ def test_compare_depths_button_starts_the_four_nets(qtbot, win) -> None:  # type
     ctl.panel.set_values(epochs=50, batch_size=4)
     click(ctl.panel.compare_button)
     assert ctl.running
-    assert [r.name for r in ctl.active] == ["plain-20 · synthetic · #1", "plain-56 · synthetic · #1",
-                                            "resnet-20 · synthetic · #1", "resnet-56 · synthetic · #1"]
+    assert [r.name for r in ctl.active] == ["plain20 · synthetic · #1", "plain56 · synthetic · #1",
+                                            "resnet20 · synthetic · #1", "resnet56 · synthetic · #1"]
     qtbot.waitUntil(lambda: ctl.active[0].steps.seen >= 1, timeout=WAIT_MS)
     with qtbot.waitSignal(ctl.all_finished, timeout=WAIT_MS):
         click(ctl.panel.stop_button)
-    assert [r.name for r in ctl.runs.runs] == ["plain-20 · synthetic · #1"]  # the others never started
+    assert [r.name for r in ctl.runs.runs] == ["plain20 · synthetic · #1"]  # the others never started
 
 
 def test_the_adaptation_is_shown_before_start_and_kept_in_the_run_folder(qtbot, win) -> None:  # type: ignore[no-untyped-def]

@@ -206,8 +206,8 @@ def test_reproduce_he_et_al_runs_compare_depths_on_digits(start, qtbot) -> None:
     assert fired == [False]  # the Train menu's own QAction
     assert start.document.path == GRAPHS / "resnet56.json" and not start.on_start_page()
     assert ctl.running
-    names = [r.name.split(" · ")[0] for r in ctl.active]  # runs may be named "plain-20 · digits · #1"
-    assert names == ["plain-20", "plain-56", "resnet-20", "resnet-56"]
+    names = [r.name.split(" · ")[0] for r in ctl.active]  # "plain20 · digits · #1": the files' names
+    assert names == ["plain20", "plain56", "resnet20", "resnet56"]
     assert {r.config.dataset for r in ctl.active} == {"digits"}
     assert ctl.stop_and_wait(120_000)  # the thread may still be importing torch
 

@@ -26,7 +26,7 @@ QUICK = {"Epochs": "1", "Batch size": "64", "Image size": "0"}  # typed into the
 SYNTHETIC = "Synthetic"
 DONE = "done: 1/1 completed"
 VALID = "No problems: the graph is valid."
-COMPARED = sorted(f"{net} · synthetic" for net in ("plain-20", "plain-56", "resnet-20", "resnet-56"))
+COMPARED = sorted(f"{net} · synthetic" for net in ("plain20", "plain56", "resnet20", "resnet56"))
 
 
 # ------------------------------------------------------------------ small steps
