@@ -124,6 +124,8 @@ def _block_labels(view: CanvasViewApi, visible: QRectF) -> list[Label]:
     grouped: list[Label] = []
     graph = view.doc.graph
     wide = BLOCK_W * view.zoom() >= 40
+    frames = [QRectF(view.mapFromScene(f.box_rect()).boundingRect())
+              for f in view.graph_scene.frames.values() if f.isVisible()]
     for block_id, item in view.graph_scene.blocks.items():
         group = graph.block(block_id).group
         if not item.isVisible() or (group and not wide):
@@ -133,6 +135,8 @@ def _block_labels(view: CanvasViewApi, visible: QRectF) -> list[Label]:
             top = max(box.top() - NAME_PX - 10, visible.top() + 2)
             name = short_id(block_id, group) if group else block_id
             label = Label(name, "", QPointF(box.left(), top), QColor("#5b6573"), 120.0)
+            if not group and any(label.rect.intersects(f) for f in frames):
+                label.rect.moveTop(box.bottom() + 2)  # above would cover the frame over the block
             (grouped if group else loose).append(label)
     return loose + grouped
 

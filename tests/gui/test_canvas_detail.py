@@ -19,7 +19,7 @@ from builder import fileformat
 from builder.graph import Graph
 from builder.layout import BLOCK_W
 from gui.canvas import overview
-from gui.canvas.items import ERROR_TEXT, contrast, text_colors
+from gui.canvas.items import ERROR_TEXT, contrast, short_id, text_colors
 from gui.training.heat import LEVELS, CanvasHeat, heat_color
 from gui.training.history import RunData
 from tests.gui.conftest import GRAPHS
@@ -154,3 +154,20 @@ def test_a_tinted_block_with_an_error_draws_its_text_in_the_tint_contrast_colour
     item.set_diagnostics([SimpleNamespace(severity="error", message="broken")])  # type: ignore[list-item]
     title, detail, shape = item.text_colors()
     assert shape == title and contrast(red, shape) >= 4.5
+
+
+@pytest.mark.parametrize("stem", ["resnet20", "googlenet"])
+def test_an_ungrouped_blocks_name_never_covers_a_group_frame(qtbot: Any, stem: str) -> None:
+    """At Fit, "output" under ResNet-20's last stage (and GoogLeNet's pools between its
+    inception frames) used to sit on the frame above: their names go below or give way."""
+    graph = fileformat.load(GRAPHS / f"{stem}.json")
+    view = make_view(qtbot, graph)
+    view.fit_all()
+    QApplication.processEvents()
+    short = {short_id(b.id, b.group) for b in graph.blocks() if b.group}  # "relu1" in layer3.1
+    loose = {b.id for b in graph.blocks() if not b.group} - short
+    frames = [view.mapFromScene(f.box_rect()).boundingRect() for f in view.graph_scene.frames.values()]
+    shown = [label for label in overview.labels(view) if label.name in loose]
+    assert shown  # the names are drawn ...
+    for label in shown:  # ... clear of every frame
+        assert not any(label.rect.toRect().intersects(f) for f in frames), label.name
