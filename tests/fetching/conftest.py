@@ -7,22 +7,4 @@ so nothing can reach outside the machine even when a test forgets to name its mi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from tests.fetching.server import LocalServer, isolate, start_serving
-
-
-@pytest.fixture(autouse=True)
-def private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
-    """A running local server whose archives every source points at (canonical locations)."""
-    srv = start_serving(monkeypatch)
-    yield srv
-    srv.stop()
+from tests.fetching.server import private_data, server  # noqa: F401  (the fixtures, shared with tests/gui)

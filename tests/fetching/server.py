@@ -16,11 +16,14 @@ import socket
 import struct
 import tarfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 CIFAR10_MEMBERS = [f"data_batch_{i}.bin" for i in range(1, 6)] + ["test_batch.bin"]
 CIFAR10_NAMES = "airplane automobile bird cat deer dog frog horse ship truck".split()
@@ -241,3 +244,18 @@ def start_serving(monkeypatch: Any) -> LocalServer:
     serve_sources(srv, monkeypatch)
     monkeypatch.delenv(fetch.ENV_MIRRORS)
     return srv
+
+
+# ---------------------------------------------- fixtures (tests/fetching and the GUI's data dialogs)
+@pytest.fixture(autouse=True)
+def private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private data folder; nothing can reach outside the machine (:func:`isolate`)."""
+    return isolate(tmp_path, monkeypatch)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
+    """A running local server whose archives every source points at (canonical locations)."""
+    srv = start_serving(monkeypatch)
+    yield srv
+    srv.stop()

@@ -23,22 +23,11 @@ from builder.training import fetch
 from gui import data_dialogs
 from gui.data_preview import PreviewDialog
 from gui.files import settings
-from tests.fetching.server import LocalServer, Rule, isolate, start_serving
+from tests.fetching import server as fetching
+from tests.fetching.server import LocalServer, Rule
 
 CIFAR = "/cifar10/cifar-10-binary.tar.gz"
-
-
-@pytest.fixture(autouse=True)
-def private_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private data folder; nothing can reach outside the machine (tests/fetching/server.py)."""
-    return isolate(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalServer]:
-    srv = start_serving(monkeypatch)
-    yield srv
-    srv.stop()
+private_data, server = fetching.private_data, fetching.server  # the fetching tests' fixtures
 
 
 @pytest.fixture(autouse=True)
