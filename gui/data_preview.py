@@ -33,9 +33,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-SOURCES = (("digits", "Digits (built in, 8×8)"), ("synthetic", "Synthetic patterns"),
-           ("mnist", "MNIST"), ("fashion_mnist", "Fashion-MNIST"), ("cifar10", "CIFAR-10"),
-           ("cifar100", "CIFAR-100"), ("folder", "Image folder"))
+from builder.training.config import SETTINGS
+
 COLUMNS, SAMPLES, CELL = 8, 32, 64  # grid width, images shown, pixels per image
 
 
@@ -59,8 +58,9 @@ class PreviewDialog(QDialog):
         self.resize(980, 560)
         self.image_size = image_size
         self.source = QComboBox()
-        for value, label in SOURCES:
-            self.source.addItem(label, value)
+        spec = SETTINGS["dataset"]  # the training form's choices and labels
+        for value in spec.choices:
+            self.source.addItem(spec.choice_label(value), value)
         self.source.setCurrentIndex(max(0, self.source.findData(dataset)))
         self.folder = QLineEdit(data_dir)
         self.folder.setPlaceholderText("the fetched copy (CIFAR, MNIST) — or a folder with the files")
