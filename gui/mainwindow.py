@@ -135,11 +135,6 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(self.diagnostics_dock, self.summary_dock)
         self.diagnostics_dock.raise_()
 
-    def _default_dock_sizes(self) -> None:
-        """Narrow side columns and a bottom row for diagnostics, in proportion to the window
-        (:func:`gui.window_geometry.dock_sizes`; only meaningful once it is shown)."""
-        self.docks.apply_default_sizes()
-
     def _build_status_bar(self) -> None:
         self.totals = QLabel()
         self.statusBar().addPermanentWidget(self.totals)
@@ -356,10 +351,6 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.files.open(path))  # prompts run after the drop ends
 
     # ------------------------------------------------------------------ layout persistence
-    def restore_layout(self) -> bool:
-        """Geometry (only if it still fits the screen) and dock layout from QSettings."""
-        return self.docks.restore()
-
     def save_layout(self) -> None:
         self.docks.save()
 

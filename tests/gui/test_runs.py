@@ -244,19 +244,11 @@ def _train_in(qtbot: Any, window: Any, data: Any) -> Any:
 # ------------------------------------------------------------------------------ run actions
 
 
-def test_use_this_runs_settings_hands_the_config_to_the_form(qtbot, win, boxes, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_use_this_runs_settings_hands_the_config_to_the_form(qtbot, win) -> None:  # type: ignore[no-untyped-def]
     ctl = win.training
     ctl.panel.set_values(lr=0.02)
     run = run_once(qtbot, ctl)
     ctl.runs.select([run])
-    if not hasattr(type(ctl.panel), "apply_config"):  # until the form can take a config
-        action(ctl, "Use this run's settings").trigger()
-        assert boxes.kinds() == ["information"]
-        got: list[Any] = []
-        monkeypatch.setattr(ctl.panel, "apply_config", got.append, raising=False)
-        action(ctl, "Use this run's settings").trigger()
-        assert got == [run.config]
-        return
     ctl.panel.set_values(lr=0.5)
     action(ctl, "Use this run's settings").trigger()
     assert ctl.panel.config() == run.config

@@ -71,8 +71,12 @@ def test_other_processors_are_probed_once_and_the_answer_is_cached(tmp_path: Pat
 
 
 def test_the_timed_probe_measures_both(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    fp32, bf16 = precision.timed_probe(repeats=1)
-    assert fp32 > 0 and bf16 > 0 and torch.get_num_threads() == 1  # the thread count is restored
+    torch.set_num_threads(2)  # the probe times on one thread, then gives back what it found
+    try:
+        fp32, bf16 = precision.timed_probe(repeats=1)
+        assert fp32 > 0 and bf16 > 0 and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
 
 
 def test_the_run_says_what_auto_became(net, data, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
