@@ -153,7 +153,8 @@ def train_one_epoch(j: Journey) -> list[str]:
     rows = runs_rows(j)
     assert len(rows) == before + 1
     newest = rows[0]
-    assert newest[0].startswith("resnet20 · synthetic · #") and newest[2] == "completed" and newest[4] == "1/1"
+    assert newest[0].startswith("resnet20 · synthetic · #")
+    assert newest[2] == "completed" and newest[4] == "1/1"
     from gui.training.heat import HeatLegend
 
     legend = j.window.findChild(HeatLegend)  # the canvas's colour bar names the run in full
